@@ -1,0 +1,438 @@
+package main
+
+// Config is the stack's settings, typed, defaulted and validated before any resource exists.
+//
+// Defaults live in two places on purpose: Pulumi.yaml declares them for the engine and for
+// `pulumi config` users, and defaultConfig repeats them for the unit tests, which run without
+// the engine. config_test.go fails when the two disagree.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+)
+
+// Config holds every knob of the stack. Field comments name the config key.
+type Config struct {
+	Project string
+	Stack   string
+	Region  string // aws:region
+
+	AvailabilityZones  []string // availabilityZones
+	VpcCidr            string   // vpcCidr
+	PublicSubnetCidrs  []string // publicSubnetCidrs
+	PrivateSubnetCidrs []string // privateSubnetCidrs
+
+	InstanceType      string // instanceType
+	WebServerCount    int    // webServerCount
+	AmiID             string // amiId: pins the image; empty resolves the current Amazon Linux 2023
+	RootVolumeSizeGiB int    // rootVolumeSizeGiB
+	SSHCidr           string // sshCidr: empty keeps port 22 closed
+	KeyPairName       string // keyPairName
+
+	WordPressLocale string // wordpressLocale
+	PHPVersion      string // phpVersion
+	SiteTitle       string // siteTitle
+	AdminUser       string // adminUser
+	AdminEmail      string // adminEmail
+
+	DBEngineVersion          string // dbEngineVersion (major, e.g. 8.4)
+	DBInstanceClass          string // dbInstanceClass
+	DBAllocatedStorageGiB    int    // dbAllocatedStorageGiB
+	DBMaxStorageGiB          int    // dbMaxAllocatedStorageGiB
+	DBMultiAZ                bool   // dbMultiAz
+	DBBackupRetentionDays    int    // dbBackupRetentionDays
+	DBDeletionProtection     bool   // dbDeletionProtection
+	DBFinalSnapshot          bool   // dbFinalSnapshot
+	SecretRecoveryWindowDays int    // secretRecoveryWindowDays
+
+	HealthCheckPath string            // healthCheckPath
+	CertificateArn  string            // certificateArn: empty serves plain HTTP only
+	SiteDomain      string            // siteDomain: DNS name users reach the site by; empty uses the ALB's
+	ExtraTags       map[string]string // tags
+}
+
+// wordpressDownloadHosts maps the supported WordPress locales to the host that publishes
+// their release archives (and the .sha1 beside each). The host is not derivable from the
+// locale (pt_BR lives on br.wordpress.org), so the list is explicit.
+var wordpressDownloadHosts = map[string]string{
+	"en_US": "wordpress.org",
+	"ja":    "ja.wordpress.org",
+	"de_DE": "de.wordpress.org",
+	"es_ES": "es.wordpress.org",
+	"fr_FR": "fr.wordpress.org",
+	"it_IT": "it.wordpress.org",
+	"ko_KR": "ko.wordpress.org",
+	"nl_NL": "nl.wordpress.org",
+	"pt_BR": "br.wordpress.org",
+	"ru_RU": "ru.wordpress.org",
+	"zh_CN": "cn.wordpress.org",
+	"zh_TW": "tw.wordpress.org",
+}
+
+// dbEngineMajors lists the RDS for MySQL majors in standard support, with the date it ends.
+// 8.0 is absent on purpose: its standard support ended 2026-07-31 and RDS now bills
+// Extended Support for it.
+var dbEngineMajors = map[string]string{
+	"8.4": "2029-07-31",
+}
+
+// phpVersions are the PHP 8.x streams Amazon Linux 2023 packages that still get security fixes.
+var phpVersions = []string{"8.3", "8.4"}
+
+// defaultConfig is the hands-on's values where they are still sound, and safe ones where not.
+func defaultConfig() Config {
+	return Config{
+		Region:                   "ap-northeast-1",
+		AvailabilityZones:        []string{"ap-northeast-1a", "ap-northeast-1c"},
+		VpcCidr:                  "10.0.0.0/16",
+		PublicSubnetCidrs:        []string{"10.0.0.0/24", "10.0.1.0/24"},
+		PrivateSubnetCidrs:       []string{"10.0.2.0/24", "10.0.3.0/24"},
+		InstanceType:             "t3.micro",
+		WebServerCount:           2,
+		RootVolumeSizeGiB:        20,
+		WordPressLocale:          "ja",
+		PHPVersion:               "8.3",
+		SiteTitle:                "はじめてのAWS",
+		AdminUser:                "wpadmin",
+		DBEngineVersion:          "8.4",
+		DBInstanceClass:          "db.t4g.micro",
+		DBAllocatedStorageGiB:    20,
+		DBMaxStorageGiB:          100,
+		DBMultiAZ:                true,
+		DBBackupRetentionDays:    7,
+		DBDeletionProtection:     true,
+		DBFinalSnapshot:          true,
+		SecretRecoveryWindowDays: 7,
+		HealthCheckPath:          "/wp-includes/images/blank.gif",
+	}
+}
+
+// loadConfig reads the stack's config over the defaults and validates it. It makes one
+// invoke (the region's AZs) and registers nothing, so a bad stack fails before any resource.
+func loadConfig(ctx *pulumi.Context) (Config, error) {
+	c := defaultConfig()
+	c.Project, c.Stack = ctx.Project(), ctx.Stack()
+	r := configReader{c: config.New(ctx, "")}
+
+	if region := config.New(ctx, "aws").Get("region"); region != "" {
+		c.Region = region
+	} else {
+		return c, fmt.Errorf("config aws:region is not set: set it with `pulumi config set aws:region ap-northeast-1`")
+	}
+	r.strings("availabilityZones", &c.AvailabilityZones)
+	r.string("vpcCidr", &c.VpcCidr)
+	r.strings("publicSubnetCidrs", &c.PublicSubnetCidrs)
+	r.strings("privateSubnetCidrs", &c.PrivateSubnetCidrs)
+	r.string("instanceType", &c.InstanceType)
+	r.int("webServerCount", &c.WebServerCount)
+	r.string("amiId", &c.AmiID)
+	r.int("rootVolumeSizeGiB", &c.RootVolumeSizeGiB)
+	r.string("sshCidr", &c.SSHCidr)
+	r.string("keyPairName", &c.KeyPairName)
+	r.string("wordpressLocale", &c.WordPressLocale)
+	r.string("phpVersion", &c.PHPVersion)
+	r.string("siteTitle", &c.SiteTitle)
+	r.string("adminUser", &c.AdminUser)
+	r.string("adminEmail", &c.AdminEmail)
+	r.string("dbEngineVersion", &c.DBEngineVersion)
+	r.string("dbInstanceClass", &c.DBInstanceClass)
+	r.int("dbAllocatedStorageGiB", &c.DBAllocatedStorageGiB)
+	r.int("dbMaxAllocatedStorageGiB", &c.DBMaxStorageGiB)
+	r.bool("dbMultiAz", &c.DBMultiAZ)
+	r.int("dbBackupRetentionDays", &c.DBBackupRetentionDays)
+	r.bool("dbDeletionProtection", &c.DBDeletionProtection)
+	r.bool("dbFinalSnapshot", &c.DBFinalSnapshot)
+	r.int("secretRecoveryWindowDays", &c.SecretRecoveryWindowDays)
+	r.string("healthCheckPath", &c.HealthCheckPath)
+	r.string("certificateArn", &c.CertificateArn)
+	r.string("siteDomain", &c.SiteDomain)
+	r.stringMap("tags", &c.ExtraTags)
+	if r.err != nil {
+		return c, r.err
+	}
+	if err := c.validate(); err != nil {
+		return c, err
+	}
+	return c, checkZonesExist(ctx, c)
+}
+
+// configReader parses raw config strings, keeping the first error, which names the key.
+type configReader struct {
+	c   *config.Config
+	err error
+}
+
+func (r *configReader) raw(key string) (string, bool) {
+	if r.err != nil {
+		return "", false
+	}
+	v := r.c.Get(key)
+	return v, v != ""
+}
+
+func (r *configReader) fail(key, value, allowed string) {
+	r.err = fmt.Errorf("config %s: %q is not valid: %s", key, value, allowed)
+}
+
+func (r *configReader) string(key string, dst *string) {
+	if v, ok := r.raw(key); ok {
+		*dst = strings.TrimSpace(v)
+	}
+}
+
+func (r *configReader) int(key string, dst *int) {
+	if v, ok := r.raw(key); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			r.fail(key, v, "want a whole number")
+			return
+		}
+		*dst = n
+	}
+}
+
+func (r *configReader) bool(key string, dst *bool) {
+	if v, ok := r.raw(key); ok {
+		b, err := strconv.ParseBool(strings.TrimSpace(v))
+		if err != nil {
+			r.fail(key, v, "want true or false")
+			return
+		}
+		*dst = b
+	}
+}
+
+func (r *configReader) strings(key string, dst *[]string) {
+	if v, ok := r.raw(key); ok {
+		var list []string
+		if err := json.Unmarshal([]byte(v), &list); err != nil {
+			r.fail(key, v, `want a list of strings, e.g. ["a", "b"]`)
+			return
+		}
+		*dst = list
+	}
+}
+
+func (r *configReader) stringMap(key string, dst *map[string]string) {
+	if v, ok := r.raw(key); ok {
+		var m map[string]string
+		if err := json.Unmarshal([]byte(v), &m); err != nil {
+			r.fail(key, v, `want a map of strings, e.g. {"owner": "web-team"}`)
+			return
+		}
+		*dst = m
+	}
+}
+
+var (
+	instanceTypeRe  = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	dbClassRe       = regexp.MustCompile(`^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	adminUserRe     = regexp.MustCompile(`^[A-Za-z0-9._-]{3,60}$`)
+	keyPairRe       = regexp.MustCompile(`^[\x20-\x7E]{1,255}$`)
+	amiIDRe         = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
+	healthPathRe    = regexp.MustCompile(`^/[A-Za-z0-9._~/%-]*$`)
+	certificateRe   = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]+$`)
+	domainRe        = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	tagKeyRe        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
+	reservedTagKeys = []string{"Name", "project", "stack", "managed-by"}
+)
+
+// validate checks every field; the error names the key, the value and what is allowed.
+func (c Config) validate() error {
+	for _, check := range []func() error{c.validateNetwork, c.validateWeb, c.validateDatabase, c.validateEdge} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func invalid(key string, value any, allowed string, args ...any) error {
+	return fmt.Errorf("config %s: %v is not valid: %s", key, value, fmt.Sprintf(allowed, args...))
+}
+
+func (c Config) validateNetwork() error {
+	if len(c.AvailabilityZones) < 2 {
+		return invalid("availabilityZones", c.AvailabilityZones, "want at least two distinct AZs of %s, e.g. [\"%sa\", \"%sc\"]", c.Region, c.Region, c.Region)
+	}
+	seen := map[string]bool{}
+	for _, az := range c.AvailabilityZones {
+		if !strings.HasPrefix(az, c.Region) || len(az) <= len(c.Region) {
+			return invalid("availabilityZones", az, "every AZ must be in aws:region %s (e.g. %sa)", c.Region, c.Region)
+		}
+		if seen[az] {
+			return invalid("availabilityZones", c.AvailabilityZones, "AZs must be distinct (%s appears twice)", az)
+		}
+		seen[az] = true
+	}
+	vpc, err := netip.ParsePrefix(c.VpcCidr)
+	if err != nil || !vpc.Addr().Is4() || vpc.Masked() != vpc || vpc.Bits() < 16 || vpc.Bits() > 28 {
+		return invalid("vpcCidr", c.VpcCidr, "want an IPv4 network CIDR from /16 to /28 with no host bits set, e.g. 10.0.0.0/16")
+	}
+	var all []netip.Prefix
+	for _, set := range []struct {
+		key   string
+		cidrs []string
+	}{{"publicSubnetCidrs", c.PublicSubnetCidrs}, {"privateSubnetCidrs", c.PrivateSubnetCidrs}} {
+		if len(set.cidrs) != len(c.AvailabilityZones) {
+			return invalid(set.key, set.cidrs, "want one CIDR per AZ (%d), in the order of availabilityZones", len(c.AvailabilityZones))
+		}
+		for _, s := range set.cidrs {
+			p, err := netip.ParsePrefix(s)
+			if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() > 28 {
+				return invalid(set.key, s, "want an IPv4 network CIDR no smaller than /28 with no host bits set, e.g. 10.0.0.0/24")
+			}
+			if p.Bits() < vpc.Bits() || !vpc.Contains(p.Addr()) {
+				return invalid(set.key, s, "subnet must lie inside vpcCidr %s", c.VpcCidr)
+			}
+			for _, q := range all {
+				if p.Overlaps(q) {
+					return invalid(set.key, s, "subnet overlaps %s; subnets must not overlap", q)
+				}
+			}
+			all = append(all, p)
+		}
+	}
+	return nil
+}
+
+func (c Config) validateWeb() error {
+	switch {
+	case !instanceTypeRe.MatchString(c.InstanceType):
+		return invalid("instanceType", c.InstanceType, "want an EC2 instance type such as t3.micro or t4g.small")
+	case c.WebServerCount < 1 || c.WebServerCount > 20:
+		return invalid("webServerCount", c.WebServerCount, "want 1 to 20 web servers")
+	case c.AmiID != "" && !amiIDRe.MatchString(c.AmiID):
+		return invalid("amiId", c.AmiID, "want an AMI ID such as ami-0123456789abcdef0, or leave it unset for the current Amazon Linux 2023")
+	case c.RootVolumeSizeGiB < 8 || c.RootVolumeSizeGiB > 1024:
+		return invalid("rootVolumeSizeGiB", c.RootVolumeSizeGiB, "want 8 to 1024 GiB (Amazon Linux 2023 needs at least 8)")
+	case c.KeyPairName != "" && !keyPairRe.MatchString(c.KeyPairName):
+		return invalid("keyPairName", c.KeyPairName, "want the name of an existing EC2 key pair (printable ASCII), or leave it unset")
+	}
+	if c.SSHCidr != "" {
+		p, err := netip.ParsePrefix(c.SSHCidr)
+		if err != nil || !p.Addr().Is4() || p.Masked() != p {
+			return invalid("sshCidr", c.SSHCidr, "want an IPv4 network CIDR such as 203.0.113.10/32, or leave it unset and use SSM Session Manager")
+		}
+		if p.Bits() < 8 {
+			return invalid("sshCidr", c.SSHCidr, "SSH must not be open to the internet; allow /8 or narrower, or leave it unset and use SSM Session Manager")
+		}
+	}
+	if _, ok := wordpressDownloadHosts[c.WordPressLocale]; !ok {
+		return invalid("wordpressLocale", c.WordPressLocale, "want one of %s", strings.Join(sortedKeys(wordpressDownloadHosts), ", "))
+	}
+	if !slices.Contains(phpVersions, c.PHPVersion) {
+		return invalid("phpVersion", c.PHPVersion, "want one of %s (PHP streams Amazon Linux 2023 packages with security support)", strings.Join(phpVersions, ", "))
+	}
+	if t := strings.TrimSpace(c.SiteTitle); t == "" || len(c.SiteTitle) > 200 || strings.ContainsAny(c.SiteTitle, "\n\r") {
+		return invalid("siteTitle", fmt.Sprintf("%q", c.SiteTitle), "want a one-line title of 1 to 200 bytes")
+	}
+	if !adminUserRe.MatchString(c.AdminUser) || strings.EqualFold(c.AdminUser, "admin") {
+		return invalid("adminUser", c.AdminUser, "want 3 to 60 letters, digits, '.', '_' or '-', and not \"admin\" (the first name bots try)")
+	}
+	if c.AdminEmail == "" {
+		return invalid("adminEmail", `""`, "it is required: the WordPress administrator's e-mail, e.g. `pulumi config set adminEmail you@example.com`")
+	}
+	if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail || a.Name != "" {
+		return invalid("adminEmail", c.AdminEmail, "want a bare e-mail address such as you@example.com")
+	}
+	return nil
+}
+
+func (c Config) validateDatabase() error {
+	if _, ok := dbEngineMajors[c.DBEngineVersion]; !ok {
+		return invalid("dbEngineVersion", c.DBEngineVersion, "want one of %s (RDS for MySQL majors in standard support; 8.0 left standard support on 2026-07-31)", strings.Join(sortedKeys(dbEngineMajors), ", "))
+	}
+	switch {
+	case !dbClassRe.MatchString(c.DBInstanceClass):
+		return invalid("dbInstanceClass", c.DBInstanceClass, "want an RDS instance class such as db.t4g.micro or db.m7g.large")
+	case c.DBAllocatedStorageGiB < 20 || c.DBAllocatedStorageGiB > 6144:
+		return invalid("dbAllocatedStorageGiB", c.DBAllocatedStorageGiB, "want 20 to 6144 GiB (gp3)")
+	case c.DBMaxStorageGiB != 0 && (c.DBMaxStorageGiB < c.DBAllocatedStorageGiB || c.DBMaxStorageGiB > 6144):
+		return invalid("dbMaxAllocatedStorageGiB", c.DBMaxStorageGiB, "want 0 (no storage autoscaling) or from dbAllocatedStorageGiB (%d) to 6144", c.DBAllocatedStorageGiB)
+	case c.DBBackupRetentionDays < 1 || c.DBBackupRetentionDays > 35:
+		return invalid("dbBackupRetentionDays", c.DBBackupRetentionDays, "want 1 to 35 days (automated backups stay on)")
+	case c.SecretRecoveryWindowDays != 0 && (c.SecretRecoveryWindowDays < 7 || c.SecretRecoveryWindowDays > 30):
+		return invalid("secretRecoveryWindowDays", c.SecretRecoveryWindowDays, "want 0 (delete at once on destroy) or 7 to 30 days")
+	}
+	return nil
+}
+
+func (c Config) validateEdge() error {
+	if !healthPathRe.MatchString(c.HealthCheckPath) || len(c.HealthCheckPath) > 1024 {
+		return invalid("healthCheckPath", c.HealthCheckPath, "want a URL path starting with '/', e.g. /wp-includes/images/blank.gif")
+	}
+	if c.CertificateArn != "" {
+		m := certificateRe.FindStringSubmatch(c.CertificateArn)
+		if m == nil {
+			return invalid("certificateArn", c.CertificateArn, "want an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID), or leave it unset for HTTP only")
+		}
+		if m[1] != c.Region {
+			return invalid("certificateArn", c.CertificateArn, "the certificate must be in aws:region %s, where the load balancer is", c.Region)
+		}
+	}
+	if c.SiteDomain != "" && (!domainRe.MatchString(c.SiteDomain) || len(c.SiteDomain) > 253) {
+		return invalid("siteDomain", c.SiteDomain, "want a lower-case DNS name such as www.example.com (no scheme, no path), or leave it unset to use the load balancer's name")
+	}
+	for k, v := range c.ExtraTags {
+		if !tagKeyRe.MatchString(k) || strings.HasPrefix(strings.ToLower(k), "aws:") || slices.Contains(reservedTagKeys, k) {
+			return invalid("tags", k, "tag keys are 1-128 letters, digits, spaces or _.:/=+-@, not starting with aws:, and not one of %s (set by the program)", strings.Join(reservedTagKeys, ", "))
+		}
+		if len(v) > 256 {
+			return invalid("tags", k, "tag values are at most 256 characters")
+		}
+	}
+	return nil
+}
+
+// checkZonesExist asks AWS for the region's available AZs so that a typo fails now, with the
+// list of real names, rather than halfway through creating subnets.
+func checkZonesExist(ctx *pulumi.Context, c Config) error {
+	zones, err := lookupZones(ctx)
+	if err != nil {
+		return fmt.Errorf("look up availability zones of %s: %w", c.Region, err)
+	}
+	for _, az := range c.AvailabilityZones {
+		if !slices.Contains(zones, az) {
+			return invalid("availabilityZones", az, "not an available AZ of %s; available: %s", c.Region, strings.Join(zones, ", "))
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// tags returns the common tags plus a Name; every taggable resource gets them.
+func (c Config) tags(name string) pulumi.StringMap {
+	t := pulumi.StringMap{}
+	for k, v := range c.ExtraTags {
+		t[k] = pulumi.String(v)
+	}
+	t["Name"] = pulumi.String(c.Project + "-" + c.Stack + "-" + name)
+	t["project"] = pulumi.String(c.Project)
+	t["stack"] = pulumi.String(c.Stack)
+	t["managed-by"] = pulumi.String("pulumi")
+	return t
+}
+
+// ssmPrefix is where this stack keeps its boot-time hand-off parameters; the name is fixed
+// so that servers and their IAM policy know it before the database exists.
+func (c Config) ssmPrefix() string {
+	return "/" + c.Project + "/" + c.Stack
+}
