@@ -58,8 +58,15 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	return &infrastructure{Config: cfg, Network: network, Database: database, Web: web, LB: loadBalancer}, nil
 }
 
-// exportOutputs publishes what users and the availability drill need; secrets by name only.
+// exportOutputs publishes the stack outputs.
 func exportOutputs(ctx *pulumi.Context, infra *infrastructure) {
+	for k, v := range stackOutputs(infra) {
+		ctx.Export(k, v)
+	}
+}
+
+// stackOutputs is what users and the availability drill need; secrets by name only.
+func stackOutputs(infra *infrastructure) pulumi.Map {
 	servers := pulumi.Array{}
 	for _, s := range infra.Web.Servers {
 		servers = append(servers, pulumi.Map{
@@ -67,21 +74,23 @@ func exportOutputs(ctx *pulumi.Context, infra *infrastructure) {
 			"availabilityZone": s.Instance.AvailabilityZone,
 		})
 	}
-	ctx.Export("siteUrl", infra.LB.SiteURL)
-	ctx.Export("albDnsName", infra.LB.ALB.DnsName)
-	ctx.Export("targetGroupArn", infra.LB.TargetGroup.Arn)
-	ctx.Export("dbEndpoint", infra.Database.Instance.Endpoint)
-	ctx.Export("dbIdentifier", infra.Database.Instance.Identifier)
-	ctx.Export("dbAvailabilityZone", infra.Database.Instance.AvailabilityZone)
-	ctx.Export("dbMultiAz", infra.Database.Instance.MultiAz)
-	ctx.Export("dbSecretName", infra.Database.Secret.Name)
-	ctx.Export("dbHostParameter", infra.Database.HostParameter.Name)
-	ctx.Export("wordpressSecretName", infra.Web.WordPressSecret.Name)
-	ctx.Export("wordpressAdminUser", pulumi.String(infra.Config.AdminUser))
-	ctx.Export("amiId", infra.Web.Image.ID())
-	ctx.Export("webInstances", servers)
-	ctx.Export("vpcId", infra.Network.Vpc.ID())
-	ctx.Export("publicSubnetIds", subnetIDs(infra.Network.PublicSubnets))
-	ctx.Export("privateSubnetIds", subnetIDs(infra.Network.PrivateSubnets))
-	ctx.Export("region", pulumi.String(infra.Config.Region))
+	return pulumi.Map{
+		"siteUrl":             infra.LB.SiteURL,
+		"albDnsName":          infra.LB.ALB.DnsName,
+		"targetGroupArn":      infra.LB.TargetGroup.Arn,
+		"dbEndpoint":          infra.Database.Instance.Endpoint,
+		"dbIdentifier":        infra.Database.Instance.Identifier,
+		"dbAvailabilityZone":  infra.Database.Instance.AvailabilityZone,
+		"dbMultiAz":           infra.Database.Instance.MultiAz,
+		"dbSecretName":        infra.Database.Secret.Name,
+		"dbHostParameter":     infra.Database.HostParameter.Name,
+		"wordpressSecretName": infra.Web.WordPressSecret.Name,
+		"wordpressAdminUser":  pulumi.String(infra.Config.AdminUser),
+		"amiId":               infra.Web.Image.ID(),
+		"webInstances":        servers,
+		"vpcId":               infra.Network.Vpc.ID(),
+		"publicSubnetIds":     subnetIDs(infra.Network.PublicSubnets),
+		"privateSubnetIds":    subnetIDs(infra.Network.PrivateSubnets),
+		"region":              pulumi.String(infra.Config.Region),
+	}
 }

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Bad config fails before anything is registered, with one message naming the key, the
+// value and what is allowed.
+func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
+	cases := []struct {
+		name      string
+		overrides map[string]string
+		want      []string // substrings of the error
+	}{
+		{"no region", map[string]string{"aws:region": "<unset>"}, []string{"aws:region"}},
+		{"one AZ", map[string]string{"availabilityZones": `["ap-northeast-1a"]`}, []string{"availabilityZones", "at least two"}},
+		{"duplicate AZ", map[string]string{"availabilityZones": `["ap-northeast-1a","ap-northeast-1a"]`}, []string{"availabilityZones", "distinct"}},
+		{"AZ of another region", map[string]string{"availabilityZones": `["us-east-1a","us-east-1b"]`}, []string{"availabilityZones", "us-east-1a", "ap-northeast-1"}},
+		{"AZ that does not exist", map[string]string{"availabilityZones": `["ap-northeast-1a","ap-northeast-1b"]`}, []string{"availabilityZones", "ap-northeast-1b", "available: ap-northeast-1a, ap-northeast-1c, ap-northeast-1d"}},
+		{"AZ list not JSON", map[string]string{"availabilityZones": `ap-northeast-1a`}, []string{"availabilityZones", "list of strings"}},
+		{"VPC CIDR garbage", map[string]string{"vpcCidr": "10.0.0.0/33"}, []string{"vpcCidr", "10.0.0.0/33", "/16 to /28"}},
+		{"VPC CIDR host bits", map[string]string{"vpcCidr": "10.0.0.1/16"}, []string{"vpcCidr", "host bits"}},
+		{"VPC too big", map[string]string{"vpcCidr": "10.0.0.0/8"}, []string{"vpcCidr", "/16 to /28"}},
+		{"subnet outside VPC", map[string]string{"publicSubnetCidrs": `["10.1.0.0/24","10.0.1.0/24"]`}, []string{"publicSubnetCidrs", "10.1.0.0/24", "inside vpcCidr"}},
+		{"subnets overlap", map[string]string{"privateSubnetCidrs": `["10.0.1.0/24","10.0.3.0/24"]`}, []string{"privateSubnetCidrs", "10.0.1.0/24", "overlaps"}},
+		{"subnet count", map[string]string{"publicSubnetCidrs": `["10.0.0.0/24"]`}, []string{"publicSubnetCidrs", "one CIDR per AZ"}},
+		{"zero servers", map[string]string{"webServerCount": "0"}, []string{"webServerCount", "0", "1 to 20"}},
+		{"servers not a number", map[string]string{"webServerCount": "two"}, []string{"webServerCount", "two", "whole number"}},
+		{"instance type", map[string]string{"instanceType": "huge"}, []string{"instanceType", "huge"}},
+		{"AMI id", map[string]string{"amiId": "ubuntu"}, []string{"amiId", "ubuntu"}},
+		{"root volume", map[string]string{"rootVolumeSizeGiB": "4"}, []string{"rootVolumeSizeGiB", "8 to 1024"}},
+		{"SSH to the world", map[string]string{"sshCidr": "0.0.0.0/0"}, []string{"sshCidr", "0.0.0.0/0", "SSM Session Manager"}},
+		{"SSH CIDR garbage", map[string]string{"sshCidr": "my-laptop"}, []string{"sshCidr", "my-laptop"}},
+		{"locale", map[string]string{"wordpressLocale": "xx_YY"}, []string{"wordpressLocale", "xx_YY", "ja"}},
+		{"PHP 7.4", map[string]string{"phpVersion": "7.4"}, []string{"phpVersion", "7.4", "8.3"}},
+		{"admin user admin", map[string]string{"adminUser": "admin"}, []string{"adminUser", "admin"}},
+		{"no admin e-mail", map[string]string{"adminEmail": "<unset>"}, []string{"adminEmail", "required"}},
+		{"bad admin e-mail", map[string]string{"adminEmail": "Admin <a@example.com>"}, []string{"adminEmail", "bare e-mail"}},
+		{"empty title", map[string]string{"siteTitle": " "}, []string{"siteTitle"}},
+		{"MySQL 8.0", map[string]string{"dbEngineVersion": "8.0"}, []string{"dbEngineVersion", "8.0", "8.4", "standard support"}},
+		{"DB class", map[string]string{"dbInstanceClass": "t3.micro"}, []string{"dbInstanceClass", "t3.micro"}},
+		{"DB storage", map[string]string{"dbAllocatedStorageGiB": "5"}, []string{"dbAllocatedStorageGiB", "20 to 6144"}},
+		{"DB max storage below allocated", map[string]string{"dbMaxAllocatedStorageGiB": "10"}, []string{"dbMaxAllocatedStorageGiB", "10"}},
+		{"backups off", map[string]string{"dbBackupRetentionDays": "0"}, []string{"dbBackupRetentionDays", "1 to 35"}},
+		{"multi-AZ not a bool", map[string]string{"dbMultiAz": "yes please"}, []string{"dbMultiAz", "true or false"}},
+		{"recovery window", map[string]string{"secretRecoveryWindowDays": "3"}, []string{"secretRecoveryWindowDays", "7 to 30"}},
+		{"health check path", map[string]string{"healthCheckPath": "wp-login.php"}, []string{"healthCheckPath", "wp-login.php", "starting with '/'"}},
+		{"certificate ARN", map[string]string{"certificateArn": "my-cert"}, []string{"certificateArn", "my-cert"}},
+		{"certificate in another region", map[string]string{"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"}, []string{"certificateArn", "ap-northeast-1"}},
+		{"site domain with scheme", map[string]string{"siteDomain": "https://example.com"}, []string{"siteDomain", "no scheme"}},
+		{"reserved tag", map[string]string{"tags": `{"Name":"x"}`}, []string{"tags", "Name"}},
+		{"aws: tag", map[string]string{"tags": `{"aws:foo":"x"}`}, []string{"tags", "aws:foo"}},
+		{"tags not a map", map[string]string{"tags": `["a"]`}, []string{"tags", "map of strings"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := runProgram(t, c.overrides)
+			if r.err == nil {
+				t.Fatalf("config %v was accepted", c.overrides)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(r.err.Error(), w) {
+					t.Errorf("error %q does not mention %q", r.err, w)
+				}
+			}
+			if n := len(r.m.res); n != 0 {
+				t.Errorf("%d resources were registered before the config error", n)
+			}
+		})
+	}
+}
+
+func TestValidConfigVariantsAccepted(t *testing.T) {
+	for _, o := range []map[string]string{
+		{"wordpressLocale": "en_US", "phpVersion": "8.4", "instanceType": "t4g.small"},
+		{"sshCidr": "198.51.100.7/32", "siteDomain": "blog.example.com"},
+		{"vpcCidr": "172.20.0.0/20", "publicSubnetCidrs": `["172.20.0.0/24","172.20.1.0/24"]`, "privateSubnetCidrs": `["172.20.8.0/22","172.20.12.0/22"]`},
+		{"secretRecoveryWindowDays": "0", "dbMaxAllocatedStorageGiB": "0"},
+	} {
+		if r := runProgram(t, o); r.err != nil {
+			t.Errorf("config %v rejected: %v", o, r.err)
+		}
+	}
+}
+
+type projectFile struct {
+	Name   string `yaml:"name"`
+	Config map[string]struct {
+		Type        string `yaml:"type"`
+		Description string `yaml:"description"`
+		Default     any    `yaml:"default"`
+	} `yaml:"config"`
+}
+
+// Pulumi.yaml declares every key loadConfig reads, each with type, description and the
+// same default as defaultConfig.
+func TestPulumiYamlDeclaresEveryKeyWithTheSameDefault(t *testing.T) {
+	raw, err := os.ReadFile("Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p projectFile
+	if err := yaml.Unmarshal(raw, &p); err != nil {
+		t.Fatalf("Pulumi.yaml: %v", err)
+	}
+	if p.Name != testProject {
+		t.Errorf("project name %q, tests assume %q", p.Name, testProject)
+	}
+	// Feed Pulumi.yaml's defaults back as stack config: the result must equal defaultConfig.
+	overrides := map[string]string{}
+	for key, decl := range p.Config {
+		if decl.Type == "" || decl.Description == "" {
+			t.Errorf("Pulumi.yaml: %s needs a type and a description", key)
+		}
+		if decl.Default == nil {
+			if key != "adminEmail" {
+				t.Errorf("Pulumi.yaml: %s has no default", key)
+			}
+			continue
+		}
+		switch v := decl.Default.(type) {
+		case string:
+			overrides[key] = v
+		case []any, map[string]any:
+			b, _ := json.Marshal(v)
+			overrides[key] = string(b)
+		default:
+			overrides[key] = fmt.Sprint(v)
+		}
+	}
+	read := map[string]bool{}
+	for _, line := range strings.Split(readSource(t, "config.go"), "\n") {
+		if i := strings.Index(line, `r.`); i >= 0 && strings.Contains(line, `("`) && strings.Contains(line, `", &c.`) {
+			key := line[strings.Index(line, `("`)+2 : strings.Index(line, `", &c.`)]
+			read[key] = true
+			if _, ok := p.Config[key]; !ok {
+				t.Errorf("loadConfig reads %q but Pulumi.yaml does not declare it", key)
+			}
+		}
+	}
+	for key := range p.Config {
+		if !read[key] {
+			t.Errorf("Pulumi.yaml declares %q but loadConfig never reads it", key)
+		}
+	}
+
+	var got Config
+	err = runProgramWith(t, overrides, func(c Config) { got = c })
+	if err != nil {
+		t.Fatalf("Pulumi.yaml defaults rejected: %v", err)
+	}
+	want := defaultConfig()
+	want.Project, want.Stack, want.AdminEmail = testProject, testStack, "admin@example.com"
+	if len(got.ExtraTags) == 0 {
+		got.ExtraTags = nil
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Pulumi.yaml defaults differ from defaultConfig():\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// The dev stack is the hands-on's: Tokyo, 1a/1c, the four /24s, and it tears down cleanly.
+func TestDevStackFile(t *testing.T) {
+	raw, err := os.ReadFile("Pulumi.dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &f); err != nil {
+		t.Fatalf("Pulumi.dev.yaml: %v", err)
+	}
+	overrides := map[string]string{}
+	for k, v := range f.Config {
+		switch v := v.(type) {
+		case string:
+			overrides[k] = v
+		default:
+			b, _ := json.Marshal(v)
+			overrides[k] = string(b)
+		}
+	}
+	var c Config
+	if err := runProgramWith(t, overrides, func(got Config) { c = got }); err != nil {
+		t.Fatalf("dev stack rejected: %v", err)
+	}
+	if c.Region != "ap-northeast-1" || strings.Join(c.AvailabilityZones, ",") != "ap-northeast-1a,ap-northeast-1c" ||
+		strings.Join(c.PublicSubnetCidrs, ",") != "10.0.0.0/24,10.0.1.0/24" || strings.Join(c.PrivateSubnetCidrs, ",") != "10.0.2.0/24,10.0.3.0/24" {
+		t.Errorf("dev stack is not the hands-on's network: %+v", c)
+	}
+	if c.DBDeletionProtection || c.DBFinalSnapshot || c.SecretRecoveryWindowDays != 0 {
+		t.Errorf("dev stack must destroy cleanly: deletion protection %v, final snapshot %v, recovery %d",
+			c.DBDeletionProtection, c.DBFinalSnapshot, c.SecretRecoveryWindowDays)
+	}
+}
+
+// runProgramWith runs the program and hands the loaded config to inspect.
+func runProgramWith(t *testing.T, overrides map[string]string, inspect func(Config)) error {
+	t.Helper()
+	r := runProgram(t, overrides)
+	if r.err != nil {
+		return r.err
+	}
+	inspect(r.cfg)
+	return nil
+}
+
+func readSource(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

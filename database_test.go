@@ -1,0 +1,151 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// SEED-SPEC §3 and §9, with the hands-on's unsafe choices fixed.
+func TestDatabaseInstance(t *testing.T) {
+	r := mustRun(t, nil)
+	db := r.one(t, "aws:rds/instance:Instance")
+	want := map[string]string{
+		"engine":                  "mysql",
+		"engineVersion":           "8.4",
+		"instanceClass":           "db.t4g.micro",
+		"storageType":             "gp3",
+		"allocatedStorage":        "20",
+		"maxAllocatedStorage":     "100",
+		"storageEncrypted":        "true",
+		"publiclyAccessible":      "false",
+		"multiAz":                 "true",
+		"dbName":                  "wordpress",
+		"username":                "admin",
+		"port":                    "3306",
+		"backupRetentionPeriod":   "7",
+		"autoMinorVersionUpgrade": "true",
+		"copyTagsToSnapshot":      "true",
+		"deletionProtection":      "false", // runProgram's stack turns it off, like dev
+		"skipFinalSnapshot":       "false",
+		"finalSnapshotIdentifier": "scalable-wordpress-test-final",
+	}
+	for k, v := range want {
+		if got := db.str(k); got != v {
+			t.Errorf("%s: %s = %q, want %q", db.URN, k, got, v)
+		}
+	}
+	if az := db.str("availabilityZone"); az != "" {
+		t.Errorf("%s: Multi-AZ instance must let RDS place it, got availabilityZone %q", db.URN, az)
+	}
+	if !db.Inputs["password"].IsSecret() {
+		t.Errorf("%s: password must be a secret input", db.URN)
+	}
+	if got := db.str("password"); got != fakePassword("db-password", 32) {
+		t.Errorf("%s: password is not the generated one", db.URN)
+	}
+
+	sg := r.byID(db.Inputs["vpcSecurityGroupIds"].ArrayValue()[0].StringValue())
+	if sg == nil || sg.Name != "db-sg" {
+		t.Fatalf("%s: must use the db security group, got %v", db.URN, db.Inputs["vpcSecurityGroupIds"])
+	}
+	subnets := r.byID(db.str("dbSubnetGroupName"))
+	if subnets == nil {
+		t.Fatalf("%s: DB subnet group %q not found", db.URN, db.str("dbSubnetGroupName"))
+	}
+	var cidrs []string
+	for _, id := range subnets.Inputs["subnetIds"].ArrayValue() {
+		cidrs = append(cidrs, r.byID(id.StringValue()).str("cidrBlock"))
+	}
+	if strings.Join(cidrs, ",") != "10.0.2.0/24,10.0.3.0/24" {
+		t.Errorf("%s: DB subnet group must hold the private subnets, got %v", subnets.URN, cidrs)
+	}
+	params := r.byID(db.str("parameterGroupName"))
+	if params == nil || params.str("family") != "mysql8.4" {
+		t.Fatalf("%s: want a mysql8.4 parameter group", db.URN)
+	}
+	p := params.Inputs["parameters"].ArrayValue()
+	if len(p) != 1 || propString(p[0].ObjectValue()["name"]) != "require_secure_transport" || propString(p[0].ObjectValue()["value"]) != "1" {
+		t.Errorf("%s: want require_secure_transport=1, got %v", params.URN, p)
+	}
+}
+
+func TestDatabaseSingleAZAndProductionSwitches(t *testing.T) {
+	r := mustRun(t, map[string]string{
+		"dbMultiAz": "false", "dbDeletionProtection": "true", "dbFinalSnapshot": "false",
+		"dbMaxAllocatedStorageGiB": "0", "dbBackupRetentionDays": "14",
+	})
+	db := r.one(t, "aws:rds/instance:Instance")
+	for k, v := range map[string]string{
+		"multiAz": "false", "availabilityZone": "ap-northeast-1a", "deletionProtection": "true",
+		"skipFinalSnapshot": "true", "finalSnapshotIdentifier": "", "maxAllocatedStorage": "", "backupRetentionPeriod": "14",
+	} {
+		if got := db.str(k); got != v {
+			t.Errorf("%s: %s = %q, want %q", db.URN, k, got, v)
+		}
+	}
+}
+
+func TestDatabaseCredentialsSecret(t *testing.T) {
+	r := mustRun(t, nil)
+	var secret *recorded
+	for _, s := range r.ofType("aws:secretsmanager/secret:Secret") {
+		if s.Name == "db-credentials" {
+			secret = s
+		}
+	}
+	if secret == nil {
+		t.Fatal("no db-credentials secret")
+	}
+	var version *recorded
+	for _, v := range r.ofType("aws:secretsmanager/secretVersion:SecretVersion") {
+		if v.str("secretId") == secret.Outputs["id"].StringValue() {
+			version = v
+		}
+	}
+	if version == nil {
+		t.Fatalf("%s: no version holds its value", secret.URN)
+	}
+	if !version.Inputs["secretString"].IsSecret() {
+		t.Errorf("%s: secretString must be a secret input", version.URN)
+	}
+	v := jsonInput(t, version, "secretString")
+	if v["username"] != "admin" || v["password"] != fakePassword("db-password", 32) || v["dbname"] != "wordpress" || v["engine"] != "mysql" {
+		t.Errorf("%s: unexpected secret shape %v", version.URN, v)
+	}
+	if secret.str("recoveryWindowInDays") != "7" {
+		t.Errorf("%s: recoveryWindowInDays = %q, want 7", secret.URN, secret.str("recoveryWindowInDays"))
+	}
+}
+
+func TestDatabaseHostHandoffParameter(t *testing.T) {
+	r := mustRun(t, nil)
+	var p *recorded
+	for _, x := range r.ofType("aws:ssm/parameter:Parameter") {
+		if x.Name == "db-host" {
+			p = x
+		}
+	}
+	if p == nil {
+		t.Fatal("no db-host parameter")
+	}
+	if p.str("name") != "/scalable-wordpress/test/db-host" || p.str("type") != "String" {
+		t.Errorf("%s: name %q type %q", p.URN, p.str("name"), p.str("type"))
+	}
+	if !strings.HasSuffix(p.str("insecureValue"), ".rds.amazonaws.com") {
+		t.Errorf("%s: value %q is not the RDS address", p.URN, p.str("insecureValue"))
+	}
+}
+
+func TestFinalSnapshotID(t *testing.T) {
+	cases := map[[2]string]string{
+		{"scalable-wordpress", "dev"}:   "scalable-wordpress-dev-final",
+		{"My_Proj", "prod.eu--1"}:       "my-proj-prod-eu-1-final",
+		{"1proj", "x"}:                  "wp-1proj-x-final",
+		{"p", strings.Repeat("a", 300)}: "p-" + strings.Repeat("a", 238) + "-final",
+	}
+	for in, want := range cases {
+		if got := finalSnapshotID(Config{Project: in[0], Stack: in[1]}); got != want {
+			t.Errorf("finalSnapshotID(%q, %q) = %q, want %q", in[0], in[1], got, want)
+		}
+	}
+}

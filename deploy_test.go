@@ -1,0 +1,192 @@
+package main
+
+// The deploy-time seam: nothing but the endpoint hand-off may wait for the RDS instance,
+// and the estimated critical path stays within 5% of RDS's own creation time. Both read
+// the dependency edges the program really registers (the mock sees every request).
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// typicalCreateSeconds are typical AWS creation times (the same order as AWS documents and
+// the team's engine check uses); unknown types take 2 s, component resources 0.
+func typicalCreateSeconds(x *recorded) float64 {
+	switch x.Type {
+	case "aws:ec2/vpc:Vpc":
+		return 20
+	case "aws:ec2/subnet:Subnet":
+		return 12
+	case "aws:ec2/securityGroup:SecurityGroup":
+		return 4
+	case "aws:ec2/instance:Instance":
+		return 35
+	case "aws:ec2/amiFromInstance:AmiFromInstance":
+		return 300
+	case "aws:rds/instance:Instance":
+		if x.str("multiAz") == "true" {
+			return 1080
+		}
+		return 480
+	case "aws:lb/loadBalancer:LoadBalancer":
+		return 180
+	case "aws:iam/instanceProfile:InstanceProfile":
+		return 8
+	}
+	if !x.Custom || strings.HasPrefix(x.Type, "random:") {
+		return 0
+	}
+	return 2
+}
+
+// depGraph maps each URN to the URNs its inputs came from.
+type depGraph map[string][]string
+
+func graphOf(r *stackRun) depGraph {
+	g := depGraph{}
+	for _, x := range r.m.res {
+		g[x.URN] = x.Deps
+	}
+	return g
+}
+
+// pathTo returns a dependency chain from `from` to `to`, or nil when there is none.
+func (g depGraph) pathTo(from, to string) []string {
+	seen := map[string]bool{}
+	var walk func(n string) []string
+	walk = func(n string) []string {
+		if n == to {
+			return []string{n}
+		}
+		if seen[n] {
+			return nil
+		}
+		seen[n] = true
+		for _, d := range g[n] {
+			if p := walk(d); p != nil {
+				return append([]string{n}, p...)
+			}
+		}
+		return nil
+	}
+	return walk(from)
+}
+
+func TestNothingButTheHandoffWaitsForRDS(t *testing.T) {
+	for variant, cfg := range securityVariants {
+		r := mustRun(t, cfg)
+		rds := r.one(t, "aws:rds/instance:Instance")
+		g := graphOf(r)
+		for _, x := range r.m.res {
+			if x == rds || !x.Custom {
+				continue
+			}
+			p := g.pathTo(x.URN, rds.URN)
+			if p == nil {
+				continue
+			}
+			if x.Type == "aws:ssm/parameter:Parameter" && x.Name == "db-host" && len(p) == 2 {
+				continue // the hand-off itself
+			}
+			t.Errorf("[%s] %s waits for the RDS instance:\n  %s", variant, x.URN, strings.Join(p, "\n  -> "))
+		}
+		// The seam must be real: servers do get the hand-off's name.
+		if !strings.Contains(r.ofType("aws:ec2/instance:Instance")[0].str("userData"), "/scalable-wordpress/test/db-host") {
+			t.Errorf("[%s] user data does not name the db-host parameter", variant)
+		}
+	}
+}
+
+// The checker above must be able to fail: an indirect dependency is found.
+func TestPathToFindsIndirectDependencies(t *testing.T) {
+	g := depGraph{"instance": {"profile", "sg"}, "profile": {"policy"}, "policy": {"rds"}, "sg": {"vpc"}}
+	if p := g.pathTo("instance", "rds"); strings.Join(p, ">") != "instance>profile>policy>rds" {
+		t.Errorf("pathTo = %v", p)
+	}
+	if p := g.pathTo("sg", "rds"); p != nil {
+		t.Errorf("pathTo(sg, rds) = %v, want none", p)
+	}
+}
+
+// estimate models the deploy timeline the engine's parallel executor would give: each
+// resource starts when the resources its inputs came from are done. It returns each
+// resource's finish time and, for each, the input that finished last.
+func estimate(r *stackRun) (finish map[string]float64, via map[string]string) {
+	byURN := map[string]*recorded{}
+	for _, x := range r.m.res {
+		byURN[x.URN] = x
+	}
+	finish, via = map[string]float64{}, map[string]string{}
+	var done func(urn string) float64
+	done = func(urn string) float64 {
+		if f, ok := finish[urn]; ok {
+			return f
+		}
+		x := byURN[urn]
+		if x == nil {
+			return 0
+		}
+		start := 0.0
+		for _, d := range x.Deps {
+			if f := done(d); f > start {
+				start, via[urn] = f, d
+			}
+		}
+		finish[urn] = start + typicalCreateSeconds(x)
+		return finish[urn]
+	}
+	for _, x := range r.m.res {
+		done(x.URN)
+	}
+	return finish, via
+}
+
+// criticalPath returns the estimated makespan and the chain of resources that sets it.
+func criticalPath(r *stackRun) (float64, []*recorded, map[string]float64) {
+	finish, via := estimate(r)
+	var end string
+	for urn, f := range finish {
+		if f > finish[end] || (f == finish[end] && urn < end) {
+			end = urn
+		}
+	}
+	var chain []*recorded
+	for n := end; n != ""; n = via[n] {
+		chain = append([]*recorded{r.byURN(n)}, chain...)
+	}
+	return finish[end], chain, finish
+}
+
+// A report, not a timing test: the numbers come from the dependency graph and the fixed
+// table above, so they are the same on every machine. Run with -v to read it.
+func TestDeployCriticalPathReport(t *testing.T) {
+	for _, variant := range []string{"default", "ssh+https"} {
+		r := mustRun(t, securityVariants[variant])
+		rds := r.one(t, "aws:rds/instance:Instance")
+		makespan, chain, finish := criticalPath(r)
+		rdsOwn := typicalCreateSeconds(rds)
+		ratio := makespan / rdsOwn
+		var b strings.Builder
+		fmt.Fprintf(&b, "[%s] estimated deploy critical path (typical AWS creation times):\n", variant)
+		at := 0.0
+		for _, x := range chain {
+			at += typicalCreateSeconds(x)
+			fmt.Fprintf(&b, "  %7.0fs  +%5.0fs  %s (%s)\n", at, typicalCreateSeconds(x), x.Name, x.Type)
+		}
+		// The web chain for comparison: the last server attachment's finish time.
+		web := 0.0
+		for _, a := range r.ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment") {
+			web = max(web, finish[a.URN])
+		}
+		fmt.Fprintf(&b, "  makespan %.0fs; RDS instance alone %.0fs; ratio %.3f (target <= 1.05); web/AMI/ALB chain done at %.0fs\n",
+			makespan, rdsOwn, ratio, web)
+		t.Log(b.String())
+		if ratio > 1.05 {
+			t.Errorf("[%s] critical path is %.3f x the RDS creation time, target <= 1.05", variant, ratio)
+		}
+		if web >= makespan {
+			t.Errorf("[%s] the web chain (%.0fs) must finish in the shadow of RDS (%.0fs)", variant, web, makespan)
+		}
+	}
+}

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"sort"
+	"strings"
+	"testing"
+)
+
+// SEED-SPEC §4 and §8: an internet-facing ALB over both public subnets, one target group
+// with the hands-on's health check, every server registered.
+func TestLoadBalancer(t *testing.T) {
+	r := mustRun(t, nil)
+	alb := r.one(t, "aws:lb/loadBalancer:LoadBalancer")
+	for k, v := range map[string]string{"loadBalancerType": "application", "internal": "false",
+		"dropInvalidHeaderFields": "true", "ipAddressType": "ipv4"} {
+		if got := alb.str(k); got != v {
+			t.Errorf("%s: %s = %q, want %q", alb.URN, k, got, v)
+		}
+	}
+	var cidrs []string
+	for _, id := range alb.Inputs["subnets"].ArrayValue() {
+		sn := r.byID(id.StringValue())
+		cidrs = append(cidrs, sn.str("cidrBlock"))
+	}
+	if strings.Join(cidrs, ",") != "10.0.0.0/24,10.0.1.0/24" {
+		t.Errorf("%s: must span both public subnets, got %v", alb.URN, cidrs)
+	}
+
+	tg := r.one(t, "aws:lb/targetGroup:TargetGroup")
+	hc := tg.obj("healthCheck")
+	if tg.str("port") != "80" || tg.str("protocol") != "HTTP" || tg.str("targetType") != "instance" ||
+		propString(hc["path"]) != "/wp-includes/images/blank.gif" || propString(hc["matcher"]) != "200" {
+		t.Errorf("%s: port %s protocol %s type %s health check %v", tg.URN, tg.str("port"), tg.str("protocol"), tg.str("targetType"), hc)
+	}
+
+	listener := r.one(t, "aws:lb/listener:Listener")
+	action := listener.Inputs["defaultActions"].ArrayValue()[0].ObjectValue()
+	if listener.str("port") != "80" || listener.str("protocol") != "HTTP" ||
+		propString(action["type"]) != "forward" || propString(action["targetGroupArn"]) != tg.Outputs["arn"].StringValue() {
+		t.Errorf("%s: want HTTP:80 forwarding to the target group, got %v", listener.URN, action)
+	}
+
+	var targets []string
+	for _, a := range r.ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment") {
+		if a.str("targetGroupArn") != tg.Outputs["arn"].StringValue() || a.str("port") != "80" {
+			t.Errorf("%s: attached to %q port %q", a.URN, a.str("targetGroupArn"), a.str("port"))
+		}
+		targets = append(targets, a.str("targetId"))
+	}
+	sort.Strings(targets)
+	if strings.Join(targets, ",") != "i-web-web-1,i-web-web-2" {
+		t.Errorf("want both servers registered, got %v", targets)
+	}
+}
+
+func TestHTTPSWithCertificate(t *testing.T) {
+	cert := "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"
+	r := mustRun(t, map[string]string{"certificateArn": cert, "siteDomain": "www.example.com"})
+	listeners := map[string]*recorded{}
+	for _, l := range r.ofType("aws:lb/listener:Listener") {
+		listeners[l.str("port")] = l
+	}
+	https, http := listeners["443"], listeners["80"]
+	if https == nil || http == nil || len(listeners) != 2 {
+		t.Fatalf("want listeners on 80 and 443, got %v", listeners)
+	}
+	if https.str("protocol") != "HTTPS" || https.str("certificateArn") != cert || https.str("sslPolicy") != tlsPolicy {
+		t.Errorf("%s: protocol %q cert %q policy %q", https.URN, https.str("protocol"), https.str("certificateArn"), https.str("sslPolicy"))
+	}
+	redirect := http.Inputs["defaultActions"].ArrayValue()[0].ObjectValue()
+	to := redirect["redirect"].ObjectValue()
+	if propString(redirect["type"]) != "redirect" || propString(to["protocol"]) != "HTTPS" ||
+		propString(to["port"]) != "443" || propString(to["statusCode"]) != "HTTP_301" {
+		t.Errorf("%s: HTTP must redirect to HTTPS, got %v", http.URN, redirect)
+	}
+	ports := map[string]bool{}
+	for _, rule := range r.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if rule.str("cidrIpv4") == "0.0.0.0/0" {
+			ports[rule.str("fromPort")] = true
+		}
+	}
+	if !ports["80"] || !ports["443"] || len(ports) != 2 {
+		t.Errorf("with a certificate the ALB takes 80 and 443 from the internet, got %v", ports)
+	}
+	if got := r.outputs["siteUrl"]; got != "https://www.example.com" {
+		t.Errorf("siteUrl = %v, want https://www.example.com", got)
+	}
+}
+
+func TestSiteURLParameter(t *testing.T) {
+	r := mustRun(t, nil)
+	var p *recorded
+	for _, x := range r.ofType("aws:ssm/parameter:Parameter") {
+		if x.Name == "lb-site-url" {
+			p = x
+		}
+	}
+	if p == nil {
+		t.Fatal("no site URL parameter")
+	}
+	if p.str("name") != "/scalable-wordpress/test/site-url" || p.str("insecureValue") != "http://lb-alb-123456789.ap-northeast-1.elb.amazonaws.com" {
+		t.Errorf("%s: %q = %q", p.URN, p.str("name"), p.str("insecureValue"))
+	}
+}

@@ -1,0 +1,336 @@
+package main
+
+// One mock for every test: it records each registration (type, name, URN, inputs and the
+// URNs it depends on) and answers every invoke the program makes with realistic fields.
+// Tests run the program under it and assert over the recorded resources afterwards.
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+const (
+	testProject = "scalable-wordpress"
+	testStack   = "test"
+	testAccount = "123456789012"
+	testAMI     = "ami-0abcdef1234567890"
+)
+
+// recorded is one RegisterResource the program made.
+type recorded struct {
+	Type, Name, URN, Parent string
+	Custom                  bool
+	Inputs                  resource.PropertyMap
+	Outputs                 resource.PropertyMap
+	Deps                    []string // URNs of resources this one's inputs came from
+}
+
+func (r *recorded) str(key string) string {
+	return propString(r.Inputs[resource.PropertyKey(key)])
+}
+
+// obj returns a nested input object (e.g. metadataOptions) or nil.
+func (r *recorded) obj(key string) resource.PropertyMap {
+	v := unsecret(r.Inputs[resource.PropertyKey(key)])
+	if v.IsObject() {
+		return v.ObjectValue()
+	}
+	return nil
+}
+
+type mocks struct {
+	region string
+	mu     sync.Mutex
+	res    []*recorded
+	byID   map[string]*recorded
+	calls  []string
+}
+
+func newMocks(region string) *mocks {
+	return &mocks{region: region, byID: map[string]*recorded{}}
+}
+
+func unsecret(v resource.PropertyValue) resource.PropertyValue {
+	for v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	return v
+}
+
+func propString(v resource.PropertyValue) string {
+	v = unsecret(v)
+	switch {
+	case v.IsString():
+		return v.StringValue()
+	case v.IsNumber():
+		return fmt.Sprint(v.NumberValue())
+	case v.IsBool():
+		return fmt.Sprint(v.BoolValue())
+	}
+	return ""
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	rpc := args.RegisterRPC
+	parentType := tokens.Type("")
+	if p := resource.URN(rpc.GetParent()); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	urn := string(resource.NewURN(testStack, testProject, parentType, tokens.Type(args.TypeToken), args.Name))
+	deps := map[string]bool{}
+	for _, d := range rpc.GetDependencies() {
+		deps[d] = true
+	}
+	for _, pd := range rpc.GetPropertyDependencies() {
+		for _, d := range pd.GetUrns() {
+			deps[d] = true
+		}
+	}
+	rec := &recorded{Type: args.TypeToken, Name: args.Name, URN: urn, Parent: rpc.GetParent(),
+		Custom: args.Custom, Inputs: args.Inputs}
+	for d := range deps {
+		rec.Deps = append(rec.Deps, d)
+	}
+	sort.Strings(rec.Deps)
+	if !args.Custom {
+		m.res = append(m.res, rec)
+		return urn, resource.PropertyMap{}, nil
+	}
+	id, outs := m.computed(rec)
+	rec.Outputs = outs
+	m.res = append(m.res, rec)
+	m.byID[id] = rec
+	return id, outs, nil
+}
+
+// computed fakes what AWS would return: IDs, ARNs, names, endpoints, placement.
+func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
+	out := r.Inputs.Copy()
+	set := func(k, v string) { out[resource.PropertyKey(k)] = resource.NewStringProperty(v) }
+	short := strings.ToLower(r.Type[strings.LastIndex(r.Type, ":")+1:])
+	id := short + "-" + r.Name
+	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", short, m.region, testAccount, short, r.Name)
+	switch r.Type {
+	case "aws:ec2/vpc:Vpc":
+		id = "vpc-" + r.Name
+	case "aws:ec2/subnet:Subnet":
+		id = "subnet-" + r.Name
+	case "aws:ec2/securityGroup:SecurityGroup":
+		id = "sg-" + r.Name
+	case "aws:ec2/instance:Instance":
+		id = "i-" + r.Name
+		az := ""
+		if sn := m.byID[r.str("subnetId")]; sn != nil {
+			az = sn.str("availabilityZone")
+		}
+		set("availabilityZone", az)
+		set("publicIp", "203.0.113.10")
+		set("instanceState", "running")
+	case "aws:ec2/amiFromInstance:AmiFromInstance":
+		id = "ami-from-" + r.Name
+	case "aws:rds/instance:Instance":
+		id = r.Name + "-db"
+		set("identifier", id)
+		addr := id + ".cabcdefghij." + m.region + ".rds.amazonaws.com"
+		set("address", addr)
+		set("endpoint", addr+":3306")
+		if r.str("availabilityZone") == "" {
+			set("availabilityZone", m.region+"a")
+		}
+		arn = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", m.region, testAccount, id)
+	case "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup":
+		id = r.Name + "-abc123"
+		set("name", id)
+	case "aws:lb/loadBalancer:LoadBalancer":
+		id = "arn:aws:elasticloadbalancing:" + m.region + ":" + testAccount + ":loadbalancer/app/" + r.Name + "/0123456789abcdef"
+		arn = id
+		set("dnsName", r.Name+"-123456789."+m.region+".elb.amazonaws.com")
+	case "aws:lb/targetGroup:TargetGroup", "aws:lb/listener:Listener":
+		id = "arn:aws:elasticloadbalancing:" + m.region + ":" + testAccount + ":" + short + "/" + r.Name + "/0123456789abcdef"
+		arn = id
+	case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile":
+		id = r.Name + "-abc123"
+		set("name", id)
+		arn = fmt.Sprintf("arn:aws:iam::%s:%s/%s", testAccount, short, id)
+	case "aws:secretsmanager/secret:Secret":
+		name := r.Name + "-abc123"
+		set("name", name)
+		arn = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-XyZ123", m.region, testAccount, name)
+		id = arn
+	case "aws:ssm/parameter:Parameter":
+		id = r.str("name")
+		arn = fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", m.region, testAccount, id)
+	case "random:index/randomPassword:RandomPassword":
+		id = "none"
+		n := 16
+		if v := unsecret(r.Inputs["length"]); v.IsNumber() {
+			n = int(v.NumberValue())
+		}
+		out["result"] = resource.MakeSecret(resource.NewStringProperty(fakePassword(r.Name, n)))
+	}
+	set("id", id)
+	if _, ok := out["arn"]; !ok && strings.HasPrefix(r.Type, "aws:") {
+		set("arn", arn)
+	}
+	return id, out
+}
+
+// fakePassword is a deterministic, recognisable password of length n with quotes,
+// backslashes and dollars in it, so tests can look for it where it must not be.
+func fakePassword(name string, n int) string {
+	seed := "S3cr'et\\$" + name + "\"#"
+	var b strings.Builder
+	for b.Len() < n {
+		b.WriteString(seed)
+	}
+	return b.String()[:n]
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.calls = append(m.calls, args.Token)
+	m.mu.Unlock()
+	switch args.Token {
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id":         m.region,
+			"names":      []any{m.region + "a", m.region + "c", m.region + "d"},
+			"zoneIds":    []any{"apne1-az4", "apne1-az1", "apne1-az2"},
+			"state":      "available",
+			"groupNames": []any{m.region},
+		}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws",
+		}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": testAccount, "accountId": testAccount, "arn": "arn:aws:iam::" + testAccount + ":user/ci", "userId": "AIDAEXAMPLE",
+		}), nil
+	case "aws:ssm/getParameter:getParameter":
+		name := propString(args.Args["name"])
+		if !strings.HasPrefix(name, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-") {
+			return nil, fmt.Errorf("mock: unexpected SSM parameter %q", name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": name, "name": name, "type": "String", "value": testAMI, "insecureValue": testAMI, "version": 42,
+			"arn": "arn:aws:ssm:" + m.region + "::parameter" + name,
+		}), nil
+	}
+	return nil, fmt.Errorf("mock: invoke %s is not answered; add it to mocks.Call", args.Token)
+}
+
+// stackRun is the outcome of running the program under the mocks.
+type stackRun struct {
+	m       *mocks
+	err     error
+	cfg     Config
+	outputs map[string]any
+}
+
+// runProgram runs the whole program with config (keys without the project prefix; "aws:"
+// keys as they are) over the dev stack's values.
+func runProgram(t *testing.T, overrides map[string]string) *stackRun {
+	t.Helper()
+	cfg := map[string]string{
+		"aws:region":                          "ap-northeast-1",
+		testProject + ":adminEmail":           "admin@example.com",
+		testProject + ":dbDeletionProtection": "false",
+	}
+	for k, v := range overrides {
+		if !strings.Contains(k, ":") {
+			k = testProject + ":" + k
+		}
+		if v == "<unset>" {
+			delete(cfg, k)
+			continue
+		}
+		cfg[k] = v
+	}
+	region := cfg["aws:region"]
+	run := &stackRun{m: newMocks(region), outputs: map[string]any{}}
+	var mu sync.Mutex
+	run.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+		infra, err := createInfrastructure(ctx)
+		if err != nil {
+			return err
+		}
+		run.cfg = infra.Config
+		for k, v := range stackOutputs(infra) {
+			ctx.Export(k, pulumi.ToOutput(v).ApplyT(func(x any) any {
+				mu.Lock()
+				run.outputs[k] = x
+				mu.Unlock()
+				return x
+			}))
+		}
+		return nil
+	}, pulumi.WithMocks(testProject, testStack, run.m), func(info *pulumi.RunInfo) { info.Config = cfg })
+	return run
+}
+
+// mustRun runs the program and fails the test if it errored.
+func mustRun(t *testing.T, overrides map[string]string) *stackRun {
+	t.Helper()
+	r := runProgram(t, overrides)
+	if r.err != nil {
+		t.Fatalf("program failed: %v", r.err)
+	}
+	return r
+}
+
+// ofType returns the resources of a type (registration order is not deterministic).
+func (r *stackRun) ofType(typ string) []*recorded {
+	var out []*recorded
+	for _, x := range r.m.res {
+		if x.Type == typ {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// one returns the single resource of a type, failing otherwise.
+func (r *stackRun) one(t *testing.T, typ string) *recorded {
+	t.Helper()
+	all := r.ofType(typ)
+	if len(all) != 1 {
+		t.Fatalf("want exactly one %s, got %d", typ, len(all))
+	}
+	return all[0]
+}
+
+// byID finds the resource a physical ID (as the mock made it) belongs to.
+func (r *stackRun) byID(id string) *recorded { return r.m.byID[id] }
+
+// byURN finds a resource by URN.
+func (r *stackRun) byURN(urn string) *recorded {
+	for _, x := range r.m.res {
+		if x.URN == urn {
+			return x
+		}
+	}
+	return nil
+}
+
+// jsonInput decodes a JSON-string input (an IAM policy, a secret value).
+func jsonInput(t *testing.T, x *recorded, key string) map[string]any {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(x.str(key)), &v); err != nil {
+		t.Fatalf("%s: input %s is not JSON: %v", x.URN, key, err)
+	}
+	return v
+}
+
+func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// Stack-wide security invariants, checked for the default stack and for variants that
+// add SSH, HTTPS and more servers.
+var securityVariants = map[string]map[string]string{
+	"default": nil,
+	"ssh+https": {
+		"sshCidr":        "203.0.113.0/24",
+		"certificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab",
+		"webServerCount": "4",
+	},
+}
+
+func groupName(r *stackRun, id string) string {
+	if g := r.byID(id); g != nil {
+		return g.Name
+	}
+	return "?" + id
+}
+
+func TestOnlyListenerPortsOpenToTheWorld(t *testing.T) {
+	for variant, cfg := range securityVariants {
+		r := mustRun(t, cfg)
+		for _, sg := range r.ofType("aws:ec2/securityGroup:SecurityGroup") {
+			for _, inline := range []string{"ingress", "egress"} {
+				if v, ok := sg.Inputs[resourceKey(inline)]; ok && v.IsArray() && len(v.ArrayValue()) > 0 {
+					t.Errorf("[%s] %s: inline %s rules; rules must be separate, described resources", variant, sg.URN, inline)
+				}
+			}
+		}
+		for _, rule := range r.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+			if rule.str("description") == "" {
+				t.Errorf("[%s] %s: rule has no description", variant, rule.URN)
+			}
+			if rule.str("cidrIpv6") != "" {
+				t.Errorf("[%s] %s: unexpected IPv6 rule", variant, rule.URN)
+			}
+			if rule.str("cidrIpv4") != "0.0.0.0/0" {
+				continue
+			}
+			port := rule.str("fromPort")
+			if groupName(r, rule.str("securityGroupId")) != "lb-sg" || (port != "80" && port != "443") || rule.str("toPort") != port {
+				t.Errorf("[%s] %s: %s/%s-%s open to 0.0.0.0/0; only the ALB's 80/443 may be", variant, rule.URN,
+					groupName(r, rule.str("securityGroupId")), port, rule.str("toPort"))
+			}
+		}
+	}
+}
+
+// The chain of the hands-on, tightened: internet → ALB → web:80 → DB:3306.
+func TestSecurityGroupChain(t *testing.T) {
+	for variant, cfg := range securityVariants {
+		r := mustRun(t, cfg)
+		ingress := map[string][]string{}
+		for _, rule := range r.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+			src := rule.str("cidrIpv4")
+			if ref := rule.str("referencedSecurityGroupId"); ref != "" {
+				src = groupName(r, ref)
+			}
+			to := groupName(r, rule.str("securityGroupId"))
+			ingress[to] = append(ingress[to], src+":"+rule.str("ipProtocol")+"/"+rule.str("fromPort")+"-"+rule.str("toPort"))
+		}
+		if got := strings.Join(ingress["db-sg"], ","); got != "web-sg:tcp/3306-3306" {
+			t.Errorf("[%s] db-sg ingress = %s; want only MySQL from web-sg", variant, got)
+		}
+		wantWeb := []string{"lb-sg:tcp/80-80"}
+		if cfg["sshCidr"] != "" {
+			wantWeb = append(wantWeb, cfg["sshCidr"]+":tcp/22-22")
+		}
+		if !sameSet(ingress["web-sg"], wantWeb) {
+			t.Errorf("[%s] web-sg ingress = %v; want %v", variant, ingress["web-sg"], wantWeb)
+		}
+
+		egress := map[string][]string{}
+		for _, rule := range r.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") {
+			if rule.str("description") == "" {
+				t.Errorf("[%s] %s: rule has no description", variant, rule.URN)
+			}
+			dst := rule.str("cidrIpv4")
+			if ref := rule.str("referencedSecurityGroupId"); ref != "" {
+				dst = groupName(r, ref)
+			}
+			from := groupName(r, rule.str("securityGroupId"))
+			egress[from] = append(egress[from], dst+":"+rule.str("ipProtocol")+"/"+rule.str("fromPort"))
+		}
+		if !sameSet(egress["lb-sg"], []string{"web-sg:tcp/80"}) {
+			t.Errorf("[%s] lb-sg egress = %v; want only HTTP to web-sg", variant, egress["lb-sg"])
+		}
+		if !sameSet(egress["web-sg"], []string{"0.0.0.0/0:tcp/443", "db-sg:tcp/3306"}) {
+			t.Errorf("[%s] web-sg egress = %v; want HTTPS out and MySQL to db-sg", variant, egress["web-sg"])
+		}
+		if len(egress["db-sg"]) != 0 {
+			t.Errorf("[%s] db-sg egress = %v; want none", variant, egress["db-sg"])
+		}
+	}
+}
+
+func TestInstancesHardened(t *testing.T) {
+	r := mustRun(t, securityVariants["ssh+https"])
+	for _, inst := range r.ofType("aws:ec2/instance:Instance") {
+		md := inst.obj("metadataOptions")
+		if propString(md["httpTokens"]) != "required" || propString(md["httpEndpoint"]) != "enabled" {
+			t.Errorf("%s: IMDSv2 must be required, got %v", inst.URN, md)
+		}
+		root := inst.obj("rootBlockDevice")
+		if propString(root["encrypted"]) != "true" || propString(root["volumeType"]) != "gp3" || propString(root["volumeSize"]) != "20" {
+			t.Errorf("%s: root volume must be encrypted gp3 of 20 GiB, got %v", inst.URN, root)
+		}
+	}
+	db := r.one(t, "aws:rds/instance:Instance")
+	if db.str("storageEncrypted") != "true" || db.str("publiclyAccessible") != "false" {
+		t.Errorf("%s: DB must be encrypted and private", db.URN)
+	}
+}
+
+// No generated secret may reach user data, which anyone with ec2:DescribeInstanceAttribute
+// can read, nor a plain (non-secret) input anywhere.
+func TestNoSecretOutsideSecretInputs(t *testing.T) {
+	r := mustRun(t, nil)
+	var secrets []string
+	for _, p := range r.ofType("random:index/randomPassword:RandomPassword") {
+		secrets = append(secrets, p.Outputs["result"].SecretValue().Element.StringValue())
+	}
+	if len(secrets) != 3 {
+		t.Fatalf("want 3 generated secrets (db, admin, salts), got %d", len(secrets))
+	}
+	for _, x := range r.m.res {
+		for k, v := range x.Inputs {
+			if v.IsSecret() {
+				continue
+			}
+			plain := v.String()
+			for _, s := range secrets {
+				for _, chunk := range []string{s, s[:20]} {
+					if strings.Contains(plain, chunk) || strings.Contains(plain, strings.ReplaceAll(chunk, `"`, `\"`)) {
+						t.Errorf("%s: plain input %s holds a generated secret", x.URN, k)
+					}
+				}
+			}
+		}
+	}
+	for _, inst := range r.ofType("aws:ec2/instance:Instance") {
+		ud := inst.str("userData")
+		if !strings.Contains(ud, "secret:db-credentials") || !strings.Contains(ud, "secret:web-wordpress") {
+			t.Errorf("%s: user data must reference the secrets by ARN", inst.URN)
+		}
+	}
+}
+
+// Untaggable types: associations, attachments, policies, secret versions, random values.
+var untagged = map[string]bool{
+	"aws:ec2/routeTableAssociation:RouteTableAssociation": true,
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":   true,
+	"aws:iam/rolePolicy:RolePolicy":                       true,
+	"aws:secretsmanager/secretVersion:SecretVersion":      true,
+	"aws:lb/targetGroupAttachment:TargetGroupAttachment":  true,
+	"random:index/randomPassword:RandomPassword":          true,
+}
+
+func TestEveryResourceTagged(t *testing.T) {
+	r := mustRun(t, map[string]string{"tags": `{"owner":"web-team"}`})
+	for _, x := range r.m.res {
+		if !x.Custom || untagged[x.Type] {
+			continue
+		}
+		tags := x.obj("tags")
+		if tags == nil {
+			t.Errorf("%s: no tags", x.URN)
+			continue
+		}
+		for k, v := range map[string]string{"project": testProject, "stack": testStack, "managed-by": "pulumi", "owner": "web-team"} {
+			if propString(tags[resourceKey(k)]) != v {
+				t.Errorf("%s: tag %s = %q, want %q", x.URN, k, propString(tags[resourceKey(k)]), v)
+			}
+		}
+		if !strings.HasPrefix(propString(tags["Name"]), "scalable-wordpress-test-") {
+			t.Errorf("%s: Name tag %q", x.URN, propString(tags["Name"]))
+		}
+	}
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	count := map[string]int{}
+	for _, x := range a {
+		count[x]++
+	}
+	for _, x := range b {
+		count[x]--
+	}
+	for _, n := range count {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}

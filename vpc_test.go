@@ -1,0 +1,112 @@
+package main
+
+import (
+	"testing"
+)
+
+// The hands-on's network table (SEED-SPEC §1), as the program must build it by default.
+func TestNetworkMatchesHandsOn(t *testing.T) {
+	r := mustRun(t, nil)
+
+	vpc := r.one(t, "aws:ec2/vpc:Vpc")
+	if got := vpc.str("cidrBlock"); got != "10.0.0.0/16" {
+		t.Errorf("%s: cidrBlock = %q, want 10.0.0.0/16", vpc.URN, got)
+	}
+	if vpc.str("enableDnsSupport") != "true" || vpc.str("enableDnsHostnames") != "true" {
+		t.Errorf("%s: DNS support and hostnames must both be on", vpc.URN)
+	}
+
+	want := []struct{ name, cidr, az, public string }{
+		{"network-public-1a", "10.0.0.0/24", "ap-northeast-1a", "true"},
+		{"network-private-1a", "10.0.2.0/24", "ap-northeast-1a", "false"},
+		{"network-public-1c", "10.0.1.0/24", "ap-northeast-1c", "true"},
+		{"network-private-1c", "10.0.3.0/24", "ap-northeast-1c", "false"},
+	}
+	subnets := r.ofType("aws:ec2/subnet:Subnet")
+	if len(subnets) != len(want) {
+		t.Fatalf("want %d subnets, got %d", len(want), len(subnets))
+	}
+	byName := map[string]*recorded{}
+	for _, s := range subnets {
+		byName[s.Name] = s
+	}
+	for _, w := range want {
+		s := byName[w.name]
+		if s == nil {
+			t.Errorf("subnet %s is missing", w.name)
+			continue
+		}
+		if s.str("cidrBlock") != w.cidr || s.str("availabilityZone") != w.az || s.str("mapPublicIpOnLaunch") != w.public {
+			t.Errorf("%s: got %s %s %s public=%s, want %s %s %s public=%s", s.URN, s.Name,
+				s.str("cidrBlock"), s.str("availabilityZone"), s.str("mapPublicIpOnLaunch"), w.name, w.cidr, w.az, w.public)
+		}
+		if s.str("vpcId") != "vpc-network-vpc" {
+			t.Errorf("%s: not in the VPC (vpcId %q)", s.URN, s.str("vpcId"))
+		}
+	}
+}
+
+func TestRouteTables(t *testing.T) {
+	r := mustRun(t, nil)
+	igw := r.one(t, "aws:ec2/internetGateway:InternetGateway")
+	if igw.str("vpcId") != "vpc-network-vpc" {
+		t.Errorf("%s: not attached to the VPC", igw.URN)
+	}
+	tables := map[string]*recorded{}
+	for _, rt := range r.ofType("aws:ec2/routeTable:RouteTable") {
+		tables[rt.Name] = rt
+	}
+	pub, priv := tables["network-public-rt"], tables["network-private-rt"]
+	if pub == nil || priv == nil || len(tables) != 2 {
+		t.Fatalf("want a public and a private route table, got %v", len(tables))
+	}
+	routes := pub.Inputs["routes"].ArrayValue()
+	if len(routes) != 1 || propString(routes[0].ObjectValue()["cidrBlock"]) != "0.0.0.0/0" ||
+		propString(routes[0].ObjectValue()["gatewayId"]) != "internetgateway-network-igw" {
+		t.Errorf("%s: want exactly one route, 0.0.0.0/0 to the internet gateway; got %v", pub.URN, routes)
+	}
+	if v, ok := priv.Inputs["routes"]; ok && v.IsArray() && len(v.ArrayValue()) > 0 {
+		t.Errorf("%s: private route table must have no routes out, got %v", priv.URN, v)
+	}
+
+	// Every subnet is associated with the table of its kind.
+	assoc := map[string]string{}
+	for _, a := range r.ofType("aws:ec2/routeTableAssociation:RouteTableAssociation") {
+		assoc[a.str("subnetId")] = a.str("routeTableId")
+	}
+	for _, s := range r.ofType("aws:ec2/subnet:Subnet") {
+		want := "routetable-network-private-rt"
+		if s.str("mapPublicIpOnLaunch") == "true" {
+			want = "routetable-network-public-rt"
+		}
+		if got := assoc["subnet-"+s.Name]; got != want {
+			t.Errorf("%s: associated with %q, want %q", s.URN, got, want)
+		}
+	}
+}
+
+func TestNetworkFollowsConfiguredAZs(t *testing.T) {
+	r := mustRun(t, map[string]string{
+		"availabilityZones":  `["ap-northeast-1a","ap-northeast-1c","ap-northeast-1d"]`,
+		"publicSubnetCidrs":  `["10.0.0.0/24","10.0.1.0/24","10.0.4.0/24"]`,
+		"privateSubnetCidrs": `["10.0.2.0/24","10.0.3.0/24","10.0.5.0/24"]`,
+		"webServerCount":     "3",
+	})
+	azs := map[string]int{}
+	for _, s := range r.ofType("aws:ec2/subnet:Subnet") {
+		azs[s.str("availabilityZone")]++
+	}
+	for _, az := range []string{"ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"} {
+		if azs[az] != 2 {
+			t.Errorf("AZ %s: want a public and a private subnet, got %d subnets", az, azs[az])
+		}
+	}
+}
+
+func TestAZSuffix(t *testing.T) {
+	for in, want := range map[string]string{"ap-northeast-1a": "1a", "us-east-1f": "1f", "x": "x"} {
+		if got := azSuffix(in); got != want {
+			t.Errorf("azSuffix(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
