@@ -237,11 +237,16 @@ func newWordPressSecret(ctx *pulumi.Context, cfg Config, name string, parent pul
 	if err != nil {
 		return nil, fmt.Errorf("generate WordPress admin password: %w", err)
 	}
-	salts, err := random.NewRandomPassword(ctx, name+"-salts", &random.RandomPasswordArgs{
-		Length: pulumi.Int(saltLength * len(wordpressSaltNames)),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("generate WordPress salts: %w", err)
+	// One generated value per key, as WordPress's own salt generator makes them.
+	salts := pulumi.StringArray{}
+	for _, n := range wordpressSaltNames {
+		salt, err := random.NewRandomPassword(ctx, name+"-"+strings.ToLower(strings.ReplaceAll(n, "_", "-")), &random.RandomPasswordArgs{
+			Length: pulumi.Int(saltLength),
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("generate WordPress %s: %w", n, err)
+		}
+		salts = append(salts, salt.Result)
 	}
 	secret, err := secretsmanager.NewSecret(ctx, name+"-wordpress", &secretsmanager.SecretArgs{
 		Description:          pulumi.String("WordPress admin password and authentication salts"),
@@ -251,8 +256,8 @@ func newWordPressSecret(ctx *pulumi.Context, cfg Config, name string, parent pul
 	if err != nil {
 		return nil, fmt.Errorf("create WordPress secret: %w", err)
 	}
-	value := pulumi.All(admin.Result, salts.Result).ApplyT(func(args []any) (string, error) {
-		return wordpressSecretJSON(args[0].(string), args[1].(string))
+	value := pulumi.All(admin.Result, salts).ApplyT(func(args []any) (string, error) {
+		return wordpressSecretJSON(args[0].(string), args[1].([]string))
 	}).(pulumi.StringOutput)
 	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-wordpress-value", &secretsmanager.SecretVersionArgs{
 		SecretId:     secret.ID(),
@@ -264,15 +269,15 @@ func newWordPressSecret(ctx *pulumi.Context, cfg Config, name string, parent pul
 }
 
 // wordpressSecretJSON is the secret's shape: {"admin_password": ..., "salts": {"AUTH_KEY": ...}}.
-func wordpressSecretJSON(adminPassword, saltPool string) (string, error) {
-	if len(saltPool) < saltLength*len(wordpressSaltNames) {
-		return "", fmt.Errorf("salt pool is %d characters, want %d", len(saltPool), saltLength*len(wordpressSaltNames))
+func wordpressSecretJSON(adminPassword string, salts []string) (string, error) {
+	if len(salts) != len(wordpressSaltNames) {
+		return "", fmt.Errorf("got %d salts, want %d", len(salts), len(wordpressSaltNames))
 	}
-	salts := map[string]string{}
+	named := map[string]string{}
 	for i, n := range wordpressSaltNames {
-		salts[n] = saltPool[i*saltLength : (i+1)*saltLength]
+		named[n] = salts[i]
 	}
-	b, err := json.Marshal(map[string]any{"admin_password": adminPassword, "salts": salts})
+	b, err := json.Marshal(map[string]any{"admin_password": adminPassword, "salts": named})
 	return string(b), err
 }
 

@@ -176,10 +176,10 @@ func TestWordPressSecretShape(t *testing.T) {
 			t.Errorf("salt %s has length %d, want %d", n, len(s), saltLength)
 		}
 	}
-	if len(salts) != 8 {
-		t.Errorf("want 8 salts, got %d", len(salts))
+	if len(salts) != 8 || salts["NONCE_SALT"] != fakePassword("web-nonce-salt", saltLength) {
+		t.Errorf("want the 8 generated salts by name, got %v", salts)
 	}
-	if _, err := wordpressSecretJSON("pw", "short"); err == nil {
-		t.Error("a short salt pool must be an error")
+	if _, err := wordpressSecretJSON("pw", []string{"only-one"}); err == nil {
+		t.Error("a missing salt must be an error")
 	}
 }

@@ -126,8 +126,8 @@ func TestNoSecretOutsideSecretInputs(t *testing.T) {
 	for _, p := range r.ofType("random:index/randomPassword:RandomPassword") {
 		secrets = append(secrets, p.Outputs["result"].SecretValue().Element.StringValue())
 	}
-	if len(secrets) != 3 {
-		t.Fatalf("want 3 generated secrets (db, admin, salts), got %d", len(secrets))
+	if len(secrets) != 10 {
+		t.Fatalf("want 10 generated secrets (db, admin, 8 salts), got %d", len(secrets))
 	}
 	for _, x := range r.m.res {
 		for k, v := range x.Inputs {
