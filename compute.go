@@ -16,7 +16,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -169,59 +168,26 @@ func newWebTier(ctx *pulumi.Context, cfg Config, net *Network, db DBHandoff, nam
 // database's ingress rule from it. HTTP from the load balancer is added by the load
 // balancer, which owns that group.
 func newWebSecurityGroup(ctx *pulumi.Context, cfg Config, net *Network, db DBHandoff, name string, parent pulumi.ResourceOption) (*ec2.SecurityGroup, error) {
-	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
-		VpcId:       net.Vpc.ID(),
-		Description: pulumi.String("WordPress web servers: HTTP from the load balancer only"),
-		Tags:        cfg.tags("web-sg"),
-	}, parent)
+	sg, err := newSecurityGroup(ctx, cfg, net, name+"-sg", "web-sg", "WordPress web servers: HTTP from the load balancer only", parent)
 	if err != nil {
-		return nil, fmt.Errorf("create web security group: %w", err)
+		return nil, err
 	}
-	egress := []struct {
-		suffix, desc string
-		port         int
-		cidr         pulumi.StringPtrInput
-		group        pulumi.StringPtrInput
-	}{
-		{"https-out", "HTTPS to package repositories, wordpress.org and AWS APIs", 443, pulumi.String("0.0.0.0/0"), nil},
-		{"mysql-out", "MySQL to the WordPress database", dbPort, nil, db.SecurityGroupID.ToStringOutput()},
-	}
-	for _, e := range egress {
-		if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-"+e.suffix, &vpc.SecurityGroupEgressRuleArgs{
-			SecurityGroupId:           sg.ID(),
-			Description:               pulumi.String(e.desc),
-			IpProtocol:                pulumi.String("tcp"),
-			FromPort:                  pulumi.Int(e.port),
-			ToPort:                    pulumi.Int(e.port),
-			CidrIpv4:                  e.cidr,
-			ReferencedSecurityGroupId: e.group,
-			Tags:                      cfg.tags("web-" + e.suffix),
-		}, parent); err != nil {
-			return nil, fmt.Errorf("create web egress rule %s: %w", e.suffix, err)
-		}
-	}
-	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-to-db", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId:           db.SecurityGroupID,
-		Description:               pulumi.String("MySQL from the WordPress web servers"),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(dbPort),
-		ToPort:                    pulumi.Int(dbPort),
-		ReferencedSecurityGroupId: sg.ID(),
-		Tags:                      cfg.tags("db-from-web"),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("create database ingress rule from web: %w", err)
+	dbGroup := db.SecurityGroupID.ToStringOutput()
+	rules := []tcpRule{
+		{name: name + "-https-out", description: "HTTPS to package repositories, wordpress.org and AWS APIs",
+			group: sg.ID().ToStringOutput(), port: 443, cidr: "0.0.0.0/0"},
+		{name: name + "-mysql-out", description: "MySQL to the WordPress database",
+			group: sg.ID().ToStringOutput(), port: dbPort, peer: dbGroup},
+		{name: name + "-to-db", description: "MySQL from the WordPress web servers", ingress: true,
+			group: dbGroup, port: dbPort, peer: sg.ID().ToStringOutput()},
 	}
 	if cfg.SSHCidr != "" {
-		if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-ssh", &vpc.SecurityGroupIngressRuleArgs{
-			SecurityGroupId: sg.ID(),
-			Description:     pulumi.String("SSH from the configured administrator network (sshCidr)"),
-			IpProtocol:      pulumi.String("tcp"),
-			FromPort:        pulumi.Int(22),
-			ToPort:          pulumi.Int(22),
-			CidrIpv4:        pulumi.String(cfg.SSHCidr),
-			Tags:            cfg.tags("web-ssh"),
-		}, parent); err != nil {
-			return nil, fmt.Errorf("create SSH ingress rule: %w", err)
+		rules = append(rules, tcpRule{name: name + "-ssh", description: "SSH from the configured administrator network (sshCidr)",
+			ingress: true, group: sg.ID().ToStringOutput(), port: 22, cidr: cfg.SSHCidr})
+	}
+	for _, r := range rules {
+		if err := allowTCP(ctx, cfg, r, parent); err != nil {
+			return nil, err
 		}
 	}
 	return sg, nil

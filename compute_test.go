@@ -156,14 +156,9 @@ func TestServerRoleIsScopedToItsOwnSecretsAndParameters(t *testing.T) {
 
 func TestWordPressSecretShape(t *testing.T) {
 	r := mustRun(t, nil)
-	var version *recorded
-	for _, v := range r.ofType("aws:secretsmanager/secretVersion:SecretVersion") {
-		if v.Name == "web-wordpress-value" {
-			version = v
-		}
-	}
-	if version == nil || !version.Inputs["secretString"].IsSecret() {
-		t.Fatal("want a secret web-wordpress-value")
+	version := r.named(t, "aws:secretsmanager/secretVersion:SecretVersion", "web-wordpress-value")
+	if !version.Inputs["secretString"].IsSecret() {
+		t.Fatalf("%s: secretString must be a secret input", version.URN)
 	}
 	v := jsonInput(t, version, "secretString")
 	if v["admin_password"] != fakePassword("web-admin-password", 24) {

@@ -56,13 +56,9 @@ func newDatabase(ctx *pulumi.Context, cfg Config, net *Network, name string) (*D
 
 	// Ingress (3306 from the web group) is added by the web tier, which owns that group;
 	// no egress rule: a database has no reason to start connections.
-	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
-		VpcId:       net.Vpc.ID(),
-		Description: pulumi.String("WordPress database: MySQL from the web servers only"),
-		Tags:        cfg.tags("db-sg"),
-	}, parent)
+	sg, err := newSecurityGroup(ctx, cfg, net, name+"-sg", "db-sg", "WordPress database: MySQL from the web servers only", parent)
 	if err != nil {
-		return nil, fmt.Errorf("create database security group: %w", err)
+		return nil, err
 	}
 	d.SecurityGroup = sg
 

@@ -87,23 +87,10 @@ func TestDatabaseSingleAZAndProductionSwitches(t *testing.T) {
 
 func TestDatabaseCredentialsSecret(t *testing.T) {
 	r := mustRun(t, nil)
-	var secret *recorded
-	for _, s := range r.ofType("aws:secretsmanager/secret:Secret") {
-		if s.Name == "db-credentials" {
-			secret = s
-		}
-	}
-	if secret == nil {
-		t.Fatal("no db-credentials secret")
-	}
-	var version *recorded
-	for _, v := range r.ofType("aws:secretsmanager/secretVersion:SecretVersion") {
-		if v.str("secretId") == secret.Outputs["id"].StringValue() {
-			version = v
-		}
-	}
-	if version == nil {
-		t.Fatalf("%s: no version holds its value", secret.URN)
+	secret := r.named(t, "aws:secretsmanager/secret:Secret", "db-credentials")
+	version := r.named(t, "aws:secretsmanager/secretVersion:SecretVersion", "db-credentials-value")
+	if version.str("secretId") != secret.Outputs["id"].StringValue() {
+		t.Fatalf("%s: stores its value in %q, not in %s", version.URN, version.str("secretId"), secret.URN)
 	}
 	if !version.Inputs["secretString"].IsSecret() {
 		t.Errorf("%s: secretString must be a secret input", version.URN)
@@ -119,15 +106,7 @@ func TestDatabaseCredentialsSecret(t *testing.T) {
 
 func TestDatabaseHostHandoffParameter(t *testing.T) {
 	r := mustRun(t, nil)
-	var p *recorded
-	for _, x := range r.ofType("aws:ssm/parameter:Parameter") {
-		if x.Name == "db-host" {
-			p = x
-		}
-	}
-	if p == nil {
-		t.Fatal("no db-host parameter")
-	}
+	p := r.named(t, "aws:ssm/parameter:Parameter", "db-host")
 	if p.str("name") != "/scalable-wordpress/test/db-host" || p.str("type") != "String" {
 		t.Errorf("%s: name %q type %q", p.URN, p.str("name"), p.str("type"))
 	}

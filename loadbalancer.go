@@ -10,7 +10,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -135,52 +134,30 @@ func newLoadBalancer(ctx *pulumi.Context, cfg Config, net *Network, web *WebTier
 // newALBSecurityGroup opens the listener ports to the internet and lets the ALB reach the
 // web servers, and nothing else.
 func newALBSecurityGroup(ctx *pulumi.Context, cfg Config, net *Network, web *WebTier, name string, parent pulumi.ResourceOption) (*ec2.SecurityGroup, error) {
-	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
-		VpcId:       net.Vpc.ID(),
-		Description: pulumi.String("WordPress load balancer: web traffic from the internet"),
-		Tags:        cfg.tags("elb-sg"),
-	}, parent)
+	sg, err := newSecurityGroup(ctx, cfg, net, name+"-sg", "elb-sg", "WordPress load balancer: web traffic from the internet", parent)
 	if err != nil {
-		return nil, fmt.Errorf("create load balancer security group: %w", err)
+		return nil, err
 	}
 	ports := []int{80}
 	if cfg.CertificateArn != "" {
 		ports = append(ports, 443)
 	}
+	var rules []tcpRule
 	for _, port := range ports {
-		if _, err := vpc.NewSecurityGroupIngressRule(ctx, fmt.Sprintf("%s-in-%d", name, port), &vpc.SecurityGroupIngressRuleArgs{
-			SecurityGroupId: sg.ID(),
-			Description:     pulumi.String(fmt.Sprintf("Port %d from the internet to the listener", port)),
-			IpProtocol:      pulumi.String("tcp"),
-			FromPort:        pulumi.Int(port),
-			ToPort:          pulumi.Int(port),
-			CidrIpv4:        pulumi.String("0.0.0.0/0"),
-			Tags:            cfg.tags(fmt.Sprintf("elb-in-%d", port)),
-		}, parent); err != nil {
-			return nil, fmt.Errorf("create load balancer ingress rule for port %d: %w", port, err)
+		rules = append(rules, tcpRule{name: fmt.Sprintf("%s-in-%d", name, port), description: fmt.Sprintf("Port %d from the internet to the listener", port),
+			ingress: true, group: sg.ID().ToStringOutput(), port: port, cidr: "0.0.0.0/0"})
+	}
+	webGroup := web.SecurityGroup.ID().ToStringOutput()
+	rules = append(rules,
+		tcpRule{name: name + "-to-web", description: "HTTP to the WordPress web servers",
+			group: sg.ID().ToStringOutput(), port: 80, peer: webGroup},
+		tcpRule{name: name + "-web-from-alb", description: "HTTP from the WordPress load balancer", ingress: true,
+			group: webGroup, port: 80, peer: sg.ID().ToStringOutput()},
+	)
+	for _, r := range rules {
+		if err := allowTCP(ctx, cfg, r, parent); err != nil {
+			return nil, err
 		}
-	}
-	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-to-web", &vpc.SecurityGroupEgressRuleArgs{
-		SecurityGroupId:           sg.ID(),
-		Description:               pulumi.String("HTTP to the WordPress web servers"),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(80),
-		ToPort:                    pulumi.Int(80),
-		ReferencedSecurityGroupId: web.SecurityGroup.ID(),
-		Tags:                      cfg.tags("elb-to-web"),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("create load balancer egress rule: %w", err)
-	}
-	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-web-from-alb", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId:           web.SecurityGroup.ID(),
-		Description:               pulumi.String("HTTP from the WordPress load balancer"),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(80),
-		ToPort:                    pulumi.Int(80),
-		ReferencedSecurityGroupId: sg.ID(),
-		Tags:                      cfg.tags("web-from-elb"),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("create web ingress rule from the load balancer: %w", err)
 	}
 	return sg, nil
 }

@@ -89,15 +89,7 @@ func TestHTTPSWithCertificate(t *testing.T) {
 
 func TestSiteURLParameter(t *testing.T) {
 	r := mustRun(t, nil)
-	var p *recorded
-	for _, x := range r.ofType("aws:ssm/parameter:Parameter") {
-		if x.Name == "lb-site-url" {
-			p = x
-		}
-	}
-	if p == nil {
-		t.Fatal("no site URL parameter")
-	}
+	p := r.named(t, "aws:ssm/parameter:Parameter", "lb-site-url")
 	if p.str("name") != "/scalable-wordpress/test/site-url" || p.str("insecureValue") != "http://lb-alb-123456789.ap-northeast-1.elb.amazonaws.com" {
 		t.Errorf("%s: %q = %q", p.URN, p.str("name"), p.str("insecureValue"))
 	}

@@ -310,6 +310,18 @@ func (r *stackRun) one(t *testing.T, typ string) *recorded {
 	return all[0]
 }
 
+// named returns the resource of a type with a logical name, failing when there is none.
+func (r *stackRun) named(t *testing.T, typ, name string) *recorded {
+	t.Helper()
+	for _, x := range r.ofType(typ) {
+		if x.Name == name {
+			return x
+		}
+	}
+	t.Fatalf("no %s named %s", typ, name)
+	return nil
+}
+
 // byID finds the resource a physical ID (as the mock made it) belongs to.
 func (r *stackRun) byID(id string) *recorded { return r.m.byID[id] }
 
