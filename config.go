@@ -331,7 +331,7 @@ func (c Config) validateWeb() error {
 		return invalid("wordpressLocale", c.WordPressLocale, "want one of %s", strings.Join(sortedKeys(wordpressDownloadHosts), ", "))
 	}
 	if !slices.Contains(phpVersions, c.PHPVersion) {
-		return invalid("phpVersion", c.PHPVersion, "want one of %s (PHP streams Amazon Linux 2023 packages with security support)", strings.Join(phpVersions, ", "))
+		return invalid("phpVersion", c.PHPVersion, "want one of %s (PHP streams Amazon Linux 2023 packages with security support)%s", strings.Join(phpVersions, ", "), quoteHint(c.PHPVersion))
 	}
 	if t := strings.TrimSpace(c.SiteTitle); t == "" || len(c.SiteTitle) > 200 || strings.ContainsAny(c.SiteTitle, "\n\r") {
 		return invalid("siteTitle", fmt.Sprintf("%q", c.SiteTitle), "want a one-line title of 1 to 200 bytes")
@@ -350,7 +350,7 @@ func (c Config) validateWeb() error {
 
 func (c Config) validateDatabase() error {
 	if _, ok := dbEngineMajors[c.DBEngineVersion]; !ok {
-		return invalid("dbEngineVersion", c.DBEngineVersion, "want one of %s (RDS for MySQL majors in standard support; 8.0 left standard support on 2026-07-31)", strings.Join(sortedKeys(dbEngineMajors), ", "))
+		return invalid("dbEngineVersion", c.DBEngineVersion, "want one of %s (RDS for MySQL majors in standard support; 8.0 left standard support on 2026-07-31)%s", strings.Join(sortedKeys(dbEngineMajors), ", "), quoteHint(c.DBEngineVersion))
 	}
 	switch {
 	case !dbClassRe.MatchString(c.DBInstanceClass):
@@ -407,6 +407,14 @@ func checkZonesExist(ctx *pulumi.Context, c Config) error {
 		}
 	}
 	return nil
+}
+
+// quoteHint explains a version that lost its ".0" to YAML number parsing (8.0 → 8).
+func quoteHint(v string) string {
+	if _, err := strconv.Atoi(v); err == nil {
+		return `; a YAML number loses ".0", so quote versions in stack files (dbEngineVersion: "8.4")`
+	}
+	return ""
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -45,6 +45,7 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"bad admin e-mail", map[string]string{"adminEmail": "Admin <a@example.com>"}, []string{"adminEmail", "bare e-mail"}},
 		{"empty title", map[string]string{"siteTitle": " "}, []string{"siteTitle"}},
 		{"MySQL 8.0", map[string]string{"dbEngineVersion": "8.0"}, []string{"dbEngineVersion", "8.0", "8.4", "standard support"}},
+		{"MySQL 8.0 unquoted in YAML", map[string]string{"dbEngineVersion": "8"}, []string{"dbEngineVersion", "8", "quote versions"}},
 		{"DB class", map[string]string{"dbInstanceClass": "t3.micro"}, []string{"dbInstanceClass", "t3.micro"}},
 		{"DB storage", map[string]string{"dbAllocatedStorageGiB": "5"}, []string{"dbAllocatedStorageGiB", "20 to 6144"}},
 		{"DB max storage below allocated", map[string]string{"dbMaxAllocatedStorageGiB": "10"}, []string{"dbMaxAllocatedStorageGiB", "10"}},
