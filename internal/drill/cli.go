@@ -1,0 +1,188 @@
+package drill
+
+// The command line: flags, stack outputs, confirmation, the run, the table and the JSON
+// report. cmd/drill wires it to the real AWS clients, pulumi CLI and terminal.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Env is everything the command needs from the outside world.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Run            Runner
+	// AWS returns the clients for a region.
+	AWS   func(ctx context.Context, region string) (EC2, ELB, RDS, error)
+	HTTP  *http.Client
+	Clock Clock
+}
+
+// Main runs the drill command with args (without the program name) and returns the exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	o := DefaultOptions()
+	var (
+		stack, dir, project, siteURL, region, targetGroup, instances, db, reportPath string
+	)
+	fs.StringVar(&stack, "stack", "", "Pulumi stack: its outputs say what to drill, its name is the tag resources must carry (required)")
+	fs.StringVar(&dir, "cwd", ".", "project folder (holds Pulumi.yaml)")
+	fs.StringVar(&project, "project", "", "project name the resources are tagged with (default: name in Pulumi.yaml)")
+	fs.StringVar(&siteURL, "url", "", "site URL to probe (default: output siteUrl)")
+	fs.StringVar(&region, "region", "", "AWS region (default: output region)")
+	fs.StringVar(&targetGroup, "target-group", "", "target group ARN (default: output targetGroupArn)")
+	fs.StringVar(&instances, "instances", "", "comma-separated web instance IDs (default: output webInstances)")
+	fs.StringVar(&db, "db", "", "RDS instance identifier (default: output dbIdentifier)")
+	fs.StringVar(&o.Instance, "instance", "", "web instance to stop (default: the first)")
+	fs.DurationVar(&o.Interval, "interval", o.Interval, "time between probes")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "timeout of one probe")
+	fs.DurationVar(&o.SlowThreshold, "slow", o.SlowThreshold, "a successful probe slower than this counts as slow")
+	fs.IntVar(&o.BaselineProbes, "baseline", o.BaselineProbes, "probes before anything is touched")
+	fs.IntVar(&o.SteadyProbes, "steady", o.SteadyProbes, "successes in a row that end an outage")
+	fs.DurationVar(&o.PhaseTimeout, "timeout", o.PhaseTimeout, "give up waiting for AWS after this long, per wait")
+	fs.IntVar(&o.MaxWebFailures, "max-web-failures", o.MaxWebFailures, "failed requests allowed while a web server is down")
+	fs.DurationVar(&o.MaxDBOutage, "max-db-outage", o.MaxDBOutage, "outage allowed during the database failover")
+	fs.BoolVar(&o.SkipWeb, "skip-web", false, "do not stop a web server")
+	fs.BoolVar(&o.SkipDB, "skip-db", false, "do not fail the database over")
+	fs.BoolVar(&o.DryRun, "dry-run", false, "check and print the plan; change nothing")
+	fs.BoolVar(&o.Yes, "yes", false, "do not ask before acting")
+	fs.StringVar(&reportPath, "report", "drill-report.json", "where to write the JSON report")
+	if err := fs.Parse(args); err != nil {
+		return ExitError
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "drill: unexpected arguments %q\n", fs.Args())
+		return ExitError
+	}
+	if err := checkOptions(o); err != nil {
+		fmt.Fprintf(env.Stderr, "drill: %v\n", err)
+		return ExitError
+	}
+
+	// Outputs are read unless every target flag is given; the stack name is needed either
+	// way, as the tag every resource must carry.
+	var t Target
+	needOutputs := siteURL == "" || region == "" || targetGroup == "" || instances == "" || db == ""
+	if stack != "" && needOutputs {
+		var err error
+		if t, err = LoadStackOutputs(ctx, env.Run, dir, stack); err != nil {
+			fmt.Fprintf(env.Stderr, "drill: %v\n", err)
+			return ExitError
+		}
+	}
+	t.Stack = stack
+	override(&t.SiteURL, siteURL)
+	override(&t.Region, region)
+	override(&t.TargetGroupARN, targetGroup)
+	override(&t.DBIdentifier, db)
+	if instances != "" {
+		t.Instances = ParseInstances(instances)
+	}
+	t.Project = project
+	if t.Project == "" {
+		t.Project = projectName(dir)
+	}
+	if err := t.Validate(); err != nil {
+		fmt.Fprintf(env.Stderr, "drill: %v\n", err)
+		return ExitError
+	}
+
+	ec2c, elbc, rdsc, err := env.AWS(ctx, t.Region)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "drill: AWS configuration for %s: %v\n", t.Region, err)
+		return ExitError
+	}
+	d := &Drill{Target: t, Opts: o, EC2: ec2c, ELB: elbc, RDS: rdsc, HTTP: env.HTTP, Clock: env.Clock, Out: env.Stdout,
+		Confirm: func(plan string) (bool, error) { return confirm(env.Stdin, env.Stderr) }}
+	report, runErr := d.Run(ctx)
+	fmt.Fprintln(env.Stdout)
+	WriteTable(env.Stdout, report, runErr)
+	if err := writeReport(reportPath, report); err != nil {
+		fmt.Fprintf(env.Stderr, "drill: write report: %v\n", err)
+		return ExitError
+	}
+	fmt.Fprintf(env.Stdout, "report: %s\n", reportPath)
+	return ExitCode(report, runErr)
+}
+
+func override(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+func checkOptions(o Options) error {
+	switch {
+	case o.Interval <= 0:
+		return errors.New("-interval must be positive")
+	case o.RequestTimeout <= 0:
+		return errors.New("-request-timeout must be positive")
+	case o.BaselineProbes < 1:
+		return errors.New("-baseline must be at least 1")
+	case o.SteadyProbes < 1:
+		return errors.New("-steady must be at least 1")
+	case o.PhaseTimeout < o.Interval:
+		return errors.New("-timeout must be at least one -interval")
+	case o.MaxWebFailures < 0 || o.MaxDBOutage < 0:
+		return errors.New("thresholds must not be negative")
+	case o.SkipWeb && o.SkipDB:
+		return errors.New("-skip-web and -skip-db together leave nothing to drill")
+	}
+	return nil
+}
+
+// projectName reads the project's name from Pulumi.yaml, or returns "".
+func projectName(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
+	if err != nil {
+		return ""
+	}
+	var p struct {
+		Name string `yaml:"name"`
+	}
+	if yaml.Unmarshal(b, &p) != nil {
+		return ""
+	}
+	return p.Name
+}
+
+// confirm asks on the terminal; anything but "yes"/"y" (including no input) is a no.
+func confirm(in io.Reader, out io.Writer) (bool, error) {
+	fmt.Fprint(out, "Proceed? Type yes to run the drill: ")
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "yes" || answer == "y", nil
+}
+
+func writeReport(path string, r *Report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// HTTPClient is the probing client: no keep-alive, so every probe opens a connection the
+// way a new visitor does and a dead server is not hidden behind a reused connection. Each
+// probe's own context carries its timeout (-request-timeout).
+func HTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableKeepAlives = true
+	return &http.Client{Transport: tr}
+}

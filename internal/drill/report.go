@@ -1,0 +1,58 @@
+package drill
+
+// The drill's summary table and exit code.
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Exit codes of the drill command.
+const (
+	ExitPassed = 0 // every threshold met
+	ExitFailed = 1 // a threshold missed (or the site was unhealthy before the drill)
+	ExitError  = 2 // could not run: bad input, AWS error, refused, interrupted
+)
+
+// ExitCode decides the command's exit status from the report and the run's error.
+func ExitCode(r *Report, err error) int {
+	switch {
+	case err != nil:
+		return ExitError
+	case r == nil || !r.Passed:
+		return ExitFailed
+	}
+	return ExitPassed
+}
+
+// WriteTable prints the phases as a table, then the verdict.
+func WriteTable(w io.Writer, r *Report, err error) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PHASE\tREQUESTS\tFAILURES\tSLOW\tP50\tP99\tOUTAGE\tAZ BEFORE\tAZ AFTER\tSECONDS")
+	for _, p := range r.Phases {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%.1fs\t%s\t%s\t%.0f\n", p.Name, p.Requests, p.Failures, p.Slow,
+			time.Duration(p.P50).Round(time.Millisecond), time.Duration(p.P99).Round(time.Millisecond),
+			p.OutageSeconds, dash(p.AZBefore), dash(p.AZAfter), p.Seconds)
+	}
+	_ = tw.Flush()
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "ERROR: %v\n", err)
+	case r.DryRun:
+		fmt.Fprintln(w, "DRY RUN: nothing was changed")
+	case r.Passed:
+		fmt.Fprintln(w, "PASSED: every threshold met")
+	default:
+		fmt.Fprintf(w, "FAILED:\n  %s\n", strings.Join(r.Violations, "\n  "))
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
