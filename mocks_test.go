@@ -30,7 +30,8 @@ type recorded struct {
 	Custom                  bool
 	Inputs                  resource.PropertyMap
 	Outputs                 resource.PropertyMap
-	Deps                    []string // URNs of resources this one's inputs came from
+	Deps                    []string            // URNs of resources this one's inputs came from
+	PropDeps                map[string][]string // the same, per input property
 }
 
 func (r *recorded) str(key string) string {
@@ -91,13 +92,15 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	for _, d := range rpc.GetDependencies() {
 		deps[d] = true
 	}
-	for _, pd := range rpc.GetPropertyDependencies() {
+	propDeps := map[string][]string{}
+	for prop, pd := range rpc.GetPropertyDependencies() {
 		for _, d := range pd.GetUrns() {
 			deps[d] = true
+			propDeps[prop] = append(propDeps[prop], d)
 		}
 	}
 	rec := &recorded{Type: args.TypeToken, Name: args.Name, URN: urn, Parent: rpc.GetParent(),
-		Custom: args.Custom, Inputs: args.Inputs}
+		Custom: args.Custom, Inputs: args.Inputs, PropDeps: propDeps}
 	for d := range deps {
 		rec.Deps = append(rec.Deps, d)
 	}
