@@ -240,8 +240,8 @@ func wordpressSecretJSON(adminPassword string, salts []string) (string, error) {
 		return "", fmt.Errorf("got %d salts, want %d", len(salts), len(wordpressSaltNames))
 	}
 	named := map[string]string{}
-	for i, n := range wordpressSaltNames {
-		named[n] = salts[i]
+	for i, salt := range salts {
+		named[wordpressSaltNames[i]] = salt
 	}
 	b, err := json.Marshal(map[string]any{"admin_password": adminPassword, "salts": named})
 	return string(b), err

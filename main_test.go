@@ -51,7 +51,8 @@ func TestStackOutputs(t *testing.T) {
 		t.Errorf("webInstances AZs = %v, want both", azs)
 	}
 	for _, k := range []string{"publicSubnetIds", "privateSubnetIds"} {
-		if got := fmt.Sprint(o[k]); got != "[subnet-network-"+k[:strings.Index(k, "S")]+"-1a subnet-network-"+k[:strings.Index(k, "S")]+"-1c]" {
+		kind := strings.TrimSuffix(k, "SubnetIds") // public or private
+		if got := fmt.Sprint(o[k]); got != "[subnet-network-"+kind+"-1a subnet-network-"+kind+"-1c]" {
 			t.Errorf("output %s = %v, want two subnets", k, o[k])
 		}
 	}

@@ -146,7 +146,7 @@ func checkOptions(o Options) error {
 
 // projectName reads the project's name from Pulumi.yaml, or returns "".
 func projectName(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml"))
+	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml")) //nolint:gosec // the project folder is the operator's own -cwd
 	if err != nil {
 		return ""
 	}
@@ -175,7 +175,7 @@ func writeReport(path string, r *Report) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return os.WriteFile(path, append(b, '\n'), 0o600)
 }
 
 // HTTPClient is the probing client: no keep-alive, so every probe opens a connection the

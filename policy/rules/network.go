@@ -45,6 +45,11 @@ func (r sgRule) covers(p int) bool {
 	return (r.protocol == "tcp" || r.protocol == "6") && r.portsKnown && r.from <= p && p <= r.to
 }
 
+// onlyWebPort reports whether the rule opens exactly TCP 80 or exactly TCP 443.
+func (r sgRule) onlyWebPort() bool {
+	return r.from == r.to && (r.covers(80) || r.covers(443)) && !r.allPorts()
+}
+
 func (r sgRule) fromWorld() bool {
 	for _, c := range r.cidrs {
 		if slices.Contains(worldCIDRs, c) {
@@ -129,7 +134,7 @@ func onlyWebPortsFromWorld() policyx.Policy {
 		"Only TCP 80 and 443 may be open to 0.0.0.0/0 or ::/0 (Security Hub EC2.18).",
 		func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			for _, r := range rulesOf(args.Resource) {
-				if r.ingress && r.fromWorld() && !(r.covers(80) && r.from == r.to || r.covers(443) && r.from == r.to) {
+				if r.ingress && r.fromWorld() && !r.onlyWebPort() {
 					args.Manager.ReportViolation(fmt.Sprintf("%s opens %s to %s; only tcp/80 and tcp/443 may be.", args.Resource.Name, r.ports(), strings.Join(r.cidrs, ",")), "")
 				}
 			}
