@@ -26,37 +26,37 @@ func TestWebServersAndImage(t *testing.T) {
 		t.Fatalf("want 3 web servers, got %d", len(s))
 	}
 	ami := r.one(t, "aws:ec2/amiFromInstance:AmiFromInstance")
-	if ami.str("sourceInstanceId") != "i-web-web-1" {
-		t.Errorf("%s: image must be taken from web-1, got %q", ami.URN, ami.str("sourceInstanceId"))
+	if ami.Str("sourceInstanceId") != "i-web-web-1" {
+		t.Errorf("%s: image must be taken from web-1, got %q", ami.URN, ami.Str("sourceInstanceId"))
 	}
-	if ami.str("snapshotWithoutReboot") != "false" {
+	if ami.Str("snapshotWithoutReboot") != "false" {
 		t.Errorf("%s: image must be taken with a reboot, as in the hands-on", ami.URN)
 	}
 	wantAMI := map[string]string{"web-web-1": testAMI, "web-web-2": "ami-from-web-ami", "web-web-3": "ami-from-web-ami"}
 	wantAZ := map[string]string{"web-web-1": "ap-northeast-1a", "web-web-2": "ap-northeast-1c", "web-web-3": "ap-northeast-1a"}
-	userData := s["web-web-1"].str("userData")
+	userData := s["web-web-1"].Str("userData")
 	for name, inst := range s {
-		if got := inst.str("ami"); got != wantAMI[name] {
+		if got := inst.Str("ami"); got != wantAMI[name] {
 			t.Errorf("%s: ami = %q, want %q", inst.URN, got, wantAMI[name])
 		}
 		if got := inst.Outputs["availabilityZone"].StringValue(); got != wantAZ[name] {
 			t.Errorf("%s: AZ = %q, want %q", inst.URN, got, wantAZ[name])
 		}
-		if inst.str("instanceType") != "t3.micro" || inst.str("associatePublicIpAddress") != "true" {
-			t.Errorf("%s: instanceType %q, public IP %q", inst.URN, inst.str("instanceType"), inst.str("associatePublicIpAddress"))
+		if inst.Str("instanceType") != "t3.micro" || inst.Str("associatePublicIpAddress") != "true" {
+			t.Errorf("%s: instanceType %q, public IP %q", inst.URN, inst.Str("instanceType"), inst.Str("associatePublicIpAddress"))
 		}
-		if inst.str("userData") != userData {
+		if inst.Str("userData") != userData {
 			t.Errorf("%s: every server must run the same converging user data", inst.URN)
 		}
-		if inst.str("iamInstanceProfile") != "web-profile-abc123" {
-			t.Errorf("%s: instance profile %q", inst.URN, inst.str("iamInstanceProfile"))
+		if inst.Str("iamInstanceProfile") != "web-profile-abc123" {
+			t.Errorf("%s: instance profile %q", inst.URN, inst.Str("iamInstanceProfile"))
 		}
 		sgs := inst.Inputs["vpcSecurityGroupIds"].ArrayValue()
 		if len(sgs) != 1 || sgs[0].StringValue() != "sg-web-sg" {
 			t.Errorf("%s: security groups %v, want only the web group", inst.URN, sgs)
 		}
-		if inst.str("keyName") != "" {
-			t.Errorf("%s: no key pair by default, got %q", inst.URN, inst.str("keyName"))
+		if inst.Str("keyName") != "" {
+			t.Errorf("%s: no key pair by default, got %q", inst.URN, inst.Str("keyName"))
 		}
 	}
 }
@@ -85,10 +85,10 @@ func TestSingleServerStillGetsImage(t *testing.T) {
 func TestPinnedAMIAndGraviton(t *testing.T) {
 	r := mustRun(t, map[string]string{"amiId": "ami-0123456789abcdef0", "keyPairName": "ops"})
 	inst := servers(r)["web-web-1"]
-	if inst.str("ami") != "ami-0123456789abcdef0" || inst.str("keyName") != "ops" {
-		t.Errorf("%s: ami %q keyName %q", inst.URN, inst.str("ami"), inst.str("keyName"))
+	if inst.Str("ami") != "ami-0123456789abcdef0" || inst.Str("keyName") != "ops" {
+		t.Errorf("%s: ami %q keyName %q", inst.URN, inst.Str("ami"), inst.Str("keyName"))
 	}
-	for _, c := range r.m.calls {
+	for _, c := range r.m.Calls {
 		if c == "aws:ssm/getParameter:getParameter" {
 			t.Errorf("a pinned amiId must not look up the latest image")
 		}
@@ -110,8 +110,8 @@ func TestServerRoleIsScopedToItsOwnSecretsAndParameters(t *testing.T) {
 		t.Errorf("%s: trust policy %v", role.URN, assume)
 	}
 	att := r.one(t, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-	if att.str("policyArn") != "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" {
-		t.Errorf("%s: want only the SSM core policy attached, got %q", att.URN, att.str("policyArn"))
+	if att.Str("policyArn") != "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" {
+		t.Errorf("%s: want only the SSM core policy attached, got %q", att.URN, att.Str("policyArn"))
 	}
 	policy := jsonInput(t, r.one(t, "aws:iam/rolePolicy:RolePolicy"), "policy")
 	got := map[string][]string{}
@@ -147,7 +147,7 @@ func TestServerRoleIsScopedToItsOwnSecretsAndParameters(t *testing.T) {
 	}
 	// The hand-off parameters the policy names are the ones the program creates.
 	for _, p := range r.ofType("aws:ssm/parameter:Parameter") {
-		arn := "arn:aws:ssm:ap-northeast-1:123456789012:parameter" + p.str("name")
+		arn := "arn:aws:ssm:ap-northeast-1:123456789012:parameter" + p.Str("name")
 		if !strings.Contains(string(gotJSON), arn) {
 			t.Errorf("%s: servers cannot read parameter %s", p.URN, arn)
 		}

@@ -71,7 +71,7 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 					t.Errorf("error %q does not mention %q", r.err, w)
 				}
 			}
-			if n := len(r.m.res); n != 0 {
+			if n := len(r.m.Resources); n != 0 {
 				t.Errorf("%d resources were registered before the config error", n)
 			}
 		})

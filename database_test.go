@@ -30,17 +30,17 @@ func TestDatabaseInstance(t *testing.T) {
 		"finalSnapshotIdentifier": "scalable-wordpress-test-final",
 	}
 	for k, v := range want {
-		if got := db.str(k); got != v {
+		if got := db.Str(k); got != v {
 			t.Errorf("%s: %s = %q, want %q", db.URN, k, got, v)
 		}
 	}
-	if az := db.str("availabilityZone"); az != "" {
+	if az := db.Str("availabilityZone"); az != "" {
 		t.Errorf("%s: Multi-AZ instance must let RDS place it, got availabilityZone %q", db.URN, az)
 	}
 	if !db.Inputs["password"].IsSecret() {
 		t.Errorf("%s: password must be a secret input", db.URN)
 	}
-	if got := db.str("password"); got != fakePassword("db-password", 32) {
+	if got := db.Str("password"); got != fakePassword("db-password", 32) {
 		t.Errorf("%s: password is not the generated one", db.URN)
 	}
 
@@ -48,19 +48,19 @@ func TestDatabaseInstance(t *testing.T) {
 	if sg == nil || sg.Name != "db-sg" {
 		t.Fatalf("%s: must use the db security group, got %v", db.URN, db.Inputs["vpcSecurityGroupIds"])
 	}
-	subnets := r.byID(db.str("dbSubnetGroupName"))
+	subnets := r.byID(db.Str("dbSubnetGroupName"))
 	if subnets == nil {
-		t.Fatalf("%s: DB subnet group %q not found", db.URN, db.str("dbSubnetGroupName"))
+		t.Fatalf("%s: DB subnet group %q not found", db.URN, db.Str("dbSubnetGroupName"))
 	}
 	var cidrs []string
 	for _, id := range subnets.Inputs["subnetIds"].ArrayValue() {
-		cidrs = append(cidrs, r.byID(id.StringValue()).str("cidrBlock"))
+		cidrs = append(cidrs, r.byID(id.StringValue()).Str("cidrBlock"))
 	}
 	if strings.Join(cidrs, ",") != "10.0.2.0/24,10.0.3.0/24" {
 		t.Errorf("%s: DB subnet group must hold the private subnets, got %v", subnets.URN, cidrs)
 	}
-	params := r.byID(db.str("parameterGroupName"))
-	if params == nil || params.str("family") != "mysql8.4" {
+	params := r.byID(db.Str("parameterGroupName"))
+	if params == nil || params.Str("family") != "mysql8.4" {
 		t.Fatalf("%s: want a mysql8.4 parameter group", db.URN)
 	}
 	p := params.Inputs["parameters"].ArrayValue()
@@ -79,7 +79,7 @@ func TestDatabaseSingleAZAndProductionSwitches(t *testing.T) {
 		"multiAz": "false", "availabilityZone": "ap-northeast-1a", "deletionProtection": "true",
 		"skipFinalSnapshot": "true", "finalSnapshotIdentifier": "", "maxAllocatedStorage": "", "backupRetentionPeriod": "14",
 	} {
-		if got := db.str(k); got != v {
+		if got := db.Str(k); got != v {
 			t.Errorf("%s: %s = %q, want %q", db.URN, k, got, v)
 		}
 	}
@@ -89,8 +89,8 @@ func TestDatabaseCredentialsSecret(t *testing.T) {
 	r := mustRun(t, nil)
 	secret := r.named(t, "aws:secretsmanager/secret:Secret", "db-credentials")
 	version := r.named(t, "aws:secretsmanager/secretVersion:SecretVersion", "db-credentials-value")
-	if version.str("secretId") != secret.Outputs["id"].StringValue() {
-		t.Fatalf("%s: stores its value in %q, not in %s", version.URN, version.str("secretId"), secret.URN)
+	if version.Str("secretId") != secret.Outputs["id"].StringValue() {
+		t.Fatalf("%s: stores its value in %q, not in %s", version.URN, version.Str("secretId"), secret.URN)
 	}
 	if !version.Inputs["secretString"].IsSecret() {
 		t.Errorf("%s: secretString must be a secret input", version.URN)
@@ -99,19 +99,19 @@ func TestDatabaseCredentialsSecret(t *testing.T) {
 	if v["username"] != "admin" || v["password"] != fakePassword("db-password", 32) || v["dbname"] != "wordpress" || v["engine"] != "mysql" {
 		t.Errorf("%s: unexpected secret shape %v", version.URN, v)
 	}
-	if secret.str("recoveryWindowInDays") != "7" {
-		t.Errorf("%s: recoveryWindowInDays = %q, want 7", secret.URN, secret.str("recoveryWindowInDays"))
+	if secret.Str("recoveryWindowInDays") != "7" {
+		t.Errorf("%s: recoveryWindowInDays = %q, want 7", secret.URN, secret.Str("recoveryWindowInDays"))
 	}
 }
 
 func TestDatabaseHostHandoffParameter(t *testing.T) {
 	r := mustRun(t, nil)
 	p := r.named(t, "aws:ssm/parameter:Parameter", "db-host")
-	if p.str("name") != "/scalable-wordpress/test/db-host" || p.str("type") != "String" {
-		t.Errorf("%s: name %q type %q", p.URN, p.str("name"), p.str("type"))
+	if p.Str("name") != "/scalable-wordpress/test/db-host" || p.Str("type") != "String" {
+		t.Errorf("%s: name %q type %q", p.URN, p.Str("name"), p.Str("type"))
 	}
-	if !strings.HasSuffix(p.str("insecureValue"), ".rds.amazonaws.com") {
-		t.Errorf("%s: value %q is not the RDS address", p.URN, p.str("insecureValue"))
+	if !strings.HasSuffix(p.Str("insecureValue"), ".rds.amazonaws.com") {
+		t.Errorf("%s: value %q is not the RDS address", p.URN, p.Str("insecureValue"))
 	}
 }
 

@@ -25,7 +25,7 @@ func typicalCreateSeconds(x *recorded) float64 {
 	case "aws:ec2/amiFromInstance:AmiFromInstance":
 		return 300
 	case "aws:rds/instance:Instance":
-		if x.str("multiAz") == "true" {
+		if x.Str("multiAz") == "true" {
 			return 1080
 		}
 		return 480
@@ -45,7 +45,7 @@ type depGraph map[string][]string
 
 func graphOf(r *stackRun) depGraph {
 	g := depGraph{}
-	for _, x := range r.m.res {
+	for _, x := range r.m.Resources {
 		g[x.URN] = x.Deps
 	}
 	return g
@@ -78,7 +78,7 @@ func TestNothingButTheHandoffWaitsForRDS(t *testing.T) {
 		r := mustRun(t, cfg)
 		rds := r.one(t, "aws:rds/instance:Instance")
 		g := graphOf(r)
-		for _, x := range r.m.res {
+		for _, x := range r.m.Resources {
 			if x == rds || !x.Custom {
 				continue
 			}
@@ -92,7 +92,7 @@ func TestNothingButTheHandoffWaitsForRDS(t *testing.T) {
 			t.Errorf("[%s] %s waits for the RDS instance:\n  %s", variant, x.URN, strings.Join(p, "\n  -> "))
 		}
 		// The seam must be real: servers do get the hand-off's name.
-		if !strings.Contains(r.ofType("aws:ec2/instance:Instance")[0].str("userData"), "/scalable-wordpress/test/db-host") {
+		if !strings.Contains(r.ofType("aws:ec2/instance:Instance")[0].Str("userData"), "/scalable-wordpress/test/db-host") {
 			t.Errorf("[%s] user data does not name the db-host parameter", variant)
 		}
 	}
@@ -114,7 +114,7 @@ func TestPathToFindsIndirectDependencies(t *testing.T) {
 // resource's finish time and, for each, the input that finished last.
 func estimate(r *stackRun) (finish map[string]float64, via map[string]string) {
 	byURN := map[string]*recorded{}
-	for _, x := range r.m.res {
+	for _, x := range r.m.Resources {
 		byURN[x.URN] = x
 	}
 	finish, via = map[string]float64{}, map[string]string{}
@@ -136,7 +136,7 @@ func estimate(r *stackRun) (finish map[string]float64, via map[string]string) {
 		finish[urn] = start + typicalCreateSeconds(x)
 		return finish[urn]
 	}
-	for _, x := range r.m.res {
+	for _, x := range r.m.Resources {
 		done(x.URN)
 	}
 	return finish, via

@@ -13,39 +13,39 @@ func TestLoadBalancer(t *testing.T) {
 	alb := r.one(t, "aws:lb/loadBalancer:LoadBalancer")
 	for k, v := range map[string]string{"loadBalancerType": "application", "internal": "false",
 		"dropInvalidHeaderFields": "true", "ipAddressType": "ipv4"} {
-		if got := alb.str(k); got != v {
+		if got := alb.Str(k); got != v {
 			t.Errorf("%s: %s = %q, want %q", alb.URN, k, got, v)
 		}
 	}
 	var cidrs []string
 	for _, id := range alb.Inputs["subnets"].ArrayValue() {
 		sn := r.byID(id.StringValue())
-		cidrs = append(cidrs, sn.str("cidrBlock"))
+		cidrs = append(cidrs, sn.Str("cidrBlock"))
 	}
 	if strings.Join(cidrs, ",") != "10.0.0.0/24,10.0.1.0/24" {
 		t.Errorf("%s: must span both public subnets, got %v", alb.URN, cidrs)
 	}
 
 	tg := r.one(t, "aws:lb/targetGroup:TargetGroup")
-	hc := tg.obj("healthCheck")
-	if tg.str("port") != "80" || tg.str("protocol") != "HTTP" || tg.str("targetType") != "instance" ||
+	hc := tg.Obj("healthCheck")
+	if tg.Str("port") != "80" || tg.Str("protocol") != "HTTP" || tg.Str("targetType") != "instance" ||
 		propString(hc["path"]) != "/wp-includes/images/blank.gif" || propString(hc["matcher"]) != "200" {
-		t.Errorf("%s: port %s protocol %s type %s health check %v", tg.URN, tg.str("port"), tg.str("protocol"), tg.str("targetType"), hc)
+		t.Errorf("%s: port %s protocol %s type %s health check %v", tg.URN, tg.Str("port"), tg.Str("protocol"), tg.Str("targetType"), hc)
 	}
 
 	listener := r.one(t, "aws:lb/listener:Listener")
 	action := listener.Inputs["defaultActions"].ArrayValue()[0].ObjectValue()
-	if listener.str("port") != "80" || listener.str("protocol") != "HTTP" ||
+	if listener.Str("port") != "80" || listener.Str("protocol") != "HTTP" ||
 		propString(action["type"]) != "forward" || propString(action["targetGroupArn"]) != tg.Outputs["arn"].StringValue() {
 		t.Errorf("%s: want HTTP:80 forwarding to the target group, got %v", listener.URN, action)
 	}
 
 	var targets []string
 	for _, a := range r.ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment") {
-		if a.str("targetGroupArn") != tg.Outputs["arn"].StringValue() || a.str("port") != "80" {
-			t.Errorf("%s: attached to %q port %q", a.URN, a.str("targetGroupArn"), a.str("port"))
+		if a.Str("targetGroupArn") != tg.Outputs["arn"].StringValue() || a.Str("port") != "80" {
+			t.Errorf("%s: attached to %q port %q", a.URN, a.Str("targetGroupArn"), a.Str("port"))
 		}
-		targets = append(targets, a.str("targetId"))
+		targets = append(targets, a.Str("targetId"))
 	}
 	sort.Strings(targets)
 	if strings.Join(targets, ",") != "i-web-web-1,i-web-web-2" {
@@ -58,14 +58,14 @@ func TestHTTPSWithCertificate(t *testing.T) {
 	r := mustRun(t, map[string]string{"certificateArn": cert, "siteDomain": "www.example.com"})
 	listeners := map[string]*recorded{}
 	for _, l := range r.ofType("aws:lb/listener:Listener") {
-		listeners[l.str("port")] = l
+		listeners[l.Str("port")] = l
 	}
 	https, http := listeners["443"], listeners["80"]
 	if https == nil || http == nil || len(listeners) != 2 {
 		t.Fatalf("want listeners on 80 and 443, got %v", listeners)
 	}
-	if https.str("protocol") != "HTTPS" || https.str("certificateArn") != cert || https.str("sslPolicy") != tlsPolicy {
-		t.Errorf("%s: protocol %q cert %q policy %q", https.URN, https.str("protocol"), https.str("certificateArn"), https.str("sslPolicy"))
+	if https.Str("protocol") != "HTTPS" || https.Str("certificateArn") != cert || https.Str("sslPolicy") != tlsPolicy {
+		t.Errorf("%s: protocol %q cert %q policy %q", https.URN, https.Str("protocol"), https.Str("certificateArn"), https.Str("sslPolicy"))
 	}
 	redirect := http.Inputs["defaultActions"].ArrayValue()[0].ObjectValue()
 	to := redirect["redirect"].ObjectValue()
@@ -75,8 +75,8 @@ func TestHTTPSWithCertificate(t *testing.T) {
 	}
 	ports := map[string]bool{}
 	for _, rule := range r.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
-		if rule.str("cidrIpv4") == "0.0.0.0/0" {
-			ports[rule.str("fromPort")] = true
+		if rule.Str("cidrIpv4") == "0.0.0.0/0" {
+			ports[rule.Str("fromPort")] = true
 		}
 	}
 	if !ports["80"] || !ports["443"] || len(ports) != 2 {
@@ -90,7 +90,7 @@ func TestHTTPSWithCertificate(t *testing.T) {
 func TestSiteURLParameter(t *testing.T) {
 	r := mustRun(t, nil)
 	p := r.named(t, "aws:ssm/parameter:Parameter", "lb-site-url")
-	if p.str("name") != "/scalable-wordpress/test/site-url" || p.str("insecureValue") != "http://lb-alb-123456789.ap-northeast-1.elb.amazonaws.com" {
-		t.Errorf("%s: %q = %q", p.URN, p.str("name"), p.str("insecureValue"))
+	if p.Str("name") != "/scalable-wordpress/test/site-url" || p.Str("insecureValue") != "http://lb-alb-123456789.ap-northeast-1.elb.amazonaws.com" {
+		t.Errorf("%s: %q = %q", p.URN, p.Str("name"), p.Str("insecureValue"))
 	}
 }

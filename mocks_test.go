@@ -7,14 +7,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/scalable-wordpress/internal/mocktest"
 )
 
 const (
@@ -24,100 +24,30 @@ const (
 	testAMI     = "ami-0abcdef1234567890"
 )
 
-// recorded is one RegisterResource the program made.
-type recorded struct {
-	Type, Name, URN, Parent string
-	Custom                  bool
-	Inputs                  resource.PropertyMap
-	Outputs                 resource.PropertyMap
-	Deps                    []string            // URNs of resources this one's inputs came from
-	PropDeps                map[string][]string // the same, per input property
-}
+// recorded is one registration the mock saw.
+type recorded = mocktest.Resource
 
-func (r *recorded) str(key string) string {
-	return propString(r.Inputs[resource.PropertyKey(key)])
-}
+var (
+	propString = mocktest.PropString
+	unsecret   = mocktest.Unsecret
+)
 
-// obj returns a nested input object (e.g. metadataOptions) or nil.
-func (r *recorded) obj(key string) resource.PropertyMap {
-	v := unsecret(r.Inputs[resource.PropertyKey(key)])
-	if v.IsObject() {
-		return v.ObjectValue()
-	}
-	return nil
-}
-
+// mocks is the shared recording mock with this program's view of AWS.
 type mocks struct {
+	mocktest.Mocks
 	region string
-	mu     sync.Mutex
-	res    []*recorded
-	byID   map[string]*recorded
-	calls  []string
 }
 
 func newMocks(region string) *mocks {
-	return &mocks{region: region, byID: map[string]*recorded{}}
-}
-
-func unsecret(v resource.PropertyValue) resource.PropertyValue {
-	for v.IsSecret() {
-		v = v.SecretValue().Element
-	}
-	return v
-}
-
-func propString(v resource.PropertyValue) string {
-	v = unsecret(v)
-	switch {
-	case v.IsString():
-		return v.StringValue()
-	case v.IsNumber():
-		return fmt.Sprint(v.NumberValue())
-	case v.IsBool():
-		return fmt.Sprint(v.BoolValue())
-	}
-	return ""
-}
-
-func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	rpc := args.RegisterRPC
-	parentType := tokens.Type("")
-	if p := resource.URN(rpc.GetParent()); p != "" && p.QualifiedType() != resource.RootStackType {
-		parentType = p.QualifiedType()
-	}
-	urn := string(resource.NewURN(testStack, testProject, parentType, tokens.Type(args.TypeToken), args.Name))
-	deps := map[string]bool{}
-	for _, d := range rpc.GetDependencies() {
-		deps[d] = true
-	}
-	propDeps := map[string][]string{}
-	for prop, pd := range rpc.GetPropertyDependencies() {
-		for _, d := range pd.GetUrns() {
-			deps[d] = true
-			propDeps[prop] = append(propDeps[prop], d)
-		}
-	}
-	rec := &recorded{Type: args.TypeToken, Name: args.Name, URN: urn, Parent: rpc.GetParent(),
-		Custom: args.Custom, Inputs: args.Inputs, PropDeps: propDeps}
-	for d := range deps {
-		rec.Deps = append(rec.Deps, d)
-	}
-	sort.Strings(rec.Deps)
-	if !args.Custom {
-		m.res = append(m.res, rec)
-		return urn, resource.PropertyMap{}, nil
-	}
-	id, outs := m.computed(rec)
-	rec.Outputs = outs
-	m.res = append(m.res, rec)
-	m.byID[id] = rec
-	return id, outs, nil
+	m := &mocks{region: region}
+	m.Project, m.Stack = testProject, testStack
+	m.Compute, m.Invoke = m.computed, m.call
+	return m
 }
 
 // computed fakes what AWS would return: IDs, ARNs, names, endpoints, placement.
 func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
+	// Called with the mock's lock held: read ByID directly.
 	out := r.Inputs.Copy()
 	set := func(k, v string) { out[resource.PropertyKey(k)] = resource.NewStringProperty(v) }
 	short := strings.ToLower(r.Type[strings.LastIndex(r.Type, ":")+1:])
@@ -133,8 +63,8 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 	case "aws:ec2/instance:Instance":
 		id = "i-" + r.Name
 		az := ""
-		if sn := m.byID[r.str("subnetId")]; sn != nil {
-			az = sn.str("availabilityZone")
+		if sn := m.ByID[r.Str("subnetId")]; sn != nil {
+			az = sn.Str("availabilityZone")
 		}
 		set("availabilityZone", az)
 		set("publicIp", "203.0.113.10")
@@ -147,7 +77,7 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 		addr := id + ".cabcdefghij." + m.region + ".rds.amazonaws.com"
 		set("address", addr)
 		set("endpoint", addr+":3306")
-		if r.str("availabilityZone") == "" {
+		if r.Str("availabilityZone") == "" {
 			set("availabilityZone", m.region+"a")
 		}
 		arn = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", m.region, testAccount, id)
@@ -171,7 +101,7 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 		arn = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-XyZ123", m.region, testAccount, name)
 		id = arn
 	case "aws:ssm/parameter:Parameter":
-		id = r.str("name")
+		id = r.Str("name")
 		arn = fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", m.region, testAccount, id)
 	case "random:index/randomPassword:RandomPassword":
 		id = "none"
@@ -199,11 +129,8 @@ func fakePassword(name string, n int) string {
 	return b.String()[:n]
 }
 
-func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	m.mu.Lock()
-	m.calls = append(m.calls, args.Token)
-	m.mu.Unlock()
-	switch args.Token {
+func (m *mocks) call(token string, args resource.PropertyMap) (resource.PropertyMap, error) {
+	switch token {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id":         m.region,
@@ -221,7 +148,7 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"id": testAccount, "accountId": testAccount, "arn": "arn:aws:iam::" + testAccount + ":user/ci", "userId": "AIDAEXAMPLE",
 		}), nil
 	case "aws:ssm/getParameter:getParameter":
-		name := propString(args.Args["name"])
+		name := propString(args["name"])
 		if !strings.HasPrefix(name, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-") {
 			return nil, fmt.Errorf("mock: unexpected SSM parameter %q", name)
 		}
@@ -230,7 +157,7 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"arn": "arn:aws:ssm:" + m.region + "::parameter" + name,
 		}), nil
 	}
-	return nil, fmt.Errorf("mock: invoke %s is not answered; add it to mocks.Call", args.Token)
+	return nil, fmt.Errorf("mock: invoke %s is not answered; add it to mocks.call", token)
 }
 
 // stackRun is the outcome of running the program under the mocks.
@@ -293,15 +220,7 @@ func mustRun(t *testing.T, overrides map[string]string) *stackRun {
 }
 
 // ofType returns the resources of a type (registration order is not deterministic).
-func (r *stackRun) ofType(typ string) []*recorded {
-	var out []*recorded
-	for _, x := range r.m.res {
-		if x.Type == typ {
-			out = append(out, x)
-		}
-	}
-	return out
-}
+func (r *stackRun) ofType(typ string) []*recorded { return r.m.OfType(typ) }
 
 // one returns the single resource of a type, failing otherwise.
 func (r *stackRun) one(t *testing.T, typ string) *recorded {
@@ -316,21 +235,19 @@ func (r *stackRun) one(t *testing.T, typ string) *recorded {
 // named returns the resource of a type with a logical name, failing when there is none.
 func (r *stackRun) named(t *testing.T, typ, name string) *recorded {
 	t.Helper()
-	for _, x := range r.ofType(typ) {
-		if x.Name == name {
-			return x
-		}
+	x := r.m.Named(typ, name)
+	if x == nil {
+		t.Fatalf("no %s named %s", typ, name)
 	}
-	t.Fatalf("no %s named %s", typ, name)
-	return nil
+	return x
 }
 
 // byID finds the resource a physical ID (as the mock made it) belongs to.
-func (r *stackRun) byID(id string) *recorded { return r.m.byID[id] }
+func (r *stackRun) byID(id string) *recorded { return r.m.ByID[id] }
 
 // byURN finds a resource by URN.
 func (r *stackRun) byURN(urn string) *recorded {
-	for _, x := range r.m.res {
+	for _, x := range r.m.Resources {
 		if x.URN == urn {
 			return x
 		}
@@ -342,7 +259,7 @@ func (r *stackRun) byURN(urn string) *recorded {
 func jsonInput(t *testing.T, x *recorded, key string) map[string]any {
 	t.Helper()
 	var v map[string]any
-	if err := json.Unmarshal([]byte(x.str(key)), &v); err != nil {
+	if err := json.Unmarshal([]byte(x.Str(key)), &v); err != nil {
 		t.Fatalf("%s: input %s is not JSON: %v", x.URN, key, err)
 	}
 	return v

@@ -38,7 +38,7 @@ func (v violationRecorder) ReportViolation(message, urn string) {
 // analyzerResources is the stack as the policy engine sees it after `pulumi up`.
 func analyzerResources(r *stackRun) []policyx.AnalyzerResource {
 	var out []policyx.AnalyzerResource
-	for _, x := range r.m.res {
+	for _, x := range r.m.Resources {
 		if !x.Custom {
 			continue
 		}

@@ -34,19 +34,19 @@ func TestOnlyListenerPortsOpenToTheWorld(t *testing.T) {
 			}
 		}
 		for _, rule := range r.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
-			if rule.str("description") == "" {
+			if rule.Str("description") == "" {
 				t.Errorf("[%s] %s: rule has no description", variant, rule.URN)
 			}
-			if rule.str("cidrIpv6") != "" {
+			if rule.Str("cidrIpv6") != "" {
 				t.Errorf("[%s] %s: unexpected IPv6 rule", variant, rule.URN)
 			}
-			if rule.str("cidrIpv4") != "0.0.0.0/0" {
+			if rule.Str("cidrIpv4") != "0.0.0.0/0" {
 				continue
 			}
-			port := rule.str("fromPort")
-			if groupName(r, rule.str("securityGroupId")) != "lb-sg" || (port != "80" && port != "443") || rule.str("toPort") != port {
+			port := rule.Str("fromPort")
+			if groupName(r, rule.Str("securityGroupId")) != "lb-sg" || (port != "80" && port != "443") || rule.Str("toPort") != port {
 				t.Errorf("[%s] %s: %s/%s-%s open to 0.0.0.0/0; only the ALB's 80/443 may be", variant, rule.URN,
-					groupName(r, rule.str("securityGroupId")), port, rule.str("toPort"))
+					groupName(r, rule.Str("securityGroupId")), port, rule.Str("toPort"))
 			}
 		}
 	}
@@ -58,12 +58,12 @@ func TestSecurityGroupChain(t *testing.T) {
 		r := mustRun(t, cfg)
 		ingress := map[string][]string{}
 		for _, rule := range r.ofType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
-			src := rule.str("cidrIpv4")
-			if ref := rule.str("referencedSecurityGroupId"); ref != "" {
+			src := rule.Str("cidrIpv4")
+			if ref := rule.Str("referencedSecurityGroupId"); ref != "" {
 				src = groupName(r, ref)
 			}
-			to := groupName(r, rule.str("securityGroupId"))
-			ingress[to] = append(ingress[to], src+":"+rule.str("ipProtocol")+"/"+rule.str("fromPort")+"-"+rule.str("toPort"))
+			to := groupName(r, rule.Str("securityGroupId"))
+			ingress[to] = append(ingress[to], src+":"+rule.Str("ipProtocol")+"/"+rule.Str("fromPort")+"-"+rule.Str("toPort"))
 		}
 		if got := strings.Join(ingress["db-sg"], ","); got != "web-sg:tcp/3306-3306" {
 			t.Errorf("[%s] db-sg ingress = %s; want only MySQL from web-sg", variant, got)
@@ -78,15 +78,15 @@ func TestSecurityGroupChain(t *testing.T) {
 
 		egress := map[string][]string{}
 		for _, rule := range r.ofType("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") {
-			if rule.str("description") == "" {
+			if rule.Str("description") == "" {
 				t.Errorf("[%s] %s: rule has no description", variant, rule.URN)
 			}
-			dst := rule.str("cidrIpv4")
-			if ref := rule.str("referencedSecurityGroupId"); ref != "" {
+			dst := rule.Str("cidrIpv4")
+			if ref := rule.Str("referencedSecurityGroupId"); ref != "" {
 				dst = groupName(r, ref)
 			}
-			from := groupName(r, rule.str("securityGroupId"))
-			egress[from] = append(egress[from], dst+":"+rule.str("ipProtocol")+"/"+rule.str("fromPort"))
+			from := groupName(r, rule.Str("securityGroupId"))
+			egress[from] = append(egress[from], dst+":"+rule.Str("ipProtocol")+"/"+rule.Str("fromPort"))
 		}
 		if !sameSet(egress["lb-sg"], []string{"web-sg:tcp/80"}) {
 			t.Errorf("[%s] lb-sg egress = %v; want only HTTP to web-sg", variant, egress["lb-sg"])
@@ -103,17 +103,17 @@ func TestSecurityGroupChain(t *testing.T) {
 func TestInstancesHardened(t *testing.T) {
 	r := mustRun(t, securityVariants["ssh+https"])
 	for _, inst := range r.ofType("aws:ec2/instance:Instance") {
-		md := inst.obj("metadataOptions")
+		md := inst.Obj("metadataOptions")
 		if propString(md["httpTokens"]) != "required" || propString(md["httpEndpoint"]) != "enabled" {
 			t.Errorf("%s: IMDSv2 must be required, got %v", inst.URN, md)
 		}
-		root := inst.obj("rootBlockDevice")
+		root := inst.Obj("rootBlockDevice")
 		if propString(root["encrypted"]) != "true" || propString(root["volumeType"]) != "gp3" || propString(root["volumeSize"]) != "20" {
 			t.Errorf("%s: root volume must be encrypted gp3 of 20 GiB, got %v", inst.URN, root)
 		}
 	}
 	db := r.one(t, "aws:rds/instance:Instance")
-	if db.str("storageEncrypted") != "true" || db.str("publiclyAccessible") != "false" {
+	if db.Str("storageEncrypted") != "true" || db.Str("publiclyAccessible") != "false" {
 		t.Errorf("%s: DB must be encrypted and private", db.URN)
 	}
 }
@@ -129,7 +129,7 @@ func TestNoSecretOutsideSecretInputs(t *testing.T) {
 	if len(secrets) != 10 {
 		t.Fatalf("want 10 generated secrets (db, admin, 8 salts), got %d", len(secrets))
 	}
-	for _, x := range r.m.res {
+	for _, x := range r.m.Resources {
 		for k, v := range x.Inputs {
 			if v.IsSecret() {
 				continue
@@ -145,7 +145,7 @@ func TestNoSecretOutsideSecretInputs(t *testing.T) {
 		}
 	}
 	for _, inst := range r.ofType("aws:ec2/instance:Instance") {
-		ud := inst.str("userData")
+		ud := inst.Str("userData")
 		if !strings.Contains(ud, "secret:db-credentials") || !strings.Contains(ud, "secret:web-wordpress") {
 			t.Errorf("%s: user data must reference the secrets by ARN", inst.URN)
 		}
@@ -164,11 +164,11 @@ var untagged = map[string]bool{
 
 func TestEveryResourceTagged(t *testing.T) {
 	r := mustRun(t, map[string]string{"tags": `{"owner":"web-team"}`})
-	for _, x := range r.m.res {
+	for _, x := range r.m.Resources {
 		if !x.Custom || untagged[x.Type] {
 			continue
 		}
-		tags := x.obj("tags")
+		tags := x.Obj("tags")
 		if tags == nil {
 			t.Errorf("%s: no tags", x.URN)
 			continue

@@ -9,10 +9,10 @@ func TestNetworkMatchesHandsOn(t *testing.T) {
 	r := mustRun(t, nil)
 
 	vpc := r.one(t, "aws:ec2/vpc:Vpc")
-	if got := vpc.str("cidrBlock"); got != "10.0.0.0/16" {
+	if got := vpc.Str("cidrBlock"); got != "10.0.0.0/16" {
 		t.Errorf("%s: cidrBlock = %q, want 10.0.0.0/16", vpc.URN, got)
 	}
-	if vpc.str("enableDnsSupport") != "true" || vpc.str("enableDnsHostnames") != "true" {
+	if vpc.Str("enableDnsSupport") != "true" || vpc.Str("enableDnsHostnames") != "true" {
 		t.Errorf("%s: DNS support and hostnames must both be on", vpc.URN)
 	}
 
@@ -36,12 +36,12 @@ func TestNetworkMatchesHandsOn(t *testing.T) {
 			t.Errorf("subnet %s is missing", w.name)
 			continue
 		}
-		if s.str("cidrBlock") != w.cidr || s.str("availabilityZone") != w.az || s.str("mapPublicIpOnLaunch") != w.public {
+		if s.Str("cidrBlock") != w.cidr || s.Str("availabilityZone") != w.az || s.Str("mapPublicIpOnLaunch") != w.public {
 			t.Errorf("%s: got %s %s %s public=%s, want %s %s %s public=%s", s.URN, s.Name,
-				s.str("cidrBlock"), s.str("availabilityZone"), s.str("mapPublicIpOnLaunch"), w.name, w.cidr, w.az, w.public)
+				s.Str("cidrBlock"), s.Str("availabilityZone"), s.Str("mapPublicIpOnLaunch"), w.name, w.cidr, w.az, w.public)
 		}
-		if s.str("vpcId") != "vpc-network-vpc" {
-			t.Errorf("%s: not in the VPC (vpcId %q)", s.URN, s.str("vpcId"))
+		if s.Str("vpcId") != "vpc-network-vpc" {
+			t.Errorf("%s: not in the VPC (vpcId %q)", s.URN, s.Str("vpcId"))
 		}
 	}
 }
@@ -49,7 +49,7 @@ func TestNetworkMatchesHandsOn(t *testing.T) {
 func TestRouteTables(t *testing.T) {
 	r := mustRun(t, nil)
 	igw := r.one(t, "aws:ec2/internetGateway:InternetGateway")
-	if igw.str("vpcId") != "vpc-network-vpc" {
+	if igw.Str("vpcId") != "vpc-network-vpc" {
 		t.Errorf("%s: not attached to the VPC", igw.URN)
 	}
 	tables := map[string]*recorded{}
@@ -72,11 +72,11 @@ func TestRouteTables(t *testing.T) {
 	// Every subnet is associated with the table of its kind.
 	assoc := map[string]string{}
 	for _, a := range r.ofType("aws:ec2/routeTableAssociation:RouteTableAssociation") {
-		assoc[a.str("subnetId")] = a.str("routeTableId")
+		assoc[a.Str("subnetId")] = a.Str("routeTableId")
 	}
 	for _, s := range r.ofType("aws:ec2/subnet:Subnet") {
 		want := "routetable-network-private-rt"
-		if s.str("mapPublicIpOnLaunch") == "true" {
+		if s.Str("mapPublicIpOnLaunch") == "true" {
 			want = "routetable-network-public-rt"
 		}
 		if got := assoc["subnet-"+s.Name]; got != want {
@@ -94,7 +94,7 @@ func TestNetworkFollowsConfiguredAZs(t *testing.T) {
 	})
 	azs := map[string]int{}
 	for _, s := range r.ofType("aws:ec2/subnet:Subnet") {
-		azs[s.str("availabilityZone")]++
+		azs[s.Str("availabilityZone")]++
 	}
 	for _, az := range []string{"ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"} {
 		if azs[az] != 2 {

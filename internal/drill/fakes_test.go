@@ -305,10 +305,15 @@ func (w *world) drill(o Options) *Drill {
 		HTTP: HTTPClient(), Clock: w.clock, Out: testWriter{w.t}}
 }
 
-// testWriter sends progress to the test log.
+// testWriter keeps the drill's progress and shows it only when the test fails.
 type testWriter struct{ t *testing.T }
 
 func (tw testWriter) Write(p []byte) (int, error) {
-	tw.t.Log(string(p))
+	line := string(p)
+	tw.t.Cleanup(func() {
+		if tw.t.Failed() {
+			tw.t.Log(line)
+		}
+	})
 	return len(p), nil
 }

@@ -1,0 +1,143 @@
+// Package mocktest is the recording Pulumi mock that the programs' unit tests share: it
+// records every registration (type, name, URN, inputs, dependencies) and leaves what AWS
+// would compute, and how invokes are answered, to each program's tests.
+package mocktest
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Resource is one RegisterResource the program made.
+type Resource struct {
+	Type, Name, URN, Parent string
+	Custom, Protect         bool
+	Inputs                  resource.PropertyMap
+	Outputs                 resource.PropertyMap
+	Deps                    []string            // URNs of resources this one's inputs came from
+	PropDeps                map[string][]string // the same, per input property
+}
+
+// Str is an input as a string ("" when absent; numbers and booleans formatted).
+func (r *Resource) Str(key string) string {
+	return PropString(r.Inputs[resource.PropertyKey(key)])
+}
+
+// Obj returns a nested input object (e.g. metadataOptions) or nil.
+func (r *Resource) Obj(key string) resource.PropertyMap {
+	v := Unsecret(r.Inputs[resource.PropertyKey(key)])
+	if v.IsObject() {
+		return v.ObjectValue()
+	}
+	return nil
+}
+
+// Unsecret strips secret wrappers.
+func Unsecret(v resource.PropertyValue) resource.PropertyValue {
+	for v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	return v
+}
+
+// PropString formats a scalar property value.
+func PropString(v resource.PropertyValue) string {
+	v = Unsecret(v)
+	switch {
+	case v.IsString():
+		return v.StringValue()
+	case v.IsNumber():
+		return fmt.Sprint(v.NumberValue())
+	case v.IsBool():
+		return fmt.Sprint(v.BoolValue())
+	}
+	return ""
+}
+
+// Mocks implements pulumi.MockResourceMonitor.
+type Mocks struct {
+	Project, Stack string
+	// Compute returns the physical ID and outputs of a new custom resource.
+	Compute func(r *Resource) (string, resource.PropertyMap)
+	// Invoke answers a function call; unknown tokens must be errors.
+	Invoke func(token string, args resource.PropertyMap) (resource.PropertyMap, error)
+
+	mu        sync.Mutex
+	Resources []*Resource
+	ByID      map[string]*Resource
+	Calls     []string
+}
+
+// NewResource records the registration and returns what Compute says AWS would.
+func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.ByID == nil {
+		m.ByID = map[string]*Resource{}
+	}
+	rpc := args.RegisterRPC
+	parentType := tokens.Type("")
+	if p := resource.URN(rpc.GetParent()); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	urn := string(resource.NewURN(tokens.QName(m.Stack), tokens.PackageName(m.Project), parentType, tokens.Type(args.TypeToken), args.Name))
+	deps := map[string]bool{}
+	for _, d := range rpc.GetDependencies() {
+		deps[d] = true
+	}
+	propDeps := map[string][]string{}
+	for prop, pd := range rpc.GetPropertyDependencies() {
+		for _, d := range pd.GetUrns() {
+			deps[d] = true
+			propDeps[prop] = append(propDeps[prop], d)
+		}
+	}
+	r := &Resource{Type: args.TypeToken, Name: args.Name, URN: urn, Parent: rpc.GetParent(),
+		Custom: args.Custom, Protect: rpc.GetProtect(), Inputs: args.Inputs, PropDeps: propDeps}
+	for d := range deps {
+		r.Deps = append(r.Deps, d)
+	}
+	sort.Strings(r.Deps)
+	m.Resources = append(m.Resources, r)
+	if !args.Custom {
+		return urn, resource.PropertyMap{}, nil
+	}
+	id, outs := m.Compute(r)
+	r.Outputs = outs
+	m.ByID[id] = r
+	return id, outs, nil
+}
+
+// Call records the invoke and answers it.
+func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.Calls = append(m.Calls, args.Token)
+	m.mu.Unlock()
+	return m.Invoke(args.Token, args.Args)
+}
+
+// OfType returns the resources of a type (registration order is not deterministic).
+func (m *Mocks) OfType(typ string) []*Resource {
+	var out []*Resource
+	for _, x := range m.Resources {
+		if x.Type == typ {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Named returns the resource of a type with a logical name, or nil.
+func (m *Mocks) Named(typ, name string) *Resource {
+	for _, x := range m.OfType(typ) {
+		if x.Name == name {
+			return x
+		}
+	}
+	return nil
+}

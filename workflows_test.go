@@ -1,0 +1,51 @@
+package main
+
+// The workflows use only the repository variables and secrets the README documents, pin
+// every action to an exact version or commit, and never hold long-lived AWS keys.
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestWorkflowsUseOnlyDocumentedSettings(t *testing.T) {
+	readme := readSource(t, "README.md")
+	files, err := filepath.Glob(".github/workflows/*.yml")
+	if err != nil || len(files) != 3 {
+		t.Fatalf("want the pull-request, deploy and destroy workflows, got %v (%v)", files, err)
+	}
+	ref := regexp.MustCompile(`\$\{\{\s*(vars|secrets)\.([A-Za-z0-9_]+)\s*\}\}`)
+	uses := regexp.MustCompile(`uses:\s*([^@\s]+)@(\S+)`)
+	exact := regexp.MustCompile(`^(v\d+\.\d+\.\d+|[0-9a-f]{40})$`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := string(b)
+		for _, m := range ref.FindAllStringSubmatch(src, -1) {
+			if m[1] == "secrets" && m[2] == "GITHUB_TOKEN" {
+				continue // provided by GitHub
+			}
+			if !strings.Contains(readme, "`"+m[2]+"`") {
+				t.Errorf("%s uses %s.%s, which the README does not document", f, m[1], m[2])
+			}
+		}
+		for _, m := range uses.FindAllStringSubmatch(src, -1) {
+			if !exact.MatchString(m[2]) {
+				t.Errorf("%s: %s@%s is not pinned to an exact version or commit", f, m[1], m[2])
+			}
+		}
+		for _, banned := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PULUMI_ACCESS_TOKEN"} {
+			if strings.Contains(src, banned) {
+				t.Errorf("%s mentions %s: credentials come from GitHub OIDC only", f, banned)
+			}
+		}
+		if strings.Contains(src, "aws-actions/configure-aws-credentials") && !strings.Contains(src, "id-token: write") {
+			t.Errorf("%s assumes an AWS role without the id-token permission", f)
+		}
+	}
+}
