@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -187,25 +186,15 @@ func runProgram(t *testing.T, overrides map[string]string) *stackRun {
 		}
 		cfg[k] = v
 	}
-	region := cfg["aws:region"]
-	run := &stackRun{m: newMocks(region), outputs: map[string]any{}}
-	var mu sync.Mutex
-	run.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
+	run := &stackRun{m: newMocks(cfg["aws:region"])}
+	run.outputs, run.err = run.m.Run(cfg, func(ctx *pulumi.Context) (pulumi.Map, error) {
 		infra, err := createInfrastructure(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		run.cfg = infra.Config
-		for k, v := range stackOutputs(infra) {
-			ctx.Export(k, pulumi.ToOutput(v).ApplyT(func(x any) any {
-				mu.Lock()
-				run.outputs[k] = x
-				mu.Unlock()
-				return x
-			}))
-		}
-		return nil
-	}, pulumi.WithMocks(testProject, testStack, run.m), func(info *pulumi.RunInfo) { info.Config = cfg })
+		return stackOutputs(infra), nil
+	})
 	return run
 }
 

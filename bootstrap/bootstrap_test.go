@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/example/scalable-wordpress/internal/mocktest"
 )
@@ -63,23 +61,8 @@ func runBootstrap(t *testing.T, config map[string]string) *bootstrapRun {
 		}
 		return nil, fmt.Errorf("invoke %s is not mocked", token)
 	}
-	r := &bootstrapRun{m: m, outputs: map[string]any{}}
-	var mu sync.Mutex
-	r.err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		outputs, err := build(ctx)
-		if err != nil {
-			return err
-		}
-		for k, v := range outputs {
-			ctx.Export(k, pulumi.ToOutput(v).ApplyT(func(x any) any {
-				mu.Lock()
-				r.outputs[k] = x
-				mu.Unlock()
-				return x
-			}))
-		}
-		return nil
-	}, pulumi.WithMocks(m.Project, m.Stack, m), func(info *pulumi.RunInfo) { info.Config = cfg })
+	r := &bootstrapRun{m: m}
+	r.outputs, r.err = m.Run(cfg, build)
 	return r
 }
 

@@ -141,3 +141,26 @@ func (m *Mocks) Named(typ, name string) *Resource {
 	}
 	return nil
 }
+
+// Run runs a program under these mocks with the given config. build creates the resources
+// and returns the stack outputs, which Run exports and hands back resolved.
+func (m *Mocks) Run(config map[string]string, build func(ctx *pulumi.Context) (pulumi.Map, error)) (map[string]any, error) {
+	outputs := map[string]any{}
+	var mu sync.Mutex
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		exports, err := build(ctx)
+		if err != nil {
+			return err
+		}
+		for k, v := range exports {
+			ctx.Export(k, pulumi.ToOutput(v).ApplyT(func(x any) any {
+				mu.Lock()
+				outputs[k] = x
+				mu.Unlock()
+				return x
+			}))
+		}
+		return nil
+	}, pulumi.WithMocks(m.Project, m.Stack, m), func(info *pulumi.RunInfo) { info.Config = config })
+	return outputs, err
+}
