@@ -222,3 +222,21 @@ func readSource(t *testing.T, name string) string {
 	}
 	return string(b)
 }
+
+// The README's configuration reference lists every key Pulumi.yaml declares.
+func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
+	raw, err := os.ReadFile("Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p projectFile
+	if err := yaml.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
+	readme := readSource(t, "README.md")
+	for key := range p.Config {
+		if !strings.Contains(readme, "| `"+key+"` |") {
+			t.Errorf("README's configuration table lacks %s", key)
+		}
+	}
+}
