@@ -103,14 +103,7 @@ type projectFile struct {
 // Pulumi.yaml declares every key loadConfig reads, each with type, description and the
 // same default as defaultConfig.
 func TestPulumiYamlDeclaresEveryKeyWithTheSameDefault(t *testing.T) {
-	raw, err := os.ReadFile("Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p projectFile
-	if err := yaml.Unmarshal(raw, &p); err != nil {
-		t.Fatalf("Pulumi.yaml: %v", err)
-	}
+	p := readProjectFile(t)
 	if p.Name != testProject {
 		t.Errorf("project name %q, tests assume %q", p.Name, testProject)
 	}
@@ -153,7 +146,7 @@ func TestPulumiYamlDeclaresEveryKeyWithTheSameDefault(t *testing.T) {
 	}
 
 	var got Config
-	err = runProgramWith(t, overrides, func(c Config) { got = c })
+	err := runProgramWith(t, overrides, func(c Config) { got = c })
 	if err != nil {
 		t.Fatalf("Pulumi.yaml defaults rejected: %v", err)
 	}
@@ -225,18 +218,20 @@ func readSource(t *testing.T, name string) string {
 
 // The README's configuration reference lists every key Pulumi.yaml declares.
 func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
-	raw, err := os.ReadFile("Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p projectFile
-	if err := yaml.Unmarshal(raw, &p); err != nil {
-		t.Fatal(err)
-	}
+	p := readProjectFile(t)
 	readme := readSource(t, "README.md")
 	for key := range p.Config {
 		if !strings.Contains(readme, "| `"+key+"` |") {
 			t.Errorf("README's configuration table lacks %s", key)
 		}
 	}
+}
+
+func readProjectFile(t *testing.T) projectFile {
+	t.Helper()
+	var p projectFile
+	if err := yaml.Unmarshal([]byte(readSource(t, "Pulumi.yaml")), &p); err != nil {
+		t.Fatalf("Pulumi.yaml: %v", err)
+	}
+	return p
 }
