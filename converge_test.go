@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -264,12 +265,10 @@ func (s *convergeSandbox) boot(boots int) []string {
 	}
 	var statuses []string
 	for i := 1; i <= boots; i++ {
-		statuses = append(statuses, strings.TrimSpace(s.read("boot"+itoa(i)+".status")))
+		statuses = append(statuses, strings.TrimSpace(s.read("boot"+strconv.Itoa(i)+".status")))
 	}
 	return statuses
 }
-
-func itoa(i int) string { return string(rune('0' + i)) }
 
 func (s *convergeSandbox) read(rel string) string {
 	b, err := os.ReadFile(filepath.Join(s.dir, rel))
@@ -284,7 +283,7 @@ func TestConvergeInstallsAndConvergesAgainOnReboot(t *testing.T) {
 	statuses := s.boot(2)
 	for i, st := range statuses {
 		if st != "0" {
-			t.Fatalf("boot %d exited %s:\n%s", i+1, st, s.read("boot"+itoa(i+1)+".log"))
+			t.Fatalf("boot %d exited %s:\n%s", i+1, st, s.read("boot"+strconv.Itoa(i+1)+".log"))
 		}
 	}
 	calls := s.read("result/calls.log")

@@ -140,18 +140,18 @@ func TestGuardrailsCatchABrokenStack(t *testing.T) {
 	for i, r := range resources {
 		switch r.Type {
 		case "aws:ec2/instance:Instance":
-			md := r.Properties.Get("metadataOptions").AsMap().Set("httpTokens", resourceValue("optional"))
-			resources[i].Properties = r.Properties.Set("metadataOptions", resourceMap(md))
+			md := r.Properties.Get("metadataOptions").AsMap().Set("httpTokens", property.New("optional"))
+			resources[i].Properties = r.Properties.Set("metadataOptions", property.New(md))
 		case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
 			switch r.Name {
 			case "web-ssh":
-				resources[i].Properties = r.Properties.Set("cidrIpv4", resourceValue("0.0.0.0/0"))
+				resources[i].Properties = r.Properties.Set("cidrIpv4", property.New("0.0.0.0/0"))
 			case "web-to-db": // MySQL from the whole VPC instead of the web group
-				resources[i].Properties = r.Properties.Delete("referencedSecurityGroupId").Set("cidrIpv4", resourceValue("10.0.0.0/16"))
+				resources[i].Properties = r.Properties.Delete("referencedSecurityGroupId").Set("cidrIpv4", property.New("10.0.0.0/16"))
 				delete(resources[i].PropertyDependencies, "referencedSecurityGroupId")
 			}
 		case "aws:rds/instance:Instance":
-			resources[i].Properties = r.Properties.Set("publiclyAccessible", resourceBool(true))
+			resources[i].Properties = r.Properties.Set("publiclyAccessible", property.New(true))
 		}
 	}
 	got := map[string]bool{}
@@ -166,10 +166,4 @@ func TestGuardrailsCatchABrokenStack(t *testing.T) {
 			t.Errorf("%s did not catch the broken stack (caught: %v)", want, got)
 		}
 	}
-}
-
-func resourceValue(s string) property.Value { return property.New(s) }
-func resourceBool(b bool) property.Value    { return property.New(b) }
-func resourceMap(m property.Map) property.Value {
-	return property.New(m)
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/example/scalable-wordpress/policy/rules"
 )
 
 // Stack-wide security invariants, checked for the default stack and for variants that
@@ -152,20 +154,10 @@ func TestNoSecretOutsideSecretInputs(t *testing.T) {
 	}
 }
 
-// Untaggable types: associations, attachments, policies, secret versions, random values.
-var untagged = map[string]bool{
-	"aws:ec2/routeTableAssociation:RouteTableAssociation": true,
-	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":   true,
-	"aws:iam/rolePolicy:RolePolicy":                       true,
-	"aws:secretsmanager/secretVersion:SecretVersion":      true,
-	"aws:lb/targetGroupAttachment:TargetGroupAttachment":  true,
-	"random:index/randomPassword:RandomPassword":          true,
-}
-
 func TestEveryResourceTagged(t *testing.T) {
 	r := mustRun(t, map[string]string{"tags": `{"owner":"web-team"}`})
 	for _, x := range r.m.Resources {
-		if !x.Custom || untagged[x.Type] {
+		if !x.Custom || !rules.Taggable(x.Type) {
 			continue
 		}
 		tags := x.Obj("tags")

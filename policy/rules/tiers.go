@@ -73,12 +73,18 @@ var untaggable = []string{
 	"aws:alb/targetGroupAttachment:TargetGroupAttachment",
 }
 
+// Taggable reports whether resources of an AWS type take tags (provider resources,
+// other packages' resources and the types above do not).
+func Taggable(typ string) bool {
+	return strings.HasPrefix(typ, "aws:") && !slices.Contains(untaggable, typ)
+}
+
 func requiredTags(s Stack) policyx.Policy {
 	return resourcePolicy("required-tags",
 		"Every taggable AWS resource carries the project and stack tags (AWS Well-Architected COST03 cost allocation; the availability drill's safety check relies on them).",
 		func(_ context.Context, args policyx.ResourceValidationArgs) error {
 			r := args.Resource
-			if !strings.HasPrefix(r.Type, "aws:") || slices.Contains(untaggable, r.Type) || strings.HasPrefix(r.Type, "pulumi:providers:") {
+			if !Taggable(r.Type) {
 				return nil
 			}
 			tags := object(r.Properties, "tags")
