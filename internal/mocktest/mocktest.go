@@ -21,6 +21,7 @@ type Resource struct {
 	Outputs                 resource.PropertyMap
 	Deps                    []string            // URNs of resources this one's inputs came from
 	PropDeps                map[string][]string // the same, per input property
+	Aliases                 []string            // former URNs the resource answers to
 }
 
 // Str is an input as a string ("" when absent; numbers and booleans formatted).
@@ -98,7 +99,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 	}
 	r := &Resource{Type: args.TypeToken, Name: args.Name, URN: urn, Parent: rpc.GetParent(),
-		Custom: args.Custom, Protect: rpc.GetProtect(), Inputs: args.Inputs, PropDeps: propDeps}
+		Custom: args.Custom, Protect: rpc.GetProtect(), Inputs: args.Inputs, PropDeps: propDeps,
+		Aliases: m.aliasURNs(args)}
 	for d := range deps {
 		r.Deps = append(r.Deps, d)
 	}
@@ -111,6 +113,38 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	r.Outputs = outs
 	m.ByID[id] = r
 	return id, outs, nil
+}
+
+// aliasURNs turns the alias specs of a registration into the URNs they stand for, as the
+// engine would: unset fields default to the resource's own name, type, project and stack.
+func (m *Mocks) aliasURNs(args pulumi.MockResourceArgs) []string {
+	var out []string
+	for _, a := range args.RegisterRPC.GetAliases() {
+		if u := a.GetUrn(); u != "" {
+			out = append(out, u)
+			continue
+		}
+		spec := a.GetSpec()
+		name, typ, project, stack := args.Name, args.TypeToken, m.Project, m.Stack
+		if spec.GetName() != "" {
+			name = spec.GetName()
+		}
+		if spec.GetType() != "" {
+			typ = spec.GetType()
+		}
+		if spec.GetProject() != "" {
+			project = spec.GetProject()
+		}
+		if spec.GetStack() != "" {
+			stack = spec.GetStack()
+		}
+		parentType := tokens.Type("")
+		if p := resource.URN(spec.GetParentUrn()); p != "" && !spec.GetNoParent() && p.QualifiedType() != resource.RootStackType {
+			parentType = p.QualifiedType()
+		}
+		out = append(out, string(resource.NewURN(tokens.QName(stack), tokens.PackageName(project), parentType, tokens.Type(typ), name)))
+	}
+	return out
 }
 
 // Call records the invoke and answers it.
