@@ -89,6 +89,13 @@ func TestNoAdminPortsFromWorld(t *testing.T) {
 			map[string]any{"protocol": "tcp", "fromPort": 3389, "toPort": 3389, "ipv6CidrBlocks": []any{"::/0"}}}})}, "including port 3389"},
 		{"all traffic", nil, []policyx.AnalyzerResource{res(typeLegacyRule, "all", map[string]any{"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": []any{"0.0.0.0/0"}})}, "all ports"},
 		{"http from the world", nil, []policyx.AnalyzerResource{ingressRule("http", map[string]any{"fromPort": 80, "toPort": 80, "cidrIpv4": "0.0.0.0/0"})}, ""},
+		{"every TCP port from the world", nil, []policyx.AnalyzerResource{ingressRule("all-tcp", map[string]any{"fromPort": 0, "toPort": 65535, "cidrIpv4": "0.0.0.0/0"})}, "tcp/0-65535 to 0.0.0.0/0, including port 22"},
+		{"a range over RDP", nil, []policyx.AnalyzerResource{ingressRule("rdp-range", map[string]any{"fromPort": 3000, "toPort": 4000, "cidrIpv6": "::/0"})}, "including port 3389"},
+		{"a range over MySQL only", nil, []policyx.AnalyzerResource{ingressRule("mysql-range", map[string]any{"fromPort": 3300, "toPort": 3310, "cidrIpv4": "0.0.0.0/0"})}, "including port 3306"},
+		{"inline range over SSH", nil, []policyx.AnalyzerResource{res(typeSecurityGroup, "sg", map[string]any{"ingress": []any{
+			map[string]any{"protocol": "tcp", "fromPort": 20, "toPort": 30, "cidrBlocks": []any{"0.0.0.0/0"}}}})}, "including port 22"},
+		{"legacy rule range by protocol number", nil, []policyx.AnalyzerResource{res(typeLegacyRule, "r", map[string]any{"type": "ingress", "protocol": "6", "fromPort": 1, "toPort": 1024, "cidrBlocks": []any{"0.0.0.0/0"}})}, "including port 22"},
+		{"a high range from the world", nil, []policyx.AnalyzerResource{ingressRule("ephemeral", map[string]any{"fromPort": 10000, "toPort": 20000, "cidrIpv4": "0.0.0.0/0"})}, ""},
 		{"ssh from an admin network", nil, []policyx.AnalyzerResource{ingressRule("ssh", map[string]any{"fromPort": 22, "toPort": 22, "cidrIpv4": "203.0.113.0/24"})}, ""},
 	})
 }
@@ -196,14 +203,22 @@ var (
 	redirect = map[string]any{"type": "redirect", "redirect": map[string]any{"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}}
 )
 
+func redirectTo(protocol string) map[string]any {
+	return map[string]any{"type": "redirect", "redirect": map[string]any{"protocol": protocol, "port": "443", "statusCode": "HTTP_301"}}
+}
+
 func TestALBHTTPRedirectsToHTTPS(t *testing.T) {
 	runCases(t, "alb-http-redirects-to-https", []ruleCase{
 		{"HTTP forwards next to HTTPS", nil, []policyx.AnalyzerResource{alb, listener("https", "HTTPS", forward), listener("http", "HTTP", forward)}, "http serves plain HTTP next to HTTPS"},
 		{"HTTP redirects", nil, []policyx.AnalyzerResource{alb, listener("https", "HTTPS", forward), listener("http", "HTTP", redirect)}, ""},
+		{"HTTP 'redirects' to HTTP", nil, []policyx.AnalyzerResource{alb, listener("https", "HTTPS", forward), listener("http", "HTTP", redirectTo("HTTP"))}, "http serves plain HTTP next to HTTPS"},
+		{"HTTP 'redirects' to its own protocol", nil, []policyx.AnalyzerResource{alb, listener("https", "HTTPS", forward), listener("http", "HTTP", redirectTo("#{protocol}"))}, "http serves plain HTTP next to HTTPS"},
 		{"no certificate: HTTP only (the documented exception)", nil, []policyx.AnalyzerResource{alb, listener("http", "HTTP", forward)}, ""},
 	})
 	runCases(t, "alb-https-listener", []ruleCase{
 		{"HTTP only", nil, []policyx.AnalyzerResource{alb, listener("http", "HTTP", forward)}, "no HTTPS listener"},
+		{"HTTP redirecting to HTTP is not HTTPS", nil, []policyx.AnalyzerResource{alb, listener("http", "HTTP", redirectTo("HTTP"))}, "no HTTPS listener"},
+		{"HTTP redirecting to HTTPS with no HTTPS listener", nil, []policyx.AnalyzerResource{alb, listener("http", "HTTP", redirect)}, "no HTTPS listener"},
 		{"HTTPS", nil, []policyx.AnalyzerResource{alb, listener("https", "HTTPS", forward)}, ""},
 		{"internal", nil, []policyx.AnalyzerResource{res(typeLB, "internal", map[string]any{"internal": true})}, ""},
 	})
