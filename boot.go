@@ -1,22 +1,22 @@
 package main
 
-// The web servers' boot-time configuration, rendered from embedded templates by pure
+// The web servers' boot-time configuration, rendered from the files in boot/ by pure
 // functions so that tests can check the exact script a server would run (bash -n,
-// shellcheck, no secret values) without any Pulumi machinery.
+// shellcheck, no secret values) without any Pulumi machinery. The PHP programs and the
+// Apache config are files of their own (each linted by its own tool); the renderer inlines
+// them into the converge script, which the user data carries whole, so a server needs
+// nothing but its user data.
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"fmt"
 	"strings"
 	"text/template"
 )
 
-//go:embed bootstrap.sh.tmpl
-var convergeTemplateText string
-
-//go:embed userdata.sh.tmpl
-var userDataTemplateText string
+//go:embed boot
+var bootFiles embed.FS
 
 // userDataLimit is EC2's limit on user data before base64.
 const userDataLimit = 16 * 1024
@@ -44,12 +44,31 @@ type BootstrapParams struct {
 	AdminEmail       string
 }
 
-var templateFuncs = template.FuncMap{"shq": shellQuote}
+var templateFuncs = template.FuncMap{"shq": shellQuote, "file": inlineBootFile}
 
 var (
-	convergeTemplate = template.Must(template.New("converge").Funcs(templateFuncs).Parse(convergeTemplateText))
-	userDataTemplate = template.Must(template.New("userdata").Parse(userDataTemplateText))
+	convergeTemplate = template.Must(template.New("converge.sh.tmpl").Funcs(templateFuncs).ParseFS(bootFiles, "boot/converge.sh.tmpl"))
+	userDataTemplate = template.Must(template.New("userdata.sh.tmpl").ParseFS(bootFiles, "boot/userdata.sh.tmpl"))
 )
+
+// inlineBootFile is a file of boot/ as the body of a heredoc ended by delimiter (the
+// template writes `<<'DELIM'`, the file, then DELIM).
+func inlineBootFile(name, delimiter string) (string, error) {
+	b, err := bootFiles.ReadFile("boot/" + name)
+	if err != nil {
+		return "", err
+	}
+	body := string(b)
+	if !strings.HasSuffix(body, "\n") {
+		return "", fmt.Errorf("boot/%s must end with a newline", name)
+	}
+	for _, line := range strings.Split(body, "\n") {
+		if line == delimiter {
+			return "", fmt.Errorf("boot/%s contains the heredoc delimiter %s on a line of its own", name, delimiter)
+		}
+	}
+	return body, nil
+}
 
 // shellQuote makes s one bash word that expands to exactly s.
 func shellQuote(s string) string {

@@ -1,11 +1,11 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -80,45 +80,69 @@ func TestRenderedScriptsPassBashAndShellcheck(t *testing.T) {
 	}
 }
 
-// phpHeredocs returns the PHP files the converge script writes, by target path.
-func phpHeredocs(t *testing.T, script string) map[string]string {
+// bootFile is one of the files in boot/, as the program embeds it.
+func bootFile(t *testing.T, name string) string {
 	t.Helper()
-	re := regexp.MustCompile(`(?s)cat >"?([^"\s]+)"? <<'PHP'\n(.*?)\nPHP\n`)
-	out := map[string]string{}
-	for _, m := range re.FindAllStringSubmatch(script, -1) {
-		out[m[1]] = m[2] + "\n"
+	b, err := bootFiles.ReadFile("boot/" + name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if len(out) != 3 {
-		t.Fatalf("want 3 PHP files in the converge script (wp-config, runtime, install), found %d", len(out))
-	}
-	return out
+	return string(b)
 }
 
-func TestEmbeddedPHPIsValid(t *testing.T) {
+// Every PHP program of the boot script passes php -l as its own file, and the rendered
+// script writes each boot file byte for byte.
+func TestBootFilesAreValidAndInlinedVerbatim(t *testing.T) {
 	php := needTool(t, "php", "php-cli")
+	entries, err := bootFiles.ReadDir("boot")
+	if err != nil {
+		t.Fatal(err)
+	}
 	converge := renderedScripts(t)["wordpress-converge"]
-	for target, src := range phpHeredocs(t, converge) {
-		path := writeTemp(t, filepath.Base(target), src)
-		if out, err := exec.Command(php, "-l", path).CombinedOutput(); err != nil {
-			t.Errorf("php -l %s: %v\n%s", target, err, out)
+	phpFiles := 0
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasSuffix(name, ".tmpl") {
+			continue
 		}
+		body := bootFile(t, name)
+		if !strings.Contains(converge, "<<'PHP'\n"+body+"PHP\n") && !strings.Contains(converge, "<<'CONF'\n"+body+"CONF\n") {
+			t.Errorf("the converge script does not write boot/%s verbatim", name)
+		}
+		if strings.HasSuffix(name, ".php") {
+			phpFiles++
+			if out, err := exec.Command(php, "-l", filepath.Join("boot", name)).CombinedOutput(); err != nil {
+				t.Errorf("php -l boot/%s: %v\n%s", name, err, out)
+			}
+		}
+	}
+	// A delimiter that occurs in the file would end the heredoc early: the renderer refuses.
+	if _, err := inlineBootFile("wp-config.php", "<?php"); err == nil {
+		t.Error("a boot file holding its heredoc delimiter on a line must be refused")
+	}
+	if phpFiles != 3 {
+		t.Errorf("want the 3 PHP programs (wp-config, runtime, install), found %d", phpFiles)
 	}
 }
 
 // runtime.php turns the two secrets into PHP defines; values with quotes, backslashes and
-// dollars must come out byte for byte, and a missing field must fail.
+// dollars must come out byte for byte, every salt under its own name, and a missing field
+// must fail.
 func TestRuntimeConfigWriter(t *testing.T) {
 	php := needTool(t, "php", "php-cli")
-	files := phpHeredocs(t, renderedScripts(t)["wordpress-converge"])
-	writer := writeTemp(t, "runtime-writer.php", files["$LIB_DIR/runtime.php"])
 	password := `p'a"s\s$x{y}` + "`z`"
-	wpSecret, err := wordpressSecretJSON("admin-pw", slices.Repeat([]string{strings.Repeat(`a'b\c"d$`, 8)}, 8))
+	salts := make([]string, len(wordpressSaltNames))
+	for i := range salts {
+		salts[i] = fmt.Sprintf(`salt%d'b\c"d$`, i) + strings.Repeat(string(rune('A'+i)), 40)
+	}
+	wpSecret, err := wordpressSecretJSON("admin-pw", salts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbSecret := `{"engine":"mysql","username":"admin","password":"p'a\"s\\s$x{y}` + "`z`" + `","dbname":"wordpress","port":3306}`
+	dbSecretJSON, _ := json.Marshal(map[string]any{"engine": "mysql", "username": "admin", "password": password, "dbname": "wordpress", "port": 3306})
+	dbSecret := string(dbSecretJSON)
 	run := func(stdin string) (string, error) {
-		cmd := exec.Command(php, writer)
+		cmd := exec.Command(php, filepath.Join("boot", "runtime.php"))
 		cmd.Env = append(os.Environ(), "DB_NAME=wordpress", "DB_HOST=db.example.internal", "SITE_URL=http://alb.example.com")
 		cmd.Stdin = strings.NewReader(stdin)
 		out, err := cmd.Output()
@@ -129,20 +153,80 @@ func TestRuntimeConfigWriter(t *testing.T) {
 		t.Fatalf("runtime writer failed: %v", err)
 	}
 	runtime := writeTemp(t, "runtime.php", out)
-	check := writeTemp(t, "check.php", `<?php require $argv[1]; echo DB_PASSWORD, "|", DB_USER, "|", DB_HOST, "|", DB_NAME, "|", WP_HOME, "|", WP_SITEURL, "|", strlen(NONCE_SALT), "|", substr(AUTH_KEY, 0, 8);`)
-	got, err := exec.Command(php, check, runtime).CombinedOutput()
+	names := append([]string{"DB_PASSWORD", "DB_USER", "DB_HOST", "DB_NAME", "WP_HOME", "WP_SITEURL"}, wordpressSaltNames...)
+	check := writeTemp(t, "check.php", `<?php require $argv[1]; $out = array(); foreach ( array_slice( $argv, 2 ) as $k ) { $out[ $k ] = constant( $k ); } echo json_encode( $out );`)
+	got, err := exec.Command(php, append([]string{check, runtime}, names...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("generated runtime.php does not load: %v\n%s", err, got)
 	}
-	want := password + "|admin|db.example.internal|wordpress|http://alb.example.com|http://alb.example.com|64|" + `a'b\c"d$`
-	if string(got) != want {
-		t.Errorf("runtime.php values:\n got %s\nwant %s", got, want)
+	var defs map[string]string
+	if err := json.Unmarshal(got, &defs); err != nil {
+		t.Fatalf("runtime.php defines: %v\n%s", err, got)
 	}
-	if _, err := run(`{"username":"admin"}` + "\n" + wpSecret + "\n"); err == nil {
-		t.Error("a secret without a password must fail")
+	want := map[string]string{"DB_PASSWORD": password, "DB_USER": "admin", "DB_HOST": "db.example.internal", "DB_NAME": "wordpress",
+		"WP_HOME": "http://alb.example.com", "WP_SITEURL": "http://alb.example.com"}
+	for i, n := range wordpressSaltNames {
+		want[n] = salts[i]
 	}
-	if _, err := run("not json\n" + wpSecret + "\n"); err == nil {
-		t.Error("a secret that is not JSON must fail")
+	for k, v := range want {
+		if defs[k] != v {
+			t.Errorf("runtime.php defines %s = %q, want %q", k, defs[k], v)
+		}
+	}
+	for _, broken := range []string{
+		`{"username":"admin"}` + "\n" + wpSecret + "\n",                                         // no password
+		"not json\n" + wpSecret + "\n",                                                          // not JSON
+		dbSecret + "\n" + strings.Replace(wpSecret, `"NONCE_SALT"`, `"NONCE_SALT_X"`, 1) + "\n", // a salt missing
+	} {
+		if _, err := run(broken); err == nil {
+			t.Errorf("a broken secret must fail: %.60q", broken)
+		}
+	}
+}
+
+// wp-config.php, executed with the runtime config and WordPress stubbed: code changes only
+// by rebuilding, no debug output, TLS to the database, and HTTPS recognised behind the load
+// balancer.
+func TestWPConfigHardening(t *testing.T) {
+	php := needTool(t, "php", "php-cli")
+	dir := t.TempDir()
+	config := strings.Replace(bootFile(t, "wp-config.php"), "'/run/wordpress/runtime.php'", "__DIR__ . '/runtime.php'", 1)
+	for name, body := range map[string]string{
+		"wp-config.php":   config,
+		"runtime.php":     "<?php\n",
+		"wp-settings.php": `<?php echo json_encode( array( 'mods' => DISALLOW_FILE_MODS, 'edit' => DISALLOW_FILE_EDIT, 'debug' => WP_DEBUG, 'flags' => MYSQL_CLIENT_FLAGS, 'https' => $_SERVER['HTTPS'] ?? '', 'prefix' => $GLOBALS['table_prefix'] ) );`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if strings.Contains(config, "'/run/wordpress/runtime.php'") || !strings.Contains(config, "__DIR__ . '/runtime.php'") {
+		t.Fatal("wp-config.php no longer loads /run/wordpress/runtime.php")
+	}
+	for proto, https := range map[string]string{"https": "on", "http": ""} {
+		cmd := exec.Command(php, "-r", `$_SERVER['HTTP_X_FORWARDED_PROTO'] = getenv('PROTO'); require getenv('CONFIG');`)
+		cmd.Env = append(os.Environ(), "PROTO="+proto, "CONFIG="+filepath.Join(dir, "wp-config.php"))
+		got, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("wp-config.php does not run: %v\n%s", err, got)
+		}
+		var c struct {
+			Mods, Edit, Debug bool
+			Flags             int
+			HTTPS, Prefix     string
+		}
+		if err := json.Unmarshal(got, &c); err != nil {
+			t.Fatalf("wp-config.php printed %s: %v", got, err)
+		}
+		if !c.Mods || !c.Edit {
+			t.Errorf("DISALLOW_FILE_MODS %v, DISALLOW_FILE_EDIT %v: both must be on, or servers drift apart", c.Mods, c.Edit)
+		}
+		if c.Debug || c.Flags&2048 == 0 || c.Prefix != "wp_" {
+			t.Errorf("WP_DEBUG %v, MYSQL_CLIENT_FLAGS %d (want MYSQLI_CLIENT_SSL), table prefix %q", c.Debug, c.Flags, c.Prefix)
+		}
+		if c.HTTPS != https {
+			t.Errorf("X-Forwarded-Proto %s: $_SERVER['HTTPS'] = %q, want %q", proto, c.HTTPS, https)
+		}
 	}
 }
 

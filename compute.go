@@ -20,8 +20,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-const siteURLName = "site-url"
-
 // wordpressSaltNames are the eight keys and salts wp-config.php defines.
 var wordpressSaltNames = []string{
 	"AUTH_KEY", "SECURE_AUTH_KEY", "LOGGED_IN_KEY", "NONCE_KEY",
@@ -29,6 +27,35 @@ var wordpressSaltNames = []string{
 }
 
 const saltLength = 64
+
+// SiteSettings are the WordPress site's own settings.
+type SiteSettings struct {
+	Locale     string
+	PHPVersion string
+	Title      string
+	AdminUser  string
+	AdminEmail string
+}
+
+// WebTierArgs are what the web servers need: where they run, how they are built, and the
+// names of what they read at boot. The database arrives only as its hand-off.
+type WebTierArgs struct {
+	Region          string
+	Subnets         []Subnet // public subnets, one per AZ; servers go round-robin over them
+	SecurityGroupID pulumi.StringInput
+
+	InstanceType      string
+	ServerCount       int
+	AmiID             string // "" resolves the current Amazon Linux 2023
+	RootVolumeSizeGiB int
+	KeyPairName       string // "" for none
+
+	Site                 SiteSettings
+	DB                   DBHandoff
+	SiteURLParameterName string
+	SecretRecoveryWindow int // days a deleted WordPress secret stays restorable
+	Tags                 Tags
+}
 
 // WebServer is one EC2 instance and the AZ it was placed in.
 type WebServer struct {
@@ -40,123 +67,61 @@ type WebServer struct {
 type WebTier struct {
 	pulumi.ResourceState
 
-	SecurityGroup   *ec2.SecurityGroup
 	Role            *iam.Role
 	Image           *ec2.AmiFromInstance
 	Servers         []WebServer
 	WordPressSecret *secretsmanager.Secret
 }
 
-// newWebTier builds the web security group and its rules to the database, the servers'
-// role, the WordPress secret, the first server, its image and the servers launched from it.
-// It takes only the DB hand-off, never the RDS instance, so nothing here waits for RDS.
-func newWebTier(ctx *pulumi.Context, cfg Config, net *Network, db DBHandoff, name string) (*WebTier, error) {
+// NewWebTier builds the servers' role, the WordPress secret, the first server, its image
+// and the servers launched from it. It takes only the DB hand-off, never the RDS instance,
+// so nothing here waits for RDS.
+func NewWebTier(ctx *pulumi.Context, name string, args *WebTierArgs, opts ...pulumi.ResourceOption) (*WebTier, error) {
+	if len(args.Subnets) == 0 || args.ServerCount < 1 {
+		return nil, fmt.Errorf("web tier %s: want at least one subnet and one server (got %d subnets, %d servers)", name, len(args.Subnets), args.ServerCount)
+	}
 	w := &WebTier{}
-	if err := ctx.RegisterComponentResource(cfg.Project+":web:WebTier", name, w); err != nil {
+	if err := ctx.RegisterComponentResource("scalable-wordpress:web:WebTier", name, w, opts...); err != nil {
 		return nil, fmt.Errorf("register web component: %w", err)
 	}
 	parent := pulumi.Parent(w)
 
-	sg, err := newWebSecurityGroup(ctx, cfg, net, db, name, parent)
-	if err != nil {
-		return nil, err
-	}
-	w.SecurityGroup = sg
-
-	wpSecret, err := newWordPressSecret(ctx, cfg, name, parent)
+	wpSecret, err := newWordPressSecret(ctx, name, args.SecretRecoveryWindow, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}
 	w.WordPressSecret = wpSecret
-
-	role, profile, err := newServerRole(ctx, cfg, db, wpSecret, name, parent)
+	role, profile, err := newServerRole(ctx, name, args, wpSecret.Arn, parent)
 	if err != nil {
 		return nil, err
 	}
 	w.Role = role
-
-	baseAMI, err := resolveBaseAMI(ctx, cfg)
+	baseAMI, err := resolveBaseAMI(ctx, args.AmiID, args.InstanceType)
 	if err != nil {
 		return nil, err
 	}
-	userData := pulumi.All(db.CredentialsSecret, wpSecret.Arn).ApplyT(func(args []any) (string, error) {
-		return renderUserData(BootstrapParams{
-			Region:           cfg.Region,
-			DBSecretID:       args[0].(string),
-			WPSecretID:       args[1].(string),
-			DBHostParameter:  db.HostParameterName,
-			SiteURLParameter: cfg.ssmPrefix() + "/" + siteURLName,
-			DBName:           dbName,
-			PHPVersion:       cfg.PHPVersion,
-			Locale:           cfg.WordPressLocale,
-			ArchiveURL:       wordpressArchiveURL(cfg.WordPressLocale),
-			SiteTitle:        cfg.SiteTitle,
-			AdminUser:        cfg.AdminUser,
-			AdminEmail:       cfg.AdminEmail,
-		})
-	}).(pulumi.StringOutput)
+	spec := serverSpec{args: args, profile: profile.Name, userData: userData(args, wpSecret.Arn)}
 
-	server := func(i int, ami pulumi.StringInput) (*ec2.Instance, error) {
-		subnet := net.PublicSubnets[i%len(net.PublicSubnets)]
-		n := fmt.Sprintf("web-%d", i+1)
-		args := &ec2.InstanceArgs{
-			Ami:                      ami,
-			InstanceType:             pulumi.String(cfg.InstanceType),
-			SubnetId:                 subnet.Subnet.ID(),
-			VpcSecurityGroupIds:      pulumi.StringArray{sg.ID()},
-			AssociatePublicIpAddress: pulumi.Bool(true), // outbound to package repos; no inbound but from the ALB
-			IamInstanceProfile:       profile.Name,
-			UserData:                 userData,
-			MetadataOptions: &ec2.InstanceMetadataOptionsArgs{
-				HttpEndpoint:            pulumi.String("enabled"),
-				HttpTokens:              pulumi.String("required"), // IMDSv2 only
-				HttpPutResponseHopLimit: pulumi.Int(1),
-				InstanceMetadataTags:    pulumi.String("disabled"),
-			},
-			RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
-				VolumeType:          pulumi.String("gp3"),
-				VolumeSize:          pulumi.Int(cfg.RootVolumeSizeGiB),
-				Encrypted:           pulumi.Bool(true),
-				DeleteOnTermination: pulumi.Bool(true),
-			},
-			Tags:       cfg.tags(n),
-			VolumeTags: cfg.tags(n + "-root"),
-		}
-		if cfg.KeyPairName != "" {
-			args.KeyName = pulumi.String(cfg.KeyPairName)
-		}
-		inst, err := ec2.NewInstance(ctx, name+"-"+n, args, parent)
-		if err != nil {
-			return nil, fmt.Errorf("create web server %s: %w", n, err)
-		}
-		w.Servers = append(w.Servers, WebServer{AZ: subnet.AZ, Instance: inst})
-		return inst, nil
-	}
-
-	first, err := server(0, pulumi.String(baseAMI))
+	first, err := newWebServer(ctx, name, 0, pulumi.String(baseAMI), spec, parent)
 	if err != nil {
 		return nil, err
 	}
-	// The hands-on's "Test-AMI-WordPress": taken with a reboot for a consistent file system.
-	image, err := ec2.NewAmiFromInstance(ctx, name+"-ami", &ec2.AmiFromInstanceArgs{
-		SourceInstanceId:      first.ID(),
-		SnapshotWithoutReboot: pulumi.Bool(false),
-		Description:           pulumi.String("WordPress web server image of " + cfg.Project + "/" + cfg.Stack),
-		Tags:                  cfg.tags("ami"),
-	}, parent, pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "40m", Delete: "20m"}))
+	image, err := newServerImage(ctx, name, first.Instance, args.Tags, parent)
 	if err != nil {
-		return nil, fmt.Errorf("create web server image: %w", err)
+		return nil, err
 	}
 	w.Image = image
-	for i := 1; i < cfg.WebServerCount; i++ {
-		if _, err := server(i, image.ID().ToStringOutput()); err != nil {
+	w.Servers = []WebServer{first}
+	for i := 1; i < args.ServerCount; i++ {
+		s, err := newWebServer(ctx, name, i, image.ID().ToStringOutput(), spec, parent)
+		if err != nil {
 			return nil, err
 		}
+		w.Servers = append(w.Servers, s)
 	}
 
 	if err := ctx.RegisterResourceOutputs(w, pulumi.Map{
 		"amiId":               image.ID(),
-		"securityGroupId":     sg.ID(),
 		"wordpressSecretName": wpSecret.Name,
 	}); err != nil {
 		return nil, fmt.Errorf("register web outputs: %w", err)
@@ -164,39 +129,90 @@ func newWebTier(ctx *pulumi.Context, cfg Config, net *Network, db DBHandoff, nam
 	return w, nil
 }
 
-// newWebSecurityGroup creates the web servers' group with its egress rules and the
-// database's ingress rule from it. HTTP from the load balancer is added by the load
-// balancer, which owns that group.
-func newWebSecurityGroup(ctx *pulumi.Context, cfg Config, net *Network, db DBHandoff, name string, parent pulumi.ResourceOption) (*ec2.SecurityGroup, error) {
-	sg, err := newSecurityGroup(ctx, cfg, net, name+"-sg", "web-sg", "WordPress web servers: HTTP from the load balancer only", parent)
+// userData renders the boot script with the secrets' ARNs once they are known.
+func userData(args *WebTierArgs, wpSecretArn pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.All(args.DB.CredentialsSecret, wpSecretArn).ApplyT(func(arns []any) (string, error) {
+		return renderUserData(BootstrapParams{
+			Region:           args.Region,
+			DBSecretID:       arns[0].(string),
+			WPSecretID:       arns[1].(string),
+			DBHostParameter:  args.DB.HostParameterName,
+			SiteURLParameter: args.SiteURLParameterName,
+			DBName:           dbName,
+			PHPVersion:       args.Site.PHPVersion,
+			Locale:           args.Site.Locale,
+			ArchiveURL:       wordpressArchiveURL(args.Site.Locale),
+			SiteTitle:        args.Site.Title,
+			AdminUser:        args.Site.AdminUser,
+			AdminEmail:       args.Site.AdminEmail,
+		})
+	}).(pulumi.StringOutput)
+}
+
+// serverSpec is what every web server shares.
+type serverSpec struct {
+	args     *WebTierArgs
+	profile  pulumi.StringInput
+	userData pulumi.StringInput
+}
+
+// newWebServer launches server i (0-based) from an image, in the i-th AZ round-robin.
+func newWebServer(ctx *pulumi.Context, tier string, i int, ami pulumi.StringInput, spec serverSpec, parent pulumi.ResourceOption) (WebServer, error) {
+	a := spec.args
+	subnet := a.Subnets[i%len(a.Subnets)]
+	n := fmt.Sprintf("web-%d", i+1)
+	instanceArgs := &ec2.InstanceArgs{
+		Ami:                      ami,
+		InstanceType:             pulumi.String(a.InstanceType),
+		SubnetId:                 subnet.ID,
+		VpcSecurityGroupIds:      pulumi.StringArray{a.SecurityGroupID},
+		AssociatePublicIpAddress: pulumi.Bool(true), // outbound to package repos; no inbound but from the ALB
+		IamInstanceProfile:       spec.profile,
+		UserData:                 spec.userData,
+		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"), // IMDSv2 only
+			HttpPutResponseHopLimit: pulumi.Int(1),
+			InstanceMetadataTags:    pulumi.String("disabled"),
+		},
+		RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
+			VolumeType:          pulumi.String("gp3"),
+			VolumeSize:          pulumi.Int(a.RootVolumeSizeGiB),
+			Encrypted:           pulumi.Bool(true),
+			DeleteOnTermination: pulumi.Bool(true),
+		},
+		Tags:       a.Tags.Named(n),
+		VolumeTags: a.Tags.Named(n + "-root"),
+	}
+	if a.KeyPairName != "" {
+		instanceArgs.KeyName = pulumi.String(a.KeyPairName)
+	}
+	inst, err := ec2.NewInstance(ctx, tier+"-"+n, instanceArgs, parent)
 	if err != nil {
-		return nil, err
+		return WebServer{}, fmt.Errorf("create web server %s: %w", n, err)
 	}
-	dbGroup := db.SecurityGroupID.ToStringOutput()
-	rules := []tcpRule{
-		{name: name + "-https-out", description: "HTTPS to package repositories, wordpress.org and AWS APIs",
-			group: sg.ID().ToStringOutput(), port: 443, cidr: "0.0.0.0/0"},
-		{name: name + "-mysql-out", description: "MySQL to the WordPress database",
-			group: sg.ID().ToStringOutput(), port: dbPort, peer: dbGroup},
-		{name: name + "-to-db", description: "MySQL from the WordPress web servers", ingress: true,
-			group: dbGroup, port: dbPort, peer: sg.ID().ToStringOutput()},
+	return WebServer{AZ: subnet.AZ, Instance: inst}, nil
+}
+
+// newServerImage is the hands-on's "Test-AMI-WordPress": taken with a reboot for a
+// consistent file system.
+func newServerImage(ctx *pulumi.Context, tier string, source *ec2.Instance, tags Tags, parent pulumi.ResourceOption) (*ec2.AmiFromInstance, error) {
+	image, err := ec2.NewAmiFromInstance(ctx, tier+"-ami", &ec2.AmiFromInstanceArgs{
+		SourceInstanceId:      source.ID(),
+		SnapshotWithoutReboot: pulumi.Bool(false),
+		Description:           pulumi.String("WordPress web server image of " + ctx.Project() + "/" + ctx.Stack()),
+		Tags:                  tags.Named("ami"),
+	}, parent, pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "40m", Delete: "20m"}))
+	if err != nil {
+		return nil, fmt.Errorf("create web server image: %w", err)
 	}
-	if cfg.SSHCidr != "" {
-		rules = append(rules, tcpRule{name: name + "-ssh", description: "SSH from the configured administrator network (sshCidr)",
-			ingress: true, group: sg.ID().ToStringOutput(), port: 22, cidr: cfg.SSHCidr})
-	}
-	for _, r := range rules {
-		if err := allowTCP(ctx, cfg, r, parent); err != nil {
-			return nil, err
-		}
-	}
-	return sg, nil
+	return image, nil
 }
 
 // newWordPressSecret generates the admin password and the eight salts, shared by every
 // server through one secret so that a login on one server is valid on all.
-func newWordPressSecret(ctx *pulumi.Context, cfg Config, name string, parent pulumi.ResourceOption) (*secretsmanager.Secret, error) {
-	admin, err := random.NewRandomPassword(ctx, name+"-admin-password", &random.RandomPasswordArgs{
+func newWordPressSecret(ctx *pulumi.Context, tier string, recoveryWindowDays int, tags Tags, parent pulumi.ResourceOption) (*secretsmanager.Secret, error) {
+	admin, err := random.NewRandomPassword(ctx, tier+"-admin-password", &random.RandomPasswordArgs{
 		Length:     pulumi.Int(24),
 		MinSpecial: pulumi.Int(2), MinNumeric: pulumi.Int(2), MinUpper: pulumi.Int(2), MinLower: pulumi.Int(2),
 	}, parent)
@@ -206,7 +222,7 @@ func newWordPressSecret(ctx *pulumi.Context, cfg Config, name string, parent pul
 	// One generated value per key, as WordPress's own salt generator makes them.
 	salts := pulumi.StringArray{}
 	for _, n := range wordpressSaltNames {
-		salt, err := random.NewRandomPassword(ctx, name+"-"+strings.ToLower(strings.ReplaceAll(n, "_", "-")), &random.RandomPasswordArgs{
+		salt, err := random.NewRandomPassword(ctx, tier+"-"+strings.ToLower(strings.ReplaceAll(n, "_", "-")), &random.RandomPasswordArgs{
 			Length: pulumi.Int(saltLength),
 		}, parent)
 		if err != nil {
@@ -214,10 +230,10 @@ func newWordPressSecret(ctx *pulumi.Context, cfg Config, name string, parent pul
 		}
 		salts = append(salts, salt.Result)
 	}
-	secret, err := secretsmanager.NewSecret(ctx, name+"-wordpress", &secretsmanager.SecretArgs{
+	secret, err := secretsmanager.NewSecret(ctx, tier+"-wordpress", &secretsmanager.SecretArgs{
 		Description:          pulumi.String("WordPress admin password and authentication salts"),
-		RecoveryWindowInDays: pulumi.Int(cfg.SecretRecoveryWindowDays),
-		Tags:                 cfg.tags("wordpress-secret"),
+		RecoveryWindowInDays: pulumi.Int(recoveryWindowDays),
+		Tags:                 tags.Named("wordpress-secret"),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("create WordPress secret: %w", err)
@@ -225,7 +241,7 @@ func newWordPressSecret(ctx *pulumi.Context, cfg Config, name string, parent pul
 	value := pulumi.All(admin.Result, salts).ApplyT(func(args []any) (string, error) {
 		return wordpressSecretJSON(args[0].(string), args[1].([]string))
 	}).(pulumi.StringOutput)
-	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-wordpress-value", &secretsmanager.SecretVersionArgs{
+	if _, err := secretsmanager.NewSecretVersion(ctx, tier+"-wordpress-value", &secretsmanager.SecretVersionArgs{
 		SecretId:     secret.ID(),
 		SecretString: pulumi.ToSecret(value).(pulumi.StringOutput),
 	}, parent); err != nil {
@@ -249,7 +265,7 @@ func wordpressSecretJSON(adminPassword string, salts []string) (string, error) {
 
 // newServerRole gives the servers SSM Session Manager (instead of SSH) and read access to
 // exactly the two secrets and the two hand-off parameters they need.
-func newServerRole(ctx *pulumi.Context, cfg Config, db DBHandoff, wpSecret *secretsmanager.Secret, name string, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
+func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecretArn pulumi.StringOutput, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
 	partition, err := aws.GetPartition(ctx, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("look up AWS partition: %w", err)
@@ -268,44 +284,44 @@ func newServerRole(ctx *pulumi.Context, cfg Config, db DBHandoff, wpSecret *secr
 	if err != nil {
 		return nil, nil, err
 	}
-	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
+	role, err := iam.NewRole(ctx, tier+"-role", &iam.RoleArgs{
 		Description:      pulumi.String("WordPress web servers: SSM Session Manager and their own secrets"),
 		AssumeRolePolicy: pulumi.String(string(assume)),
-		Tags:             cfg.tags("web-role"),
+		Tags:             args.Tags.Named("web-role"),
 	}, parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create web server role: %w", err)
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm-core", &iam.RolePolicyAttachmentArgs{
+	if _, err := iam.NewRolePolicyAttachment(ctx, tier+"-ssm-core", &iam.RolePolicyAttachmentArgs{
 		Role:      role.Name,
 		PolicyArn: pulumi.String("arn:" + partition.Partition + ":iam::aws:policy/AmazonSSMManagedInstanceCore"),
 	}, parent); err != nil {
 		return nil, nil, fmt.Errorf("attach SSM policy to web server role: %w", err)
 	}
-	paramARN := func(leaf string) string {
-		return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s/%s", partition.Partition, cfg.Region, caller.AccountId, cfg.ssmPrefix(), leaf)
+	paramARN := func(name string) string {
+		return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", partition.Partition, args.Region, caller.AccountId, name)
 	}
-	policy := pulumi.All(db.CredentialsSecret, wpSecret.Arn).ApplyT(func(args []any) (string, error) {
+	policy := pulumi.All(args.DB.CredentialsSecret, wpSecretArn).ApplyT(func(arns []any) (string, error) {
 		b, err := json.Marshal(map[string]any{
 			"Version": "2012-10-17",
 			"Statement": []map[string]any{
 				{"Sid": "ReadOwnSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-					"Resource": []string{args[0].(string), args[1].(string)}},
+					"Resource": []string{arns[0].(string), arns[1].(string)}},
 				{"Sid": "ReadHandoffParameters", "Effect": "Allow", "Action": "ssm:GetParameter",
-					"Resource": []string{paramARN(dbHostName), paramARN(siteURLName)}},
+					"Resource": []string{paramARN(args.DB.HostParameterName), paramARN(args.SiteURLParameterName)}},
 			},
 		})
 		return string(b), err
 	}).(pulumi.StringOutput)
-	if _, err := iam.NewRolePolicy(ctx, name+"-read-config", &iam.RolePolicyArgs{
+	if _, err := iam.NewRolePolicy(ctx, tier+"-read-config", &iam.RolePolicyArgs{
 		Role:   role.Name,
 		Policy: policy,
 	}, parent); err != nil {
 		return nil, nil, fmt.Errorf("create web server policy: %w", err)
 	}
-	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{
+	profile, err := iam.NewInstanceProfile(ctx, tier+"-profile", &iam.InstanceProfileArgs{
 		Role: role.Name,
-		Tags: cfg.tags("web-profile"),
+		Tags: args.Tags.Named("web-profile"),
 	}, parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create web server instance profile: %w", err)
@@ -313,13 +329,13 @@ func newServerRole(ctx *pulumi.Context, cfg Config, db DBHandoff, wpSecret *secr
 	return role, profile, nil
 }
 
-// resolveBaseAMI returns the configured AMI, or the current Amazon Linux 2023 image for the
+// resolveBaseAMI returns the pinned AMI, or the current Amazon Linux 2023 image for the
 // instance type's architecture from AWS's public SSM parameter (never a hard-coded ID).
-func resolveBaseAMI(ctx *pulumi.Context, cfg Config) (string, error) {
-	if cfg.AmiID != "" {
-		return cfg.AmiID, nil
+func resolveBaseAMI(ctx *pulumi.Context, pinned, instanceType string) (string, error) {
+	if pinned != "" {
+		return pinned, nil
 	}
-	param := "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + architecture(cfg.InstanceType)
+	param := "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + architecture(instanceType)
 	p, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{Name: param})
 	if err != nil {
 		return "", fmt.Errorf("look up the current Amazon Linux 2023 AMI (%s): %w", param, err)
@@ -340,4 +356,13 @@ func architecture(instanceType string) string {
 		return "arm64"
 	}
 	return "x86_64"
+}
+
+// instanceIDs are the servers' instance IDs, for the target group.
+func (w *WebTier) instanceIDs() []pulumi.StringInput {
+	ids := make([]pulumi.StringInput, len(w.Servers))
+	for i, s := range w.Servers {
+		ids[i] = s.Instance.ID().ToStringOutput()
+	}
+	return ids
 }

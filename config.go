@@ -1,13 +1,15 @@
 package main
 
-// Config is the stack's settings, typed, defaulted and validated before any resource exists.
+// Config is the stack's settings, typed and validated before any resource exists.
 //
-// Defaults live in two places on purpose: Pulumi.yaml declares them for the engine and for
-// `pulumi config` users, and defaultConfig repeats them for the unit tests, which run without
-// the engine. config_test.go fails when the two disagree.
+// Pulumi.yaml is the one source of the defaults: it declares every key with its type,
+// description and default, and the Pulumi CLI hands those defaults to the program for every
+// key a stack file leaves unset. The code therefore holds no default of its own; a key that
+// reaches it unset is a project file without that declaration, and fails naming the key.
+// The unit tests load the same Pulumi.yaml (mocks_test.go), so they see what the engine sees.
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/netip"
@@ -88,74 +90,49 @@ var dbEngineMajors = map[string]string{
 // phpVersions are the PHP 8.x streams Amazon Linux 2023 packages that still get security fixes.
 var phpVersions = []string{"8.3", "8.4"}
 
-// defaultConfig is the hands-on's values where they are still sound, and safe ones where not.
-func defaultConfig() Config {
-	return Config{
-		Region:                   "ap-northeast-1",
-		AvailabilityZones:        []string{"ap-northeast-1a", "ap-northeast-1c"},
-		VpcCidr:                  "10.0.0.0/16",
-		PublicSubnetCidrs:        []string{"10.0.0.0/24", "10.0.1.0/24"},
-		PrivateSubnetCidrs:       []string{"10.0.2.0/24", "10.0.3.0/24"},
-		InstanceType:             "t3.micro",
-		WebServerCount:           2,
-		RootVolumeSizeGiB:        20,
-		WordPressLocale:          "ja",
-		PHPVersion:               "8.3",
-		SiteTitle:                "はじめてのAWS",
-		AdminUser:                "wpadmin",
-		DBEngineVersion:          "8.4",
-		DBInstanceClass:          "db.t4g.micro",
-		DBAllocatedStorageGiB:    20,
-		DBMaxStorageGiB:          100,
-		DBMultiAZ:                true,
-		DBBackupRetentionDays:    7,
-		DBDeletionProtection:     true,
-		DBFinalSnapshot:          true,
-		SecretRecoveryWindowDays: 7,
-		HealthCheckPath:          "/wp-includes/images/blank.gif",
-	}
-}
-
-// loadConfig reads the stack's config over the defaults and validates it. It makes one
-// invoke (the region's AZs) and registers nothing, so a bad stack fails before any resource.
+// loadConfig reads the stack's config and validates it. It makes one invoke (the region's
+// AZs) and registers nothing, so a bad stack fails before any resource.
 func loadConfig(ctx *pulumi.Context) (Config, error) {
-	c := defaultConfig()
-	c.Project, c.Stack = ctx.Project(), ctx.Stack()
-	r := configReader{c: config.New(ctx, "")}
-
+	c := Config{Project: ctx.Project(), Stack: ctx.Stack()}
 	if region := config.New(ctx, "aws").Get("region"); region != "" {
 		c.Region = region
 	} else {
-		return c, fmt.Errorf("config aws:region is not set: set it with `pulumi config set aws:region ap-northeast-1`")
+		return c, errors.New("config aws:region is not set: set it with `pulumi config set aws:region ap-northeast-1`")
 	}
-	r.strings("availabilityZones", &c.AvailabilityZones)
-	r.string("vpcCidr", &c.VpcCidr)
-	r.strings("publicSubnetCidrs", &c.PublicSubnetCidrs)
-	r.strings("privateSubnetCidrs", &c.PrivateSubnetCidrs)
-	r.string("instanceType", &c.InstanceType)
-	r.int("webServerCount", &c.WebServerCount)
-	r.string("amiId", &c.AmiID)
-	r.int("rootVolumeSizeGiB", &c.RootVolumeSizeGiB)
-	r.string("sshCidr", &c.SSHCidr)
-	r.string("keyPairName", &c.KeyPairName)
-	r.string("wordpressLocale", &c.WordPressLocale)
-	r.string("phpVersion", &c.PHPVersion)
-	r.string("siteTitle", &c.SiteTitle)
-	r.string("adminUser", &c.AdminUser)
-	r.string("adminEmail", &c.AdminEmail)
-	r.string("dbEngineVersion", &c.DBEngineVersion)
-	r.string("dbInstanceClass", &c.DBInstanceClass)
-	r.int("dbAllocatedStorageGiB", &c.DBAllocatedStorageGiB)
-	r.int("dbMaxAllocatedStorageGiB", &c.DBMaxStorageGiB)
-	r.bool("dbMultiAz", &c.DBMultiAZ)
-	r.int("dbBackupRetentionDays", &c.DBBackupRetentionDays)
-	r.bool("dbDeletionProtection", &c.DBDeletionProtection)
-	r.bool("dbFinalSnapshot", &c.DBFinalSnapshot)
-	r.int("secretRecoveryWindowDays", &c.SecretRecoveryWindowDays)
-	r.string("healthCheckPath", &c.HealthCheckPath)
-	r.string("certificateArn", &c.CertificateArn)
-	r.string("siteDomain", &c.SiteDomain)
-	r.stringMap("tags", &c.ExtraTags)
+	r := &configReader{c: config.New(ctx, "")}
+	const (
+		wholeNumber = "want a whole number"
+		trueFalse   = "want true or false"
+		stringList  = `want a list of strings, e.g. ["a", "b"]`
+	)
+	c.AvailabilityZones = read(r, "availabilityZones", stringList, tryJSON[[]string](r.c))
+	c.VpcCidr = read(r, "vpcCidr", "", r.c.Try)
+	c.PublicSubnetCidrs = read(r, "publicSubnetCidrs", stringList, tryJSON[[]string](r.c))
+	c.PrivateSubnetCidrs = read(r, "privateSubnetCidrs", stringList, tryJSON[[]string](r.c))
+	c.InstanceType = read(r, "instanceType", "", r.c.Try)
+	c.WebServerCount = read(r, "webServerCount", wholeNumber, r.c.TryInt)
+	c.AmiID = read(r, "amiId", "", r.c.Try)
+	c.RootVolumeSizeGiB = read(r, "rootVolumeSizeGiB", wholeNumber, r.c.TryInt)
+	c.SSHCidr = read(r, "sshCidr", "", r.c.Try)
+	c.KeyPairName = read(r, "keyPairName", "", r.c.Try)
+	c.WordPressLocale = read(r, "wordpressLocale", "", r.c.Try)
+	c.PHPVersion = read(r, "phpVersion", "", r.c.Try)
+	c.SiteTitle = read(r, "siteTitle", "", r.c.Try)
+	c.AdminUser = read(r, "adminUser", "", r.c.Try)
+	c.AdminEmail = read(r, "adminEmail", "", r.c.Try)
+	c.DBEngineVersion = read(r, "dbEngineVersion", "", r.c.Try)
+	c.DBInstanceClass = read(r, "dbInstanceClass", "", r.c.Try)
+	c.DBAllocatedStorageGiB = read(r, "dbAllocatedStorageGiB", wholeNumber, r.c.TryInt)
+	c.DBMaxStorageGiB = read(r, "dbMaxAllocatedStorageGiB", wholeNumber, r.c.TryInt)
+	c.DBMultiAZ = read(r, "dbMultiAz", trueFalse, r.c.TryBool)
+	c.DBBackupRetentionDays = read(r, "dbBackupRetentionDays", wholeNumber, r.c.TryInt)
+	c.DBDeletionProtection = read(r, "dbDeletionProtection", trueFalse, r.c.TryBool)
+	c.DBFinalSnapshot = read(r, "dbFinalSnapshot", trueFalse, r.c.TryBool)
+	c.SecretRecoveryWindowDays = read(r, "secretRecoveryWindowDays", wholeNumber, r.c.TryInt)
+	c.HealthCheckPath = read(r, "healthCheckPath", "", r.c.Try)
+	c.CertificateArn = read(r, "certificateArn", "", r.c.Try)
+	c.SiteDomain = read(r, "siteDomain", "", r.c.Try)
+	c.ExtraTags = read(r, "tags", `want a map of strings, e.g. {"owner": "web-team"}`, tryJSON[map[string]string](r.c))
 	if r.err != nil {
 		return c, r.err
 	}
@@ -165,71 +142,50 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	return c, checkZonesExist(ctx, c)
 }
 
-// configReader parses raw config strings, keeping the first error, which names the key.
+// requiredKeys have no default in Pulumi.yaml: every stack must set them.
+var requiredKeys = map[string]string{
+	"adminEmail": "the WordPress administrator's e-mail, e.g. `pulumi config set adminEmail you@example.com`",
+}
+
+// configReader reads keys with the SDK's typed getters and keeps the first error.
 type configReader struct {
 	c   *config.Config
 	err error
 }
 
-func (r *configReader) raw(key string) (string, bool) {
+// read gets one key through a typed getter. The error names the key and, for a value that
+// does not parse, the value and what is allowed.
+func read[T any](r *configReader, key, allowed string, try func(string) (T, error)) T {
+	var zero T
 	if r.err != nil {
-		return "", false
+		return zero
 	}
-	v := r.c.Get(key)
-	return v, v != ""
-}
-
-func (r *configReader) fail(key, value, allowed string) {
-	r.err = fmt.Errorf("config %s: %q is not valid: %s", key, value, allowed)
-}
-
-func (r *configReader) string(key string, dst *string) {
-	if v, ok := r.raw(key); ok {
-		*dst = strings.TrimSpace(v)
-	}
-}
-
-func (r *configReader) int(key string, dst *int) {
-	if v, ok := r.raw(key); ok {
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			r.fail(key, v, "want a whole number")
-			return
+	v, err := try(key)
+	switch {
+	case errors.Is(err, config.ErrMissingVar):
+		if why, ok := requiredKeys[key]; ok {
+			r.err = invalid(key, `""`, "it is required: %s", why)
+		} else {
+			r.err = fmt.Errorf("config %s is not set and no default reached the program: Pulumi.yaml must declare it with a default (and the Pulumi CLI must be 3.x, which applies project defaults)", key)
 		}
-		*dst = n
+		return zero
+	case err != nil:
+		raw, _ := r.c.Try(key)
+		r.err = invalid(key, strconv.Quote(raw), "%s", allowed)
+		return zero
 	}
+	if s, ok := any(v).(string); ok {
+		return any(strings.TrimSpace(s)).(T)
+	}
+	return v
 }
 
-func (r *configReader) bool(key string, dst *bool) {
-	if v, ok := r.raw(key); ok {
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			r.fail(key, v, "want true or false")
-			return
-		}
-		*dst = b
-	}
-}
-
-func (r *configReader) strings(key string, dst *[]string) {
-	if v, ok := r.raw(key); ok {
-		var list []string
-		if err := json.Unmarshal([]byte(v), &list); err != nil {
-			r.fail(key, v, `want a list of strings, e.g. ["a", "b"]`)
-			return
-		}
-		*dst = list
-	}
-}
-
-func (r *configReader) stringMap(key string, dst *map[string]string) {
-	if v, ok := r.raw(key); ok {
-		var m map[string]string
-		if err := json.Unmarshal([]byte(v), &m); err != nil {
-			r.fail(key, v, `want a map of strings, e.g. {"owner": "web-team"}`)
-			return
-		}
-		*dst = m
+// tryJSON is the typed getter for list and map keys, which Pulumi passes as JSON.
+func tryJSON[T any](c *config.Config) func(string) (T, error) {
+	return func(key string) (T, error) {
+		var v T
+		err := c.TryObject(key, &v)
+		return v, err
 	}
 }
 
@@ -340,7 +296,7 @@ func (c Config) validateWeb() error {
 		return invalid("adminUser", c.AdminUser, "want 3 to 60 letters, digits, '.', '_' or '-', and not \"admin\" (the first name bots try)")
 	}
 	if c.AdminEmail == "" {
-		return invalid("adminEmail", `""`, "it is required: the WordPress administrator's e-mail, e.g. `pulumi config set adminEmail you@example.com`")
+		return invalid("adminEmail", `""`, "it is required: %s", requiredKeys["adminEmail"])
 	}
 	if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail || a.Name != "" {
 		return invalid("adminEmail", c.AdminEmail, "want a bare e-mail address such as you@example.com")
@@ -426,21 +382,38 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// tags returns the common tags plus a Name; every taggable resource gets them.
-func (c Config) tags(name string) pulumi.StringMap {
-	t := pulumi.StringMap{}
-	for k, v := range c.ExtraTags {
-		t[k] = pulumi.String(v)
-	}
-	t["Name"] = pulumi.String(c.Project + "-" + c.Stack + "-" + name)
-	t["project"] = pulumi.String(c.Project)
-	t["stack"] = pulumi.String(c.Stack)
-	t["managed-by"] = pulumi.String("pulumi")
-	return t
+// Tags are the tags every taggable resource of the stack carries: project, stack,
+// managed-by and the configured extra tags, plus a human Name per resource.
+type Tags struct {
+	namePrefix string
+	common     map[string]string
 }
 
-// ssmPrefix is where this stack keeps its boot-time hand-off parameters; the name is fixed
-// so that servers and their IAM policy know it before the database exists.
-func (c Config) ssmPrefix() string {
-	return "/" + c.Project + "/" + c.Stack
+// Tags returns the stack's tag set.
+func (c Config) Tags() Tags {
+	common := map[string]string{}
+	for k, v := range c.ExtraTags {
+		common[k] = v
+	}
+	common["project"] = c.Project
+	common["stack"] = c.Stack
+	common["managed-by"] = "pulumi"
+	return Tags{namePrefix: c.Project + "-" + c.Stack + "-", common: common}
+}
+
+// Named returns the common tags and Name "<project>-<stack>-<name>".
+func (t Tags) Named(name string) pulumi.StringMap {
+	m := pulumi.StringMap{}
+	for k, v := range t.common {
+		m[k] = pulumi.String(v)
+	}
+	m["Name"] = pulumi.String(t.namePrefix + name)
+	return m
+}
+
+// handoffParameter is the SSM parameter name of one boot-time hand-off value (db-host,
+// site-url). The name is fixed, so that the servers and their IAM policy know it before the
+// value exists.
+func (c Config) handoffParameter(leaf string) string {
+	return "/" + c.Project + "/" + c.Stack + "/" + leaf
 }

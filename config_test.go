@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -31,8 +29,13 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"subnet outside VPC", map[string]string{"publicSubnetCidrs": `["10.1.0.0/24","10.0.1.0/24"]`}, []string{"publicSubnetCidrs", "10.1.0.0/24", "inside vpcCidr"}},
 		{"subnets overlap", map[string]string{"privateSubnetCidrs": `["10.0.1.0/24","10.0.3.0/24"]`}, []string{"privateSubnetCidrs", "10.0.1.0/24", "overlaps"}},
 		{"subnet count", map[string]string{"publicSubnetCidrs": `["10.0.0.0/24"]`}, []string{"publicSubnetCidrs", "one CIDR per AZ"}},
+		{"too few private subnets", map[string]string{"privateSubnetCidrs": `["10.0.2.0/24"]`}, []string{"privateSubnetCidrs", "10.0.2.0/24", "one CIDR per AZ"}},
+		{"no private subnets", map[string]string{"privateSubnetCidrs": `[]`}, []string{"privateSubnetCidrs", "one CIDR per AZ"}},
+		{"more AZs than subnets", map[string]string{"availabilityZones": `["ap-northeast-1a","ap-northeast-1c","ap-northeast-1d"]`}, []string{"publicSubnetCidrs", "one CIDR per AZ (3)"}},
 		{"zero servers", map[string]string{"webServerCount": "0"}, []string{"webServerCount", "0", "1 to 20"}},
 		{"servers not a number", map[string]string{"webServerCount": "two"}, []string{"webServerCount", "two", "whole number"}},
+		{"root volume not a number", map[string]string{"rootVolumeSizeGiB": "20GiB"}, []string{"rootVolumeSizeGiB", "20GiB", "whole number"}},
+		{"empty admin e-mail", map[string]string{"adminEmail": ""}, []string{"adminEmail", "required"}},
 		{"instance type", map[string]string{"instanceType": "huge"}, []string{"instanceType", "huge"}},
 		{"AMI id", map[string]string{"amiId": "ubuntu"}, []string{"amiId", "ubuntu"}},
 		{"root volume", map[string]string{"rootVolumeSizeGiB": "4"}, []string{"rootVolumeSizeGiB", "8 to 1024"}},
@@ -91,72 +94,63 @@ func TestValidConfigVariantsAccepted(t *testing.T) {
 	}
 }
 
-type projectFile struct {
-	Name   string `yaml:"name"`
-	Config map[string]struct {
-		Type        string `yaml:"type"`
-		Description string `yaml:"description"`
-		Default     any    `yaml:"default"`
-	} `yaml:"config"`
-}
-
-// Pulumi.yaml declares every key loadConfig reads, each with type, description and the
-// same default as defaultConfig.
-func TestPulumiYamlDeclaresEveryKeyWithTheSameDefault(t *testing.T) {
+// Pulumi.yaml is the only source of defaults: it declares every key the program reads, and
+// the program reads every key it declares and holds no default of its own. Removing any one
+// declared key from what the engine hands over must fail, naming it, before any resource.
+func TestPulumiYamlIsTheOnlySourceOfDefaults(t *testing.T) {
 	p := readProjectFile(t)
 	if p.Name != testProject {
 		t.Errorf("project name %q, tests assume %q", p.Name, testProject)
 	}
-	// Feed Pulumi.yaml's defaults back as stack config: the result must equal defaultConfig.
-	overrides := map[string]string{}
 	for key, decl := range p.Config {
 		if decl.Type == "" || decl.Description == "" {
 			t.Errorf("Pulumi.yaml: %s needs a type and a description", key)
 		}
-		if decl.Default == nil {
-			if key != "adminEmail" {
-				t.Errorf("Pulumi.yaml: %s has no default", key)
-			}
-			continue
-		}
-		switch v := decl.Default.(type) {
-		case string:
-			overrides[key] = v
-		case []any, map[string]any:
-			b, _ := json.Marshal(v)
-			overrides[key] = string(b)
-		default:
-			overrides[key] = fmt.Sprint(v)
+		if _, required := requiredKeys[key]; decl.Default == nil && !required {
+			t.Errorf("Pulumi.yaml: %s has no default and is not a required key", key)
 		}
 	}
-	read := map[string]bool{}
-	for _, line := range strings.Split(readSource(t, "config.go"), "\n") {
-		if i := strings.Index(line, `r.`); i >= 0 && strings.Contains(line, `("`) && strings.Contains(line, `", &c.`) {
-			key := line[strings.Index(line, `("`)+2 : strings.Index(line, `", &c.`)]
-			read[key] = true
-			if _, ok := p.Config[key]; !ok {
-				t.Errorf("loadConfig reads %q but Pulumi.yaml does not declare it", key)
-			}
-		}
+	// Only the declared defaults (plus the region and the required keys): every key the
+	// program reads is there, or this fails with "not set".
+	if r := runProgram(t, nil); r.err != nil {
+		t.Fatalf("Pulumi.yaml's defaults rejected: %v", r.err)
 	}
 	for key := range p.Config {
-		if !read[key] {
-			t.Errorf("Pulumi.yaml declares %q but loadConfig never reads it", key)
-		}
+		t.Run(key, func(t *testing.T) {
+			r := runProgram(t, map[string]string{key: "<unset>"})
+			if r.err == nil {
+				t.Fatalf("the program ran without %s: it keeps a default of its own or never reads the key", key)
+			}
+			if !strings.Contains(r.err.Error(), "config "+key+" ") && !strings.Contains(r.err.Error(), "config "+key+":") {
+				t.Errorf("error %q does not name %s", r.err, key)
+			}
+			if n := len(r.m.Resources); n != 0 {
+				t.Errorf("%d resources were registered before the config error", n)
+			}
+		})
 	}
+}
 
-	var got Config
-	err := runProgramWith(t, overrides, func(c Config) { got = c })
-	if err != nil {
-		t.Fatalf("Pulumi.yaml defaults rejected: %v", err)
+// The declared defaults are the hands-on's values where sound and safe ones where not, typed.
+func TestDefaultsAreSafe(t *testing.T) {
+	c := mustRun(t, map[string]string{"dbDeletionProtection": configText(readProjectFile(t).Config["dbDeletionProtection"].Default)}).cfg
+	checks := map[string]bool{
+		"two AZs of the region":            strings.Join(c.AvailabilityZones, ",") == "ap-northeast-1a,ap-northeast-1c",
+		"the hands-on's /16 and four /24s": c.VpcCidr == "10.0.0.0/16" && len(c.PublicSubnetCidrs) == 2 && len(c.PrivateSubnetCidrs) == 2,
+		"two web servers":                  c.WebServerCount == 2,
+		"SSH closed":                       c.SSHCidr == "" && c.KeyPairName == "",
+		"Multi-AZ database":                c.DBMultiAZ,
+		"deletion protection":              c.DBDeletionProtection,
+		"final snapshot":                   c.DBFinalSnapshot,
+		"a week of backups":                c.DBBackupRetentionDays == 7,
+		"restorable secrets":               c.SecretRecoveryWindowDays == 7,
+		"MySQL in standard support":        c.DBEngineVersion == "8.4",
+		"no extra tags":                    len(c.ExtraTags) == 0,
 	}
-	want := defaultConfig()
-	want.Project, want.Stack, want.AdminEmail = testProject, testStack, "admin@example.com"
-	if len(got.ExtraTags) == 0 {
-		got.ExtraTags = nil
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Pulumi.yaml defaults differ from defaultConfig():\n got %+v\nwant %+v", got, want)
+	for what, ok := range checks {
+		if !ok {
+			t.Errorf("Pulumi.yaml's defaults: want %s, got %+v", what, c)
+		}
 	}
 }
 
@@ -207,15 +201,6 @@ func runProgramWith(t *testing.T, overrides map[string]string, inspect func(Conf
 	return nil
 }
 
-func readSource(t *testing.T, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // The README's configuration reference lists every key Pulumi.yaml declares.
 func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
 	p := readProjectFile(t)
@@ -225,13 +210,4 @@ func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
 			t.Errorf("README's configuration table lacks %s", key)
 		}
 	}
-}
-
-func readProjectFile(t *testing.T) projectFile {
-	t.Helper()
-	var p projectFile
-	if err := yaml.Unmarshal([]byte(readSource(t, "Pulumi.yaml")), &p); err != nil {
-		t.Fatalf("Pulumi.yaml: %v", err)
-	}
-	return p
 }

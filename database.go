@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
@@ -19,17 +18,35 @@ import (
 )
 
 const (
-	dbName     = "wordpress"
-	dbUser     = "admin"
-	dbPort     = 3306
-	dbHostName = "db-host"
+	dbName = "wordpress"
+	dbUser = "admin"
+	dbPort = 3306
 )
+
+// DatabaseArgs are the database's placement and engine settings.
+type DatabaseArgs struct {
+	SubnetIDs       pulumi.StringArrayInput // the private subnets, one per AZ
+	SecurityGroupID pulumi.StringInput
+
+	EngineVersion        string // MySQL major, e.g. 8.4
+	InstanceClass        string
+	AllocatedStorageGiB  int
+	MaxStorageGiB        int // 0: no storage autoscaling
+	MultiAZ              bool
+	SingleAZPlacement    string // the AZ of a single-AZ instance
+	BackupRetentionDays  int
+	DeletionProtection   bool
+	FinalSnapshotID      string // "" skips the final snapshot
+	SecretRecoveryWindow int    // days a deleted credentials secret stays restorable
+
+	HostParameterName string // SSM parameter that hands the endpoint to the web servers
+	Tags              Tags
+}
 
 // DBHandoff is what the web tier may know about the database: only things that exist
 // seconds into the deploy. It never carries the RDS instance or its endpoint, so that no
 // server, image or target waits the 15-20 minutes RDS takes to create.
 type DBHandoff struct {
-	SecurityGroupID   pulumi.IDOutput     // the DB's group, for the web tier's 3306 rule
 	CredentialsSecret pulumi.StringOutput // ARN of the secret holding {"username", "password", ...}
 	HostParameterName string              // SSM parameter that holds the endpoint once RDS is up
 }
@@ -39,109 +56,44 @@ type Database struct {
 	pulumi.ResourceState
 
 	Instance      *rds.Instance
-	SecurityGroup *ec2.SecurityGroup
 	Secret        *secretsmanager.Secret
 	HostParameter *ssm.Parameter
 	Handoff       DBHandoff
 }
 
-// newDatabase builds the DB security group, subnet group, parameter group, credentials
-// secret, the RDS instance and the endpoint hand-off parameter.
-func newDatabase(ctx *pulumi.Context, cfg Config, net *Network, name string) (*Database, error) {
+// NewDatabase builds the subnet group, parameter group, credentials secret, the RDS
+// instance and the endpoint hand-off parameter.
+func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...pulumi.ResourceOption) (*Database, error) {
 	d := &Database{}
-	if err := ctx.RegisterComponentResource(cfg.Project+":database:Database", name, d); err != nil {
+	if err := ctx.RegisterComponentResource("scalable-wordpress:database:Database", name, d, opts...); err != nil {
 		return nil, fmt.Errorf("register database component: %w", err)
 	}
 	parent := pulumi.Parent(d)
 
-	// Ingress (3306 from the web group) is added by the web tier, which owns that group;
-	// no egress rule: a database has no reason to start connections.
-	sg, err := newSecurityGroup(ctx, cfg, net, name+"-sg", "db-sg", "WordPress database: MySQL from the web servers only", parent)
-	if err != nil {
-		return nil, err
-	}
-	d.SecurityGroup = sg
-
-	secret, err := newCredentialsSecret(ctx, cfg, name, parent)
+	secret, err := newCredentialsSecret(ctx, name, args.SecretRecoveryWindow, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}
 	d.Secret = secret.secret
 
-	privateIDs := pulumi.StringArray{}
-	for _, s := range net.PrivateSubnets {
-		privateIDs = append(privateIDs, s.Subnet.ID())
-	}
-	subnetGroup, err := rds.NewSubnetGroup(ctx, name+"-subnets", &rds.SubnetGroupArgs{
-		Description: pulumi.String("WordPress database: the private subnets"),
-		SubnetIds:   privateIDs,
-		Tags:        cfg.tags("db-subnetgroup"),
-	}, parent)
+	subnetGroup, params, err := newDBGroups(ctx, name, args, parent)
 	if err != nil {
-		return nil, fmt.Errorf("create DB subnet group: %w", err)
+		return nil, err
 	}
-	family := "mysql" + cfg.DBEngineVersion
-	params, err := rds.NewParameterGroup(ctx, name+"-params", &rds.ParameterGroupArgs{
-		Family:      pulumi.String(family),
-		Description: pulumi.String("WordPress database: TLS required"),
-		Parameters: rds.ParameterGroupParameterArray{&rds.ParameterGroupParameterArgs{
-			Name: pulumi.String("require_secure_transport"), Value: pulumi.String("1"), ApplyMethod: pulumi.String("immediate"),
-		}},
-		Tags: cfg.tags("db-params"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create DB parameter group: %w", err)
-	}
-
-	args := &rds.InstanceArgs{
-		Engine:                  pulumi.String("mysql"),
-		EngineVersion:           pulumi.String(cfg.DBEngineVersion),
-		AutoMinorVersionUpgrade: pulumi.Bool(true),
-		InstanceClass:           pulumi.String(cfg.DBInstanceClass),
-		StorageType:             pulumi.String("gp3"),
-		AllocatedStorage:        pulumi.Int(cfg.DBAllocatedStorageGiB),
-		StorageEncrypted:        pulumi.Bool(true),
-		DbName:                  pulumi.String(dbName),
-		Username:                pulumi.String(dbUser),
-		Password:                secret.password,
-		Port:                    pulumi.Int(dbPort),
-		DbSubnetGroupName:       subnetGroup.Name,
-		ParameterGroupName:      params.Name,
-		VpcSecurityGroupIds:     pulumi.StringArray{sg.ID()},
-		PubliclyAccessible:      pulumi.Bool(false),
-		MultiAz:                 pulumi.Bool(cfg.DBMultiAZ),
-		BackupRetentionPeriod:   pulumi.Int(cfg.DBBackupRetentionDays),
-		CopyTagsToSnapshot:      pulumi.Bool(true),
-		DeletionProtection:      pulumi.Bool(cfg.DBDeletionProtection),
-		SkipFinalSnapshot:       pulumi.Bool(!cfg.DBFinalSnapshot),
-		Tags:                    cfg.tags("db"),
-	}
-	if cfg.DBMaxStorageGiB > 0 {
-		args.MaxAllocatedStorage = pulumi.Int(cfg.DBMaxStorageGiB)
-	}
-	if cfg.DBFinalSnapshot {
-		args.FinalSnapshotIdentifier = pulumi.String(finalSnapshotID(cfg))
-	}
-	if !cfg.DBMultiAZ {
-		// RDS picks both AZs itself for Multi-AZ; single-AZ goes where the hands-on put it.
-		args.AvailabilityZone = pulumi.String(cfg.AvailabilityZones[0])
-	}
-	db, err := rds.NewInstance(ctx, name, args, parent, pulumi.Timeouts(&pulumi.CustomTimeouts{
-		Create: "60m", Update: "80m", Delete: "60m",
-	}))
+	db, err := rds.NewInstance(ctx, name, instanceArgs(args, subnetGroup, params, secret.password), parent,
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "60m", Update: "80m", Delete: "60m"}))
 	if err != nil {
 		return nil, fmt.Errorf("create RDS instance: %w", err)
 	}
 	d.Instance = db
 
 	// The only thing that waits for RDS: the servers poll for this parameter at boot.
-	hostParam := cfg.ssmPrefix() + "/" + dbHostName
 	param, err := ssm.NewParameter(ctx, name+"-host", &ssm.ParameterArgs{
-		Name:          pulumi.String(hostParam),
+		Name:          pulumi.String(args.HostParameterName),
 		Description:   pulumi.String("WordPress database endpoint, read by the web servers at boot"),
 		Type:          pulumi.String("String"),
 		InsecureValue: db.Address,
-		Tags:          cfg.tags("db-host"),
+		Tags:          args.Tags.Named("db-host"),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("create DB host parameter: %w", err)
@@ -149,9 +101,8 @@ func newDatabase(ctx *pulumi.Context, cfg Config, net *Network, name string) (*D
 	d.HostParameter = param
 
 	d.Handoff = DBHandoff{
-		SecurityGroupID:   sg.ID(),
 		CredentialsSecret: secret.secret.Arn,
-		HostParameterName: hostParam,
+		HostParameterName: args.HostParameterName,
 	}
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"endpoint":         db.Endpoint,
@@ -163,6 +114,69 @@ func newDatabase(ctx *pulumi.Context, cfg Config, net *Network, name string) (*D
 	return d, nil
 }
 
+// newDBGroups creates the subnet group over the private subnets and the parameter group
+// that makes MySQL refuse connections without TLS.
+func newDBGroups(ctx *pulumi.Context, name string, args *DatabaseArgs, parent pulumi.ResourceOption) (*rds.SubnetGroup, *rds.ParameterGroup, error) {
+	subnetGroup, err := rds.NewSubnetGroup(ctx, name+"-subnets", &rds.SubnetGroupArgs{
+		Description: pulumi.String("WordPress database: the private subnets"),
+		SubnetIds:   args.SubnetIDs,
+		Tags:        args.Tags.Named("db-subnetgroup"),
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create DB subnet group: %w", err)
+	}
+	params, err := rds.NewParameterGroup(ctx, name+"-params", &rds.ParameterGroupArgs{
+		Family:      pulumi.String("mysql" + args.EngineVersion),
+		Description: pulumi.String("WordPress database: TLS required"),
+		Parameters: rds.ParameterGroupParameterArray{&rds.ParameterGroupParameterArgs{
+			Name: pulumi.String("require_secure_transport"), Value: pulumi.String("1"), ApplyMethod: pulumi.String("immediate"),
+		}},
+		Tags: args.Tags.Named("db-params"),
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create DB parameter group: %w", err)
+	}
+	return subnetGroup, params, nil
+}
+
+// instanceArgs are the RDS instance's settings: private, encrypted, backed up.
+func instanceArgs(args *DatabaseArgs, subnets *rds.SubnetGroup, params *rds.ParameterGroup, password pulumi.StringOutput) *rds.InstanceArgs {
+	a := &rds.InstanceArgs{
+		Engine:                  pulumi.String("mysql"),
+		EngineVersion:           pulumi.String(args.EngineVersion),
+		AutoMinorVersionUpgrade: pulumi.Bool(true),
+		InstanceClass:           pulumi.String(args.InstanceClass),
+		StorageType:             pulumi.String("gp3"),
+		AllocatedStorage:        pulumi.Int(args.AllocatedStorageGiB),
+		StorageEncrypted:        pulumi.Bool(true),
+		DbName:                  pulumi.String(dbName),
+		Username:                pulumi.String(dbUser),
+		Password:                password,
+		Port:                    pulumi.Int(dbPort),
+		DbSubnetGroupName:       subnets.Name,
+		ParameterGroupName:      params.Name,
+		VpcSecurityGroupIds:     pulumi.StringArray{args.SecurityGroupID},
+		PubliclyAccessible:      pulumi.Bool(false),
+		MultiAz:                 pulumi.Bool(args.MultiAZ),
+		BackupRetentionPeriod:   pulumi.Int(args.BackupRetentionDays),
+		CopyTagsToSnapshot:      pulumi.Bool(true),
+		DeletionProtection:      pulumi.Bool(args.DeletionProtection),
+		SkipFinalSnapshot:       pulumi.Bool(args.FinalSnapshotID == ""),
+		Tags:                    args.Tags.Named("db"),
+	}
+	if args.MaxStorageGiB > 0 {
+		a.MaxAllocatedStorage = pulumi.Int(args.MaxStorageGiB)
+	}
+	if args.FinalSnapshotID != "" {
+		a.FinalSnapshotIdentifier = pulumi.String(args.FinalSnapshotID)
+	}
+	if !args.MultiAZ {
+		// RDS picks both AZs itself for Multi-AZ; single-AZ goes where the hands-on put it.
+		a.AvailabilityZone = pulumi.String(args.SingleAZPlacement)
+	}
+	return a
+}
+
 type credentials struct {
 	secret   *secretsmanager.Secret
 	password pulumi.StringOutput
@@ -171,7 +185,7 @@ type credentials struct {
 // newCredentialsSecret generates the master password and stores it, in the shape RDS
 // rotation expects, in Secrets Manager. The password exists only there and, encrypted, in
 // the Pulumi state.
-func newCredentialsSecret(ctx *pulumi.Context, cfg Config, name string, parent pulumi.ResourceOption) (*credentials, error) {
+func newCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDays int, tags Tags, parent pulumi.ResourceOption) (*credentials, error) {
 	pw, err := random.NewRandomPassword(ctx, name+"-password", &random.RandomPasswordArgs{
 		Length: pulumi.Int(32),
 		// RDS rejects '/', '@', '"' and spaces in master passwords.
@@ -186,8 +200,8 @@ func newCredentialsSecret(ctx *pulumi.Context, cfg Config, name string, parent p
 	}
 	secret, err := secretsmanager.NewSecret(ctx, name+"-credentials", &secretsmanager.SecretArgs{
 		Description:          pulumi.String("WordPress database master credentials"),
-		RecoveryWindowInDays: pulumi.Int(cfg.SecretRecoveryWindowDays),
-		Tags:                 cfg.tags("db-credentials"),
+		RecoveryWindowInDays: pulumi.Int(recoveryWindowDays),
+		Tags:                 tags.Named("db-credentials"),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("create database credentials secret: %w", err)
@@ -211,8 +225,8 @@ var notIdentifierChar = regexp.MustCompile(`[^a-z0-9]+`)
 
 // finalSnapshotID is a deterministic, valid RDS snapshot identifier for this stack
 // (letters, digits and single hyphens, starting with a letter, at most 255 characters).
-func finalSnapshotID(cfg Config) string {
-	id := notIdentifierChar.ReplaceAllString(strings.ToLower(cfg.Project+"-"+cfg.Stack), "-")
+func finalSnapshotID(project, stack string) string {
+	id := notIdentifierChar.ReplaceAllString(strings.ToLower(project+"-"+stack), "-")
 	id = strings.Trim(id, "-")
 	if id == "" || id[0] < 'a' || id[0] > 'z' {
 		id = "wp-" + id

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -44,9 +45,9 @@ func TestDatabaseInstance(t *testing.T) {
 		t.Errorf("%s: password is not the generated one", db.URN)
 	}
 
-	sg := r.byID(db.Inputs["vpcSecurityGroupIds"].ArrayValue()[0].StringValue())
-	if sg == nil || sg.Name != "db-sg" {
-		t.Fatalf("%s: must use the db security group, got %v", db.URN, db.Inputs["vpcSecurityGroupIds"])
+	groups := db.Inputs["vpcSecurityGroupIds"].ArrayValue()
+	if len(groups) != 1 || r.byID(groups[0].StringValue()) == nil {
+		t.Fatalf("%s: must use exactly one security group of the stack, got %v", db.URN, groups)
 	}
 	subnets := r.byID(db.Str("dbSubnetGroupName"))
 	if subnets == nil {
@@ -87,31 +88,45 @@ func TestDatabaseSingleAZAndProductionSwitches(t *testing.T) {
 
 func TestDatabaseCredentialsSecret(t *testing.T) {
 	r := mustRun(t, nil)
-	secret := r.named(t, "aws:secretsmanager/secret:Secret", "db-credentials")
-	version := r.named(t, "aws:secretsmanager/secretVersion:SecretVersion", "db-credentials-value")
-	if version.Str("secretId") != secret.Outputs["id"].StringValue() {
-		t.Fatalf("%s: stores its value in %q, not in %s", version.URN, version.Str("secretId"), secret.URN)
+	secret := secretHolding(t, r, "password")
+	var version *recorded
+	for _, v := range r.ofType("aws:secretsmanager/secretVersion:SecretVersion") {
+		if v.Str("secretId") == out(secret, "id") {
+			version = v
+		}
 	}
 	if !version.Inputs["secretString"].IsSecret() {
 		t.Errorf("%s: secretString must be a secret input", version.URN)
 	}
 	v := jsonInput(t, version, "secretString")
-	if v["username"] != "admin" || v["password"] != fakePassword("db-password", 32) || v["dbname"] != "wordpress" || v["engine"] != "mysql" {
-		t.Errorf("%s: unexpected secret shape %v", version.URN, v)
+	db := r.one(t, "aws:rds/instance:Instance")
+	if v["username"] != db.Str("username") || v["password"] != db.Str("password") || v["dbname"] != db.Str("dbName") ||
+		v["engine"] != "mysql" || fmt.Sprint(v["port"]) != db.Str("port") {
+		t.Errorf("%s: the secret does not hold the database's credentials: %v", version.URN, v)
 	}
-	if secret.Str("recoveryWindowInDays") != "7" {
-		t.Errorf("%s: recoveryWindowInDays = %q, want 7", secret.URN, secret.Str("recoveryWindowInDays"))
+}
+
+// Every secret the stack keeps honours the configured recovery window, not only the DB's.
+func TestEverySecretHasTheConfiguredRecoveryWindow(t *testing.T) {
+	for _, days := range []string{"0", "7", "30"} {
+		r := mustRun(t, map[string]string{"secretRecoveryWindowDays": days})
+		secrets := r.ofType("aws:secretsmanager/secret:Secret")
+		if len(secrets) < 2 {
+			t.Fatalf("want the DB and WordPress secrets, got %d", len(secrets))
+		}
+		for _, s := range secrets {
+			if s.Str("recoveryWindowInDays") != days {
+				t.Errorf("secretRecoveryWindowDays=%s: %s has recoveryWindowInDays %q", days, s.URN, s.Str("recoveryWindowInDays"))
+			}
+		}
 	}
 }
 
 func TestDatabaseHostHandoffParameter(t *testing.T) {
 	r := mustRun(t, nil)
-	p := r.named(t, "aws:ssm/parameter:Parameter", "db-host")
+	p := handoffParameter(t, r, out(r.one(t, "aws:rds/instance:Instance"), "address"))
 	if p.Str("name") != "/scalable-wordpress/test/db-host" || p.Str("type") != "String" {
 		t.Errorf("%s: name %q type %q", p.URN, p.Str("name"), p.Str("type"))
-	}
-	if !strings.HasSuffix(p.Str("insecureValue"), ".rds.amazonaws.com") {
-		t.Errorf("%s: value %q is not the RDS address", p.URN, p.Str("insecureValue"))
 	}
 }
 
@@ -123,7 +138,7 @@ func TestFinalSnapshotID(t *testing.T) {
 		{"p", strings.Repeat("a", 300)}: "p-" + strings.Repeat("a", 238) + "-final",
 	}
 	for in, want := range cases {
-		if got := finalSnapshotID(Config{Project: in[0], Stack: in[1]}); got != want {
+		if got := finalSnapshotID(in[0], in[1]); got != want {
 			t.Errorf("finalSnapshotID(%q, %q) = %q, want %q", in[0], in[1], got, want)
 		}
 	}

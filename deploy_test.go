@@ -77,6 +77,7 @@ func TestNothingButTheHandoffWaitsForRDS(t *testing.T) {
 	for variant, cfg := range securityVariants {
 		r := mustRun(t, cfg)
 		rds := r.one(t, "aws:rds/instance:Instance")
+		handoff := handoffParameter(t, r, out(rds, "address"))
 		g := graphOf(r)
 		for _, x := range r.m.Resources {
 			if x == rds || !x.Custom {
@@ -86,13 +87,13 @@ func TestNothingButTheHandoffWaitsForRDS(t *testing.T) {
 			if p == nil {
 				continue
 			}
-			if x.Type == "aws:ssm/parameter:Parameter" && x.Name == "db-host" && len(p) == 2 {
+			if x == handoff && len(p) == 2 {
 				continue // the hand-off itself
 			}
 			t.Errorf("[%s] %s waits for the RDS instance:\n  %s", variant, x.URN, strings.Join(p, "\n  -> "))
 		}
 		// The seam must be real: servers do get the hand-off's name.
-		if !strings.Contains(r.ofType("aws:ec2/instance:Instance")[0].Str("userData"), "/scalable-wordpress/test/db-host") {
+		if !strings.Contains(r.ofType("aws:ec2/instance:Instance")[0].Str("userData"), handoff.Str("name")) {
 			t.Errorf("[%s] user data does not name the db-host parameter", variant)
 		}
 	}

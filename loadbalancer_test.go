@@ -1,7 +1,8 @@
 package main
 
 import (
-	"sort"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -27,11 +28,10 @@ func TestLoadBalancer(t *testing.T) {
 	}
 
 	tg := r.one(t, "aws:lb/targetGroup:TargetGroup")
-	hc := tg.Obj("healthCheck")
-	if tg.Str("port") != "80" || tg.Str("protocol") != "HTTP" || tg.Str("targetType") != "instance" ||
-		propString(hc["path"]) != "/wp-includes/images/blank.gif" || propString(hc["matcher"]) != "200" {
-		t.Errorf("%s: port %s protocol %s type %s health check %v", tg.URN, tg.Str("port"), tg.Str("protocol"), tg.Str("targetType"), hc)
+	if tg.Str("port") != "80" || tg.Str("protocol") != "HTTP" || tg.Str("targetType") != "instance" || tg.Str("vpcId") != out(r.one(t, "aws:ec2/vpc:Vpc"), "id") {
+		t.Errorf("%s: port %s protocol %s type %s", tg.URN, tg.Str("port"), tg.Str("protocol"), tg.Str("targetType"))
 	}
+	checkHealthCheck(t, tg, "/wp-includes/images/blank.gif")
 
 	listener := r.one(t, "aws:lb/listener:Listener")
 	action := listener.Inputs["defaultActions"].ArrayValue()[0].ObjectValue()
@@ -40,16 +40,39 @@ func TestLoadBalancer(t *testing.T) {
 		t.Errorf("%s: want HTTP:80 forwarding to the target group, got %v", listener.URN, action)
 	}
 
-	var targets []string
+	var targets, instances []string
 	for _, a := range r.ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment") {
 		if a.Str("targetGroupArn") != tg.Outputs["arn"].StringValue() || a.Str("port") != "80" {
 			t.Errorf("%s: attached to %q port %q", a.URN, a.Str("targetGroupArn"), a.Str("port"))
 		}
 		targets = append(targets, a.Str("targetId"))
 	}
-	sort.Strings(targets)
-	if strings.Join(targets, ",") != "i-web-web-1,i-web-web-2" {
-		t.Errorf("want both servers registered, got %v", targets)
+	for _, inst := range servers(r) {
+		instances = append(instances, out(inst, "id"))
+	}
+	if len(instances) != 2 || !sameSet(targets, instances) {
+		t.Errorf("want every server registered once, got targets %v for servers %v", targets, instances)
+	}
+}
+
+// checkHealthCheck: the target group checks the servers where they serve (its own port and
+// protocol), on the configured path, and takes a failing server out within a minute.
+func checkHealthCheck(t *testing.T, tg *recorded, path string) {
+	t.Helper()
+	hc := tg.Obj("healthCheck")
+	if port := propString(hc["port"]); port != "" && port != "traffic-port" && port != tg.Str("port") {
+		t.Errorf("%s: health check port %q differs from the traffic port %s", tg.URN, port, tg.Str("port"))
+	}
+	if proto := propString(hc["protocol"]); proto != "" && proto != tg.Str("protocol") {
+		t.Errorf("%s: health check protocol %q differs from the targets' %s", tg.URN, proto, tg.Str("protocol"))
+	}
+	if propString(hc["enabled"]) == "false" || propString(hc["path"]) != path || propString(hc["matcher"]) != "200" {
+		t.Errorf("%s: health check %v, want enabled on %s expecting 200", tg.URN, hc, path)
+	}
+	interval, _ := strconv.Atoi(propString(hc["interval"]))
+	unhealthy, _ := strconv.Atoi(propString(hc["unhealthyThreshold"]))
+	if interval*unhealthy == 0 || interval*unhealthy > 60 {
+		t.Errorf("%s: a dead server stays in rotation %d x %d s; want at most 60 s", tg.URN, interval, unhealthy)
 	}
 }
 
@@ -64,7 +87,10 @@ func TestHTTPSWithCertificate(t *testing.T) {
 	if https == nil || http == nil || len(listeners) != 2 {
 		t.Fatalf("want listeners on 80 and 443, got %v", listeners)
 	}
-	if https.Str("protocol") != "HTTPS" || https.Str("certificateArn") != cert || https.Str("sslPolicy") != tlsPolicy {
+	// TLS 1.2 and 1.3 only: the policies ELB documents without TLS 1.0/1.1.
+	tls12Plus := []string{"ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+		"ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06", "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06"}
+	if https.Str("protocol") != "HTTPS" || https.Str("certificateArn") != cert || !slices.Contains(tls12Plus, https.Str("sslPolicy")) {
 		t.Errorf("%s: protocol %q cert %q policy %q", https.URN, https.Str("protocol"), https.Str("certificateArn"), https.Str("sslPolicy"))
 	}
 	redirect := http.Inputs["defaultActions"].ArrayValue()[0].ObjectValue()
@@ -89,8 +115,8 @@ func TestHTTPSWithCertificate(t *testing.T) {
 
 func TestSiteURLParameter(t *testing.T) {
 	r := mustRun(t, nil)
-	p := r.named(t, "aws:ssm/parameter:Parameter", "lb-site-url")
-	if p.Str("name") != "/scalable-wordpress/test/site-url" || p.Str("insecureValue") != "http://lb-alb-123456789.ap-northeast-1.elb.amazonaws.com" {
-		t.Errorf("%s: %q = %q", p.URN, p.Str("name"), p.Str("insecureValue"))
+	p := handoffParameter(t, r, "http://"+out(r.one(t, "aws:lb/loadBalancer:LoadBalancer"), "dnsName"))
+	if p.Str("name") != "/scalable-wordpress/test/site-url" || p.Str("type") != "String" {
+		t.Errorf("%s: name %q type %q", p.URN, p.Str("name"), p.Str("type"))
 	}
 }

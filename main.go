@@ -17,6 +17,7 @@ func main() {
 type infrastructure struct {
 	Config   Config
 	Network  *Network
+	Security *SecurityGroups
 	Database *Database
 	Web      *WebTier
 	LB       *LoadBalancer
@@ -32,30 +33,111 @@ func run(ctx *pulumi.Context) error {
 	return nil
 }
 
-// createInfrastructure wires config → network → database → web tier → load balancer.
-// The web tier gets only the database's hand-off, so it never waits for RDS.
+// createInfrastructure wires config → network → security groups → database → web tier →
+// load balancer. Each part gets exactly its Args; this function is the one place that maps
+// the stack's config onto them. The web tier gets only the database's hand-off, so it never
+// waits for RDS.
 func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	cfg, err := loadConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	network, err := newNetwork(ctx, cfg, "network")
+	tags := cfg.Tags()
+	dbHostParameter, siteURLParameter := cfg.handoffParameter("db-host"), cfg.handoffParameter("site-url")
+
+	network, err := NewNetwork(ctx, "network", &NetworkArgs{
+		AvailabilityZones:  cfg.AvailabilityZones,
+		VpcCidr:            cfg.VpcCidr,
+		PublicSubnetCidrs:  cfg.PublicSubnetCidrs,
+		PrivateSubnetCidrs: cfg.PrivateSubnetCidrs,
+		Tags:               tags,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
-	database, err := newDatabase(ctx, cfg, network, "db")
+	security, err := NewSecurityGroups(ctx, "security", &SecurityGroupsArgs{
+		VpcID:         network.Vpc.ID().ToStringOutput(),
+		ListenerPorts: listenerPorts(cfg),
+		SSHCidr:       cfg.SSHCidr,
+		Tags:          tags,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("security groups: %w", err)
+	}
+	database, err := NewDatabase(ctx, "db", &DatabaseArgs{
+		SubnetIDs:            subnetIDs(network.PrivateSubnets),
+		SecurityGroupID:      security.Database.ID().ToStringOutput(),
+		EngineVersion:        cfg.DBEngineVersion,
+		InstanceClass:        cfg.DBInstanceClass,
+		AllocatedStorageGiB:  cfg.DBAllocatedStorageGiB,
+		MaxStorageGiB:        cfg.DBMaxStorageGiB,
+		MultiAZ:              cfg.DBMultiAZ,
+		SingleAZPlacement:    cfg.AvailabilityZones[0],
+		BackupRetentionDays:  cfg.DBBackupRetentionDays,
+		DeletionProtection:   cfg.DBDeletionProtection,
+		FinalSnapshotID:      finalSnapshotIDIf(cfg),
+		SecretRecoveryWindow: cfg.SecretRecoveryWindowDays,
+		HostParameterName:    dbHostParameter,
+		Tags:                 tags,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	web, err := newWebTier(ctx, cfg, network, database.Handoff, "web")
+	web, err := NewWebTier(ctx, "web", &WebTierArgs{
+		Region:            cfg.Region,
+		Subnets:           network.PublicSubnets,
+		SecurityGroupID:   security.Web.ID().ToStringOutput(),
+		InstanceType:      cfg.InstanceType,
+		ServerCount:       cfg.WebServerCount,
+		AmiID:             cfg.AmiID,
+		RootVolumeSizeGiB: cfg.RootVolumeSizeGiB,
+		KeyPairName:       cfg.KeyPairName,
+		Site: SiteSettings{
+			Locale:     cfg.WordPressLocale,
+			PHPVersion: cfg.PHPVersion,
+			Title:      cfg.SiteTitle,
+			AdminUser:  cfg.AdminUser,
+			AdminEmail: cfg.AdminEmail,
+		},
+		DB:                   database.Handoff,
+		SiteURLParameterName: siteURLParameter,
+		SecretRecoveryWindow: cfg.SecretRecoveryWindowDays,
+		Tags:                 tags,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("web tier: %w", err)
 	}
-	loadBalancer, err := newLoadBalancer(ctx, cfg, network, web, "lb")
+	loadBalancer, err := NewLoadBalancer(ctx, "lb", &LoadBalancerArgs{
+		VpcID:                network.Vpc.ID().ToStringOutput(),
+		SubnetIDs:            subnetIDs(network.PublicSubnets),
+		SecurityGroupID:      security.LoadBalancer.ID().ToStringOutput(),
+		Targets:              web.instanceIDs(),
+		HealthCheckPath:      cfg.HealthCheckPath,
+		CertificateArn:       cfg.CertificateArn,
+		SiteDomain:           cfg.SiteDomain,
+		SiteURLParameterName: siteURLParameter,
+		Tags:                 tags,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("load balancer: %w", err)
 	}
-	return &infrastructure{Config: cfg, Network: network, Database: database, Web: web, LB: loadBalancer}, nil
+	return &infrastructure{Config: cfg, Network: network, Security: security, Database: database, Web: web, LB: loadBalancer}, nil
+}
+
+// listenerPorts are the load balancer's listeners: HTTP, and HTTPS with a certificate.
+func listenerPorts(cfg Config) []int {
+	if cfg.CertificateArn != "" {
+		return []int{httpPort, httpsPort}
+	}
+	return []int{httpPort}
+}
+
+// finalSnapshotIDIf names the final snapshot when the stack keeps one, else "".
+func finalSnapshotIDIf(cfg Config) string {
+	if !cfg.DBFinalSnapshot {
+		return ""
+	}
+	return finalSnapshotID(cfg.Project, cfg.Stack)
 }
 
 // exportOutputs publishes the stack outputs.

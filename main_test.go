@@ -2,58 +2,78 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// Stack outputs: what users and the availability drill read; secrets by name only.
+// Stack outputs: what users and the availability drill read, each the value of the resource
+// it names; secrets by name only.
 func TestStackOutputs(t *testing.T) {
 	r := mustRun(t, nil)
 	o := r.outputs
+	alb := r.one(t, "aws:lb/loadBalancer:LoadBalancer")
+	db := r.one(t, "aws:rds/instance:Instance")
+	image := r.one(t, "aws:ec2/amiFromInstance:AmiFromInstance")
 	want := map[string]string{
-		"siteUrl":             "http://lb-alb-123456789.ap-northeast-1.elb.amazonaws.com",
-		"albDnsName":          "lb-alb-123456789.ap-northeast-1.elb.amazonaws.com",
-		"dbEndpoint":          "db-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com:3306",
-		"dbIdentifier":        "db-db",
-		"dbAvailabilityZone":  "ap-northeast-1a",
-		"dbSecretName":        "db-credentials-abc123",
-		"dbHostParameter":     "/scalable-wordpress/test/db-host",
-		"wordpressSecretName": "web-wordpress-abc123",
+		"siteUrl":             "http://" + out(alb, "dnsName"),
+		"albDnsName":          out(alb, "dnsName"),
+		"targetGroupArn":      out(r.one(t, "aws:lb/targetGroup:TargetGroup"), "arn"),
+		"dbEndpoint":          out(db, "endpoint"),
+		"dbIdentifier":        out(db, "identifier"),
+		"dbAvailabilityZone":  out(db, "availabilityZone"),
+		"dbSecretName":        out(secretHolding(t, r, "password"), "name"),
+		"dbHostParameter":     handoffParameter(t, r, out(db, "address")).Str("name"),
+		"wordpressSecretName": out(secretHolding(t, r, "admin_password"), "name"),
 		"wordpressAdminUser":  "wpadmin",
-		"amiId":               "ami-from-web-ami",
-		"vpcId":               "vpc-network-vpc",
+		"amiId":               out(image, "id"),
+		"vpcId":               out(r.one(t, "aws:ec2/vpc:Vpc"), "id"),
 		"region":              "ap-northeast-1",
 	}
 	for k, v := range want {
-		if fmt.Sprint(o[k]) != v {
+		if v == "" || fmt.Sprint(o[k]) != v {
 			t.Errorf("output %s = %v, want %q", k, o[k], v)
 		}
 	}
 	if o["dbMultiAz"] != true {
 		t.Errorf("output dbMultiAz = %v", o["dbMultiAz"])
 	}
-	if !strings.HasPrefix(fmt.Sprint(o["targetGroupArn"]), "arn:aws:elasticloadbalancing:") {
-		t.Errorf("output targetGroupArn = %v", o["targetGroupArn"])
-	}
+
 	instances, _ := o["webInstances"].([]any)
 	if len(instances) != 2 {
 		t.Fatalf("output webInstances = %v, want 2 entries", o["webInstances"])
 	}
-	azs := map[any]bool{}
+	var azs []string
 	for _, i := range instances {
 		m := i.(map[string]any)
-		if !strings.HasPrefix(fmt.Sprint(m["id"]), "i-") {
-			t.Errorf("webInstances entry %v has no instance id", m)
+		inst := r.byID(fmt.Sprint(m["id"]))
+		if inst == nil || inst.Type != "aws:ec2/instance:Instance" {
+			t.Errorf("webInstances entry %v is not a web server", m)
+			continue
 		}
-		azs[m["availabilityZone"]] = true
+		if m["availabilityZone"] != out(inst, "availabilityZone") {
+			t.Errorf("webInstances entry %v: AZ differs from %s's", m, inst.URN)
+		}
+		azs = append(azs, fmt.Sprint(m["availabilityZone"]))
 	}
-	if !azs["ap-northeast-1a"] || !azs["ap-northeast-1c"] {
-		t.Errorf("webInstances AZs = %v, want both", azs)
+	slices.Sort(azs)
+	if strings.Join(azs, ",") != "ap-northeast-1a,ap-northeast-1c" {
+		t.Errorf("webInstances AZs = %v, want one in each", azs)
 	}
-	for _, k := range []string{"publicSubnetIds", "privateSubnetIds"} {
-		kind := strings.TrimSuffix(k, "SubnetIds") // public or private
-		if got := fmt.Sprint(o[k]); got != "[subnet-network-"+kind+"-1a subnet-network-"+kind+"-1c]" {
-			t.Errorf("output %s = %v, want two subnets", k, o[k])
+
+	for k, public := range map[string]bool{"publicSubnetIds": true, "privateSubnetIds": false} {
+		ids, _ := o[k].([]string)
+		var got []string
+		for _, id := range ids {
+			sn := r.byID(fmt.Sprint(id))
+			if sn == nil || sn.Type != "aws:ec2/subnet:Subnet" || (sn.Str("mapPublicIpOnLaunch") == "true") != public {
+				t.Errorf("output %s: %v is not a subnet of that kind", k, id)
+				continue
+			}
+			got = append(got, sn.Str("availabilityZone"))
+		}
+		if strings.Join(got, ",") != "ap-northeast-1a,ap-northeast-1c" {
+			t.Errorf("output %s: AZs %v, want one per AZ in config order", k, got)
 		}
 	}
 	if len(o) != 17 {
@@ -64,6 +84,36 @@ func TestStackOutputs(t *testing.T) {
 			if strings.Contains(fmt.Sprint(v), p.Outputs["result"].SecretValue().Element.StringValue()[:20]) {
 				t.Errorf("output %s holds a generated secret", k)
 			}
+		}
+	}
+}
+
+// The fixed type tokens of the components, each with its children below it.
+func TestComponentsInPulumiShape(t *testing.T) {
+	r := mustRun(t, nil)
+	want := map[string]bool{
+		"scalable-wordpress:network:Network":        true,
+		"scalable-wordpress:network:SecurityGroups": true,
+		"scalable-wordpress:database:Database":      true,
+		"scalable-wordpress:web:WebTier":            true,
+		"scalable-wordpress:lb:LoadBalancer":        true,
+	}
+	components := map[string]*recorded{}
+	for _, x := range r.m.Resources {
+		if !x.Custom {
+			components[x.URN] = x
+			if !want[x.Type] {
+				t.Errorf("%s: unexpected component type %s", x.URN, x.Type)
+			}
+			delete(want, x.Type)
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("missing components: %v", want)
+	}
+	for _, x := range r.m.Resources {
+		if x.Custom && components[x.Parent] == nil {
+			t.Errorf("%s: not a child of a component (parent %q)", x.URN, x.Parent)
 		}
 	}
 }

@@ -7,11 +7,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"gopkg.in/yaml.v3"
 
 	"github.com/example/scalable-wordpress/internal/mocktest"
 )
@@ -168,14 +170,14 @@ type stackRun struct {
 }
 
 // runProgram runs the whole program with config (keys without the project prefix; "aws:"
-// keys as they are) over the dev stack's values.
+// keys as they are) over Pulumi.yaml's declared defaults, as the Pulumi CLI hands them to the
+// program, and the few values every stack sets. "<unset>" removes a key.
 func runProgram(t *testing.T, overrides map[string]string) *stackRun {
 	t.Helper()
-	cfg := map[string]string{
-		"aws:region":                          "ap-northeast-1",
-		testProject + ":adminEmail":           "admin@example.com",
-		testProject + ":dbDeletionProtection": "false",
-	}
+	cfg := projectDefaults(t)
+	cfg["aws:region"] = "ap-northeast-1"
+	cfg[testProject+":adminEmail"] = "admin@example.com"
+	cfg[testProject+":dbDeletionProtection"] = "false"
 	for k, v := range overrides {
 		if !strings.Contains(k, ":") {
 			k = testProject + ":" + k
@@ -196,6 +198,60 @@ func runProgram(t *testing.T, overrides map[string]string) *stackRun {
 		return stackOutputs(infra), nil
 	})
 	return run
+}
+
+// projectDefaults are the defaults Pulumi.yaml declares, keyed and encoded as the Pulumi CLI
+// passes them to the program: "<project>:<key>", scalars as text, lists and maps as JSON.
+func projectDefaults(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for key, decl := range readProjectFile(t).Config {
+		if decl.Default == nil {
+			continue
+		}
+		out[testProject+":"+key] = configText(decl.Default)
+	}
+	return out
+}
+
+// configText encodes a YAML value as a config string.
+func configText(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case []any, map[string]any:
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	return fmt.Sprint(v)
+}
+
+// projectFile is the part of Pulumi.yaml the tests read.
+type projectFile struct {
+	Name   string `yaml:"name"`
+	Config map[string]struct {
+		Type        string `yaml:"type"`
+		Description string `yaml:"description"`
+		Default     any    `yaml:"default"`
+	} `yaml:"config"`
+}
+
+func readProjectFile(t *testing.T) projectFile {
+	t.Helper()
+	var p projectFile
+	if err := yaml.Unmarshal([]byte(readSource(t, "Pulumi.yaml")), &p); err != nil {
+		t.Fatalf("Pulumi.yaml: %v", err)
+	}
+	return p
+}
+
+func readSource(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // mustRun runs the program and fails the test if it errored.
@@ -219,16 +275,6 @@ func (r *stackRun) one(t *testing.T, typ string) *recorded {
 		t.Fatalf("want exactly one %s, got %d", typ, len(all))
 	}
 	return all[0]
-}
-
-// named returns the resource of a type with a logical name, failing when there is none.
-func (r *stackRun) named(t *testing.T, typ, name string) *recorded {
-	t.Helper()
-	x := r.m.Named(typ, name)
-	if x == nil {
-		t.Fatalf("no %s named %s", typ, name)
-	}
-	return x
 }
 
 // byID finds the resource a physical ID (as the mock made it) belongs to.
@@ -255,3 +301,52 @@ func jsonInput(t *testing.T, x *recorded, key string) map[string]any {
 }
 
 func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }
+
+// out is an output of a custom resource as a string ("" when absent).
+func out(x *recorded, key string) string { return propString(x.Outputs[resourceKey(key)]) }
+
+// secretHolding is the Secrets Manager secret whose stored JSON value has the field.
+func secretHolding(t *testing.T, r *stackRun, field string) *recorded {
+	t.Helper()
+	for _, v := range r.ofType("aws:secretsmanager/secretVersion:SecretVersion") {
+		var m map[string]any
+		if json.Unmarshal([]byte(v.Str("secretString")), &m) == nil && m[field] != nil {
+			if s := r.byID(v.Str("secretId")); s != nil {
+				return s
+			}
+		}
+	}
+	t.Fatalf("no secret holds a %q", field)
+	return nil
+}
+
+// handoffParameter is the SSM parameter that carries a value to the servers.
+func handoffParameter(t *testing.T, r *stackRun, value string) *recorded {
+	t.Helper()
+	for _, p := range r.ofType("aws:ssm/parameter:Parameter") {
+		if p.Str("insecureValue") == value {
+			return p
+		}
+	}
+	t.Fatalf("no SSM parameter holds %q", value)
+	return nil
+}
+
+// groupRoles names each security group by what it is attached to: "lb" (the load balancer),
+// "web" (the servers) or "db" (the database), keyed by group ID.
+func groupRoles(r *stackRun) map[string]string {
+	roles := map[string]string{}
+	attach := func(role, typ, prop string) {
+		for _, x := range r.ofType(typ) {
+			if v := unsecret(x.Inputs[resourceKey(prop)]); v.IsArray() {
+				for _, id := range v.ArrayValue() {
+					roles[propString(id)] = role
+				}
+			}
+		}
+	}
+	attach("lb", "aws:lb/loadBalancer:LoadBalancer", "securityGroups")
+	attach("web", "aws:ec2/instance:Instance", "vpcSecurityGroupIds")
+	attach("db", "aws:rds/instance:Instance", "vpcSecurityGroupIds")
+	return roles
+}

@@ -143,10 +143,10 @@ func TestGuardrailsCatchABrokenStack(t *testing.T) {
 			md := r.Properties.Get("metadataOptions").AsMap().Set("httpTokens", property.New("optional"))
 			resources[i].Properties = r.Properties.Set("metadataOptions", property.New(md))
 		case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
-			switch r.Name {
-			case "web-ssh":
+			switch r.Properties.Get("fromPort").AsNumber() {
+			case 22: // SSH from the world instead of sshCidr
 				resources[i].Properties = r.Properties.Set("cidrIpv4", property.New("0.0.0.0/0"))
-			case "web-to-db": // MySQL from the whole VPC instead of the web group
+			case dbPort: // MySQL from the whole VPC instead of the web group
 				resources[i].Properties = r.Properties.Delete("referencedSecurityGroupId").Set("cidrIpv4", property.New("10.0.0.0/16"))
 				delete(resources[i].PropertyDependencies, "referencedSecurityGroupId")
 			}

@@ -18,9 +18,11 @@ var securityVariants = map[string]map[string]string{
 	},
 }
 
+// groupName is what a group is attached to ("lb", "web", "db"), or "?id" for a group no
+// resource uses.
 func groupName(r *stackRun, id string) string {
-	if g := r.byID(id); g != nil {
-		return g.Name
+	if role, ok := groupRoles(r)[id]; ok {
+		return role
 	}
 	return "?" + id
 }
@@ -46,7 +48,7 @@ func TestOnlyListenerPortsOpenToTheWorld(t *testing.T) {
 				continue
 			}
 			port := rule.Str("fromPort")
-			if groupName(r, rule.Str("securityGroupId")) != "lb-sg" || (port != "80" && port != "443") || rule.Str("toPort") != port {
+			if groupName(r, rule.Str("securityGroupId")) != "lb" || (port != "80" && port != "443") || rule.Str("toPort") != port {
 				t.Errorf("[%s] %s: %s/%s-%s open to 0.0.0.0/0; only the ALB's 80/443 may be", variant, rule.URN,
 					groupName(r, rule.Str("securityGroupId")), port, rule.Str("toPort"))
 			}
@@ -67,15 +69,25 @@ func TestSecurityGroupChain(t *testing.T) {
 			to := groupName(r, rule.Str("securityGroupId"))
 			ingress[to] = append(ingress[to], src+":"+rule.Str("ipProtocol")+"/"+rule.Str("fromPort")+"-"+rule.Str("toPort"))
 		}
-		if got := strings.Join(ingress["db-sg"], ","); got != "web-sg:tcp/3306-3306" {
-			t.Errorf("[%s] db-sg ingress = %s; want only MySQL from web-sg", variant, got)
+		if got := strings.Join(ingress["db"], ","); got != "web:tcp/3306-3306" {
+			t.Errorf("[%s] database group ingress = %s; want only MySQL from the web group", variant, got)
 		}
-		wantWeb := []string{"lb-sg:tcp/80-80"}
+		wantWeb := []string{"lb:tcp/80-80"}
 		if cfg["sshCidr"] != "" {
 			wantWeb = append(wantWeb, cfg["sshCidr"]+":tcp/22-22")
 		}
-		if !sameSet(ingress["web-sg"], wantWeb) {
-			t.Errorf("[%s] web-sg ingress = %v; want %v", variant, ingress["web-sg"], wantWeb)
+		if !sameSet(ingress["web"], wantWeb) {
+			t.Errorf("[%s] web group ingress = %v; want %v", variant, ingress["web"], wantWeb)
+		}
+		wantLB := []string{"0.0.0.0/0:tcp/80-80"}
+		if cfg["certificateArn"] != "" {
+			wantLB = append(wantLB, "0.0.0.0/0:tcp/443-443")
+		}
+		if !sameSet(ingress["lb"], wantLB) {
+			t.Errorf("[%s] load balancer group ingress = %v; want %v", variant, ingress["lb"], wantLB)
+		}
+		if len(ingress) != 3 {
+			t.Errorf("[%s] ingress rules into groups nothing uses: %v", variant, ingress)
 		}
 
 		egress := map[string][]string{}
@@ -90,14 +102,14 @@ func TestSecurityGroupChain(t *testing.T) {
 			from := groupName(r, rule.Str("securityGroupId"))
 			egress[from] = append(egress[from], dst+":"+rule.Str("ipProtocol")+"/"+rule.Str("fromPort"))
 		}
-		if !sameSet(egress["lb-sg"], []string{"web-sg:tcp/80"}) {
-			t.Errorf("[%s] lb-sg egress = %v; want only HTTP to web-sg", variant, egress["lb-sg"])
+		if !sameSet(egress["lb"], []string{"web:tcp/80"}) {
+			t.Errorf("[%s] load balancer group egress = %v; want only HTTP to the web group", variant, egress["lb"])
 		}
-		if !sameSet(egress["web-sg"], []string{"0.0.0.0/0:tcp/443", "db-sg:tcp/3306"}) {
-			t.Errorf("[%s] web-sg egress = %v; want HTTPS out and MySQL to db-sg", variant, egress["web-sg"])
+		if !sameSet(egress["web"], []string{"0.0.0.0/0:tcp/443", "db:tcp/3306"}) {
+			t.Errorf("[%s] web group egress = %v; want HTTPS out and MySQL to the database group", variant, egress["web"])
 		}
-		if len(egress["db-sg"]) != 0 {
-			t.Errorf("[%s] db-sg egress = %v; want none", variant, egress["db-sg"])
+		if len(egress) != 2 {
+			t.Errorf("[%s] egress rules of other groups (the database needs none): %v", variant, egress)
 		}
 	}
 }
@@ -108,6 +120,9 @@ func TestInstancesHardened(t *testing.T) {
 		md := inst.Obj("metadataOptions")
 		if propString(md["httpTokens"]) != "required" || propString(md["httpEndpoint"]) != "enabled" {
 			t.Errorf("%s: IMDSv2 must be required, got %v", inst.URN, md)
+		}
+		if md := inst.Obj("metadataOptions"); propString(md["httpPutResponseHopLimit"]) != "1" {
+			t.Errorf("%s: IMDS hop limit must be 1 (no container on the host needs more), got %v", inst.URN, md)
 		}
 		root := inst.Obj("rootBlockDevice")
 		if propString(root["encrypted"]) != "true" || propString(root["volumeType"]) != "gp3" || propString(root["volumeSize"]) != "20" {
@@ -148,8 +163,10 @@ func TestNoSecretOutsideSecretInputs(t *testing.T) {
 	}
 	for _, inst := range r.ofType("aws:ec2/instance:Instance") {
 		ud := inst.Str("userData")
-		if !strings.Contains(ud, "secret:db-credentials") || !strings.Contains(ud, "secret:web-wordpress") {
-			t.Errorf("%s: user data must reference the secrets by ARN", inst.URN)
+		for _, field := range []string{"password", "admin_password"} {
+			if !strings.Contains(ud, out(secretHolding(t, r, field), "arn")) {
+				t.Errorf("%s: user data must reference the secret holding %s by ARN", inst.URN, field)
+			}
 		}
 	}
 }

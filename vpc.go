@@ -11,10 +11,20 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// Subnet is one subnet and the AZ it sits in (known from config, so usable without waiting).
+// NetworkArgs are the VPC's address plan: one public and one private CIDR per AZ, in order.
+type NetworkArgs struct {
+	AvailabilityZones  []string
+	VpcCidr            string
+	PublicSubnetCidrs  []string
+	PrivateSubnetCidrs []string
+	Tags               Tags
+}
+
+// Subnet is one subnet's ID and the AZ it sits in (known from config, so usable without
+// waiting).
 type Subnet struct {
-	AZ     string
-	Subnet *ec2.Subnet
+	AZ string
+	ID pulumi.StringOutput
 }
 
 // Network is the VPC component and the typed handles the other parts need.
@@ -36,66 +46,49 @@ func lookupZones(ctx *pulumi.Context) ([]string, error) {
 	return zones.Names, nil
 }
 
-// newNetwork builds the VPC, subnets, internet gateway and route tables.
-func newNetwork(ctx *pulumi.Context, cfg Config, name string) (*Network, error) {
+// NewNetwork builds the VPC, subnets, internet gateway and route tables.
+func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	zones := len(args.AvailabilityZones)
+	if len(args.PublicSubnetCidrs) != zones || len(args.PrivateSubnetCidrs) != zones {
+		return nil, fmt.Errorf("network %s: want one public and one private CIDR per AZ (%d AZs, %d public, %d private)",
+			name, zones, len(args.PublicSubnetCidrs), len(args.PrivateSubnetCidrs))
+	}
 	n := &Network{}
-	if err := ctx.RegisterComponentResource(cfg.Project+":network:Network", name, n); err != nil {
+	if err := ctx.RegisterComponentResource("scalable-wordpress:network:Network", name, n, opts...); err != nil {
 		return nil, fmt.Errorf("register network component: %w", err)
 	}
 	parent := pulumi.Parent(n)
 
 	vpc, err := ec2.NewVpc(ctx, name+"-vpc", &ec2.VpcArgs{
-		CidrBlock:          pulumi.String(cfg.VpcCidr),
+		CidrBlock:          pulumi.String(args.VpcCidr),
 		InstanceTenancy:    pulumi.String("default"),
 		EnableDnsSupport:   pulumi.Bool(true),
 		EnableDnsHostnames: pulumi.Bool(true), // the hands-on left this off; SSM and private DNS want it on
-		Tags:               cfg.tags("vpc"),
+		Tags:               args.Tags.Named("vpc"),
 	}, parent)
 	if err != nil {
 		return nil, fmt.Errorf("create VPC: %w", err)
 	}
 	n.Vpc = vpc
 
-	igw, err := ec2.NewInternetGateway(ctx, name+"-igw", &ec2.InternetGatewayArgs{
-		VpcId: vpc.ID(),
-		Tags:  cfg.tags("igw"),
-	}, parent)
+	publicRT, privateRT, err := newRouteTables(ctx, name, vpc, args.Tags, parent)
 	if err != nil {
-		return nil, fmt.Errorf("create internet gateway: %w", err)
+		return nil, err
 	}
-	publicRT, err := ec2.NewRouteTable(ctx, name+"-public-rt", &ec2.RouteTableArgs{
-		VpcId: vpc.ID(),
-		Routes: ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{
-			CidrBlock: pulumi.String("0.0.0.0/0"),
-			GatewayId: igw.ID(),
-		}},
-		Tags: cfg.tags("public-rt"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create public route table: %w", err)
-	}
-	// One private route table for all private subnets: they have no route out, so nothing
-	// differs per AZ (a NAT gateway per AZ would change that).
-	privateRT, err := ec2.NewRouteTable(ctx, name+"-private-rt", &ec2.RouteTableArgs{
-		VpcId: vpc.ID(),
-		Tags:  cfg.tags("private-rt"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create private route table: %w", err)
-	}
-
-	for i, az := range cfg.AvailabilityZones {
+	for i, az := range args.AvailabilityZones {
 		suffix := azSuffix(az)
-		pub, err := newSubnet(ctx, cfg, name, "public-"+suffix, vpc, az, cfg.PublicSubnetCidrs[i], true, publicRT, parent)
+		pub, err := newSubnet(ctx, name+"-public-"+suffix, subnetSpec{vpc: vpc, az: az, cidr: args.PublicSubnetCidrs[i],
+			public: true, routeTable: publicRT, tags: args.Tags.Named("public-" + suffix)}, parent)
 		if err != nil {
 			return nil, err
 		}
-		priv, err := newSubnet(ctx, cfg, name, "private-"+suffix, vpc, az, cfg.PrivateSubnetCidrs[i], false, privateRT, parent)
+		priv, err := newSubnet(ctx, name+"-private-"+suffix, subnetSpec{vpc: vpc, az: az, cidr: args.PrivateSubnetCidrs[i],
+			routeTable: privateRT, tags: args.Tags.Named("private-" + suffix)}, parent)
 		if err != nil {
 			return nil, err
 		}
-		n.PublicSubnets = append(n.PublicSubnets, Subnet{AZ: az, Subnet: pub})
-		n.PrivateSubnets = append(n.PrivateSubnets, Subnet{AZ: az, Subnet: priv})
+		n.PublicSubnets = append(n.PublicSubnets, Subnet{AZ: az, ID: pub.ID().ToStringOutput()})
+		n.PrivateSubnets = append(n.PrivateSubnets, Subnet{AZ: az, ID: priv.ID().ToStringOutput()})
 	}
 
 	if err := ctx.RegisterResourceOutputs(n, pulumi.Map{
@@ -108,24 +101,64 @@ func newNetwork(ctx *pulumi.Context, cfg Config, name string) (*Network, error) 
 	return n, nil
 }
 
-// newSubnet creates one subnet and associates it with its route table.
-func newSubnet(ctx *pulumi.Context, cfg Config, name, role string, vpc *ec2.Vpc, az, cidr string,
-	public bool, rt *ec2.RouteTable, parent pulumi.ResourceOption) (*ec2.Subnet, error) {
-	sn, err := ec2.NewSubnet(ctx, name+"-"+role, &ec2.SubnetArgs{
-		VpcId:               vpc.ID(),
-		CidrBlock:           pulumi.String(cidr),
-		AvailabilityZone:    pulumi.String(az),
-		MapPublicIpOnLaunch: pulumi.Bool(public),
-		Tags:                cfg.tags(role),
+// newRouteTables creates the internet gateway with the public route table that uses it, and
+// one private route table for all private subnets: they have no route out, so nothing differs
+// per AZ (a NAT gateway per AZ would change that).
+func newRouteTables(ctx *pulumi.Context, name string, vpc *ec2.Vpc, tags Tags, parent pulumi.ResourceOption) (public, private *ec2.RouteTable, err error) {
+	igw, err := ec2.NewInternetGateway(ctx, name+"-igw", &ec2.InternetGatewayArgs{
+		VpcId: vpc.ID(),
+		Tags:  tags.Named("igw"),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("create %s subnet: %w", role, err)
+		return nil, nil, fmt.Errorf("create internet gateway: %w", err)
 	}
-	if _, err := ec2.NewRouteTableAssociation(ctx, name+"-"+role+"-rta", &ec2.RouteTableAssociationArgs{
+	public, err = ec2.NewRouteTable(ctx, name+"-public-rt", &ec2.RouteTableArgs{
+		VpcId: vpc.ID(),
+		Routes: ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{
+			CidrBlock: pulumi.String("0.0.0.0/0"),
+			GatewayId: igw.ID(),
+		}},
+		Tags: tags.Named("public-rt"),
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create public route table: %w", err)
+	}
+	private, err = ec2.NewRouteTable(ctx, name+"-private-rt", &ec2.RouteTableArgs{
+		VpcId: vpc.ID(),
+		Tags:  tags.Named("private-rt"),
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create private route table: %w", err)
+	}
+	return public, private, nil
+}
+
+// subnetSpec is one subnet to create.
+type subnetSpec struct {
+	vpc        *ec2.Vpc
+	az, cidr   string
+	public     bool
+	routeTable *ec2.RouteTable
+	tags       pulumi.StringMap
+}
+
+// newSubnet creates one subnet and associates it with its route table.
+func newSubnet(ctx *pulumi.Context, name string, s subnetSpec, parent pulumi.ResourceOption) (*ec2.Subnet, error) {
+	sn, err := ec2.NewSubnet(ctx, name, &ec2.SubnetArgs{
+		VpcId:               s.vpc.ID(),
+		CidrBlock:           pulumi.String(s.cidr),
+		AvailabilityZone:    pulumi.String(s.az),
+		MapPublicIpOnLaunch: pulumi.Bool(s.public),
+		Tags:                s.tags,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create subnet %s: %w", name, err)
+	}
+	if _, err := ec2.NewRouteTableAssociation(ctx, name+"-rta", &ec2.RouteTableAssociationArgs{
 		SubnetId:     sn.ID(),
-		RouteTableId: rt.ID(),
+		RouteTableId: s.routeTable.ID(),
 	}, parent); err != nil {
-		return nil, fmt.Errorf("associate %s subnet with its route table: %w", role, err)
+		return nil, fmt.Errorf("associate subnet %s with its route table: %w", name, err)
 	}
 	return sn, nil
 }
@@ -140,10 +173,11 @@ func azSuffix(az string) string {
 	return az
 }
 
+// subnetIDs are the subnets' IDs, in AZ order.
 func subnetIDs(subnets []Subnet) pulumi.StringArray {
 	ids := make(pulumi.StringArray, len(subnets))
 	for i, s := range subnets {
-		ids[i] = s.Subnet.ID().ToStringOutput()
+		ids[i] = s.ID
 	}
 	return ids
 }

@@ -40,7 +40,7 @@ func TestNetworkMatchesHandsOn(t *testing.T) {
 			t.Errorf("%s: got %s %s %s public=%s, want %s %s %s public=%s", s.URN, s.Name,
 				s.Str("cidrBlock"), s.Str("availabilityZone"), s.Str("mapPublicIpOnLaunch"), w.name, w.cidr, w.az, w.public)
 		}
-		if s.Str("vpcId") != "vpc-network-vpc" {
+		if s.Str("vpcId") != out(vpc, "id") {
 			t.Errorf("%s: not in the VPC (vpcId %q)", s.URN, s.Str("vpcId"))
 		}
 	}
@@ -49,38 +49,46 @@ func TestNetworkMatchesHandsOn(t *testing.T) {
 func TestRouteTables(t *testing.T) {
 	r := mustRun(t, nil)
 	igw := r.one(t, "aws:ec2/internetGateway:InternetGateway")
-	if igw.Str("vpcId") != "vpc-network-vpc" {
+	vpc := r.one(t, "aws:ec2/vpc:Vpc")
+	if igw.Str("vpcId") != out(vpc, "id") {
 		t.Errorf("%s: not attached to the VPC", igw.URN)
 	}
-	tables := map[string]*recorded{}
-	for _, rt := range r.ofType("aws:ec2/routeTable:RouteTable") {
-		tables[rt.Name] = rt
+	// routesOut: "igw" for a table whose only route is 0.0.0.0/0 to the internet gateway,
+	// "none" for a table without routes.
+	routesOut := func(rt *recorded) string {
+		v, ok := rt.Inputs["routes"]
+		if !ok || !v.IsArray() || len(v.ArrayValue()) == 0 {
+			return "none"
+		}
+		routes := v.ArrayValue()
+		if len(routes) == 1 && propString(routes[0].ObjectValue()["cidrBlock"]) == "0.0.0.0/0" &&
+			propString(routes[0].ObjectValue()["gatewayId"]) == out(igw, "id") {
+			return "igw"
+		}
+		return "other"
 	}
-	pub, priv := tables["network-public-rt"], tables["network-private-rt"]
-	if pub == nil || priv == nil || len(tables) != 2 {
-		t.Fatalf("want a public and a private route table, got %v", len(tables))
+	tables := r.ofType("aws:ec2/routeTable:RouteTable")
+	if len(tables) != 2 {
+		t.Fatalf("want a public and a private route table, got %d", len(tables))
 	}
-	routes := pub.Inputs["routes"].ArrayValue()
-	if len(routes) != 1 || propString(routes[0].ObjectValue()["cidrBlock"]) != "0.0.0.0/0" ||
-		propString(routes[0].ObjectValue()["gatewayId"]) != "internetgateway-network-igw" {
-		t.Errorf("%s: want exactly one route, 0.0.0.0/0 to the internet gateway; got %v", pub.URN, routes)
-	}
-	if v, ok := priv.Inputs["routes"]; ok && v.IsArray() && len(v.ArrayValue()) > 0 {
-		t.Errorf("%s: private route table must have no routes out, got %v", priv.URN, v)
-	}
-
-	// Every subnet is associated with the table of its kind.
-	assoc := map[string]string{}
+	// Every subnet is associated with exactly one table: public ones route to the internet
+	// gateway, private ones nowhere.
+	assoc := map[string][]string{}
 	for _, a := range r.ofType("aws:ec2/routeTableAssociation:RouteTableAssociation") {
-		assoc[a.Str("subnetId")] = a.Str("routeTableId")
+		rt := r.byID(a.Str("routeTableId"))
+		if rt == nil || rt.Str("vpcId") != out(vpc, "id") {
+			t.Errorf("%s: not associated with a route table of the VPC", a.URN)
+			continue
+		}
+		assoc[a.Str("subnetId")] = append(assoc[a.Str("subnetId")], routesOut(rt))
 	}
 	for _, s := range r.ofType("aws:ec2/subnet:Subnet") {
-		want := "routetable-network-private-rt"
+		want := "none"
 		if s.Str("mapPublicIpOnLaunch") == "true" {
-			want = "routetable-network-public-rt"
+			want = "igw"
 		}
-		if got := assoc["subnet-"+s.Name]; got != want {
-			t.Errorf("%s: associated with %q, want %q", s.URN, got, want)
+		if got := assoc[out(s, "id")]; len(got) != 1 || got[0] != want {
+			t.Errorf("%s: its route table routes %v, want %s", s.URN, got, want)
 		}
 	}
 }

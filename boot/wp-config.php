@@ -1,0 +1,21 @@
+<?php
+// Written by wordpress-converge on every boot: edits here are lost.
+// Database host, credentials, site URL and salts are in /run (tmpfs), fetched at boot from
+// Secrets Manager and SSM, so that no image of this server holds them.
+require '/run/wordpress/runtime.php';
+define( 'DB_CHARSET', 'utf8mb4' );
+define( 'DB_COLLATE', '' );
+define( 'MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL );
+$table_prefix = 'wp_';
+// The load balancer ends TLS; trust its header so WordPress builds https links.
+if ( isset( $_SERVER['HTTP_X_FORWARDED_PROTO'] ) && 'https' === $_SERVER['HTTP_X_FORWARDED_PROTO'] ) {
+	$_SERVER['HTTPS'] = 'on';
+}
+// Every server must hold the same code: change it by rebuilding the image, not in wp-admin.
+define( 'DISALLOW_FILE_EDIT', true );
+define( 'DISALLOW_FILE_MODS', true );
+define( 'WP_DEBUG', false );
+if ( ! defined( 'ABSPATH' ) ) {
+	define( 'ABSPATH', __DIR__ . '/' );
+}
+require_once ABSPATH . 'wp-settings.php';
