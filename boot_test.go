@@ -120,8 +120,8 @@ func TestBootFilesAreValidAndInlinedVerbatim(t *testing.T) {
 	if _, err := inlineBootFile("wp-config.php", "<?php"); err == nil {
 		t.Error("a boot file holding its heredoc delimiter on a line must be refused")
 	}
-	if phpFiles != 3 {
-		t.Errorf("want the 3 PHP programs (wp-config, runtime, install), found %d", phpFiles)
+	if phpFiles != 4 {
+		t.Errorf("want the 4 PHP programs (wp-config, runtime, install, healthz), found %d", phpFiles)
 	}
 }
 
@@ -221,8 +221,10 @@ func TestWPConfigHardening(t *testing.T) {
 		if !c.Mods || !c.Edit {
 			t.Errorf("DISALLOW_FILE_MODS %v, DISALLOW_FILE_EDIT %v: both must be on, or servers drift apart", c.Mods, c.Edit)
 		}
-		if c.Debug || c.Flags&2048 == 0 || c.Prefix != "wp_" {
-			t.Errorf("WP_DEBUG %v, MYSQL_CLIENT_FLAGS %d (want MYSQLI_CLIENT_SSL), table prefix %q", c.Debug, c.Flags, c.Prefix)
+		// MYSQLI_CLIENT_SSL (2048) encrypts; MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT (1<<30) makes
+		// mysqlnd check the certificate and the host name, without which it trusts anyone.
+		if c.Debug || c.Flags&2048 == 0 || c.Flags&(1<<30) == 0 || c.Prefix != "wp_" {
+			t.Errorf("WP_DEBUG %v, MYSQL_CLIENT_FLAGS %d (want MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT), table prefix %q", c.Debug, c.Flags, c.Prefix)
 		}
 		if c.HTTPS != https {
 			t.Errorf("X-Forwarded-Proto %s: $_SERVER['HTTPS'] = %q, want %q", proto, c.HTTPS, https)

@@ -212,6 +212,9 @@ func newServerImage(ctx *pulumi.Context, tier string, source *ec2.Instance, tags
 // newWordPressSecret generates the admin password and the eight salts, shared by every
 // server through one secret so that a login on one server is valid on all.
 func newWordPressSecret(ctx *pulumi.Context, tier string, recoveryWindowDays int, tags Tags, parent pulumi.ResourceOption) (*secretsmanager.Secret, error) {
+	// The provider's default specials (!@#$%&*()-_=+[]{}<>:?) on purpose: WordPress's login
+	// form checks the password with slashes added, so a quote or a backslash in it would lock
+	// the administrator out (the site test logs in with it).
 	admin, err := random.NewRandomPassword(ctx, tier+"-admin-password", &random.RandomPasswordArgs{
 		Length:     pulumi.Int(24),
 		MinSpecial: pulumi.Int(2), MinNumeric: pulumi.Int(2), MinUpper: pulumi.Int(2), MinLower: pulumi.Int(2),

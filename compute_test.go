@@ -213,6 +213,9 @@ func TestWordPressSecretShape(t *testing.T) {
 	}
 	if p := generated[fmt.Sprint(v["admin_password"])]; p == nil || p.Str("length") != "24" {
 		t.Errorf("admin_password is not a generated 24-character password")
+	} else if p.Str("overrideSpecial") != "" || p.Str("special") == "false" {
+		// The provider's default specials hold no ' " \, which WordPress's login form slashes.
+		t.Errorf("%s: the admin password must use the provider's default specials (no quotes or backslashes), got %q", p.URN, p.Str("overrideSpecial"))
 	}
 	salts, _ := v["salts"].(map[string]any)
 	seen := map[string]bool{}

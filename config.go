@@ -325,7 +325,7 @@ func (c Config) validateDatabase() error {
 
 func (c Config) validateEdge() error {
 	if !healthPathRe.MatchString(c.HealthCheckPath) || len(c.HealthCheckPath) > 1024 {
-		return invalid("healthCheckPath", c.HealthCheckPath, "want a URL path starting with '/', e.g. /wp-includes/images/blank.gif")
+		return invalid("healthCheckPath", c.HealthCheckPath, "want a URL path starting with '/', e.g. /healthz.php")
 	}
 	if c.CertificateArn != "" {
 		m := certificateRe.FindStringSubmatch(c.CertificateArn)

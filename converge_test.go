@@ -333,7 +333,7 @@ func TestConvergeInstallsAndConvergesAgainOnReboot(t *testing.T) {
 		"title": trickyTitle, "user": "wpadmin", "email": "admin@example.com", "password": convergeAdminPassword,
 		"lang": "ja", "db_user": "admin", "db_password": convergeDBPassword, "db_name": "wordpress",
 		"db_host": "wp-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com", "home": "http://lb-alb-123.ap-northeast-1.elb.amazonaws.com",
-		"siteurl": "http://lb-alb-123.ap-northeast-1.elb.amazonaws.com", "client_flags": float64(2048), "notified": true,
+		"siteurl": "http://lb-alb-123.ap-northeast-1.elb.amazonaws.com", "client_flags": float64(2048 | 1073741824), "notified": true,
 	}
 	for k, v := range want {
 		if got[k] != v {

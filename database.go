@@ -206,12 +206,7 @@ func newCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDays i
 	if err != nil {
 		return nil, fmt.Errorf("create database credentials secret: %w", err)
 	}
-	value := pw.Result.ApplyT(func(p string) (string, error) {
-		b, err := json.Marshal(map[string]any{
-			"engine": "mysql", "username": dbUser, "password": p, "dbname": dbName, "port": dbPort,
-		})
-		return string(b), err
-	}).(pulumi.StringOutput)
+	value := pw.Result.ApplyT(dbCredentialsJSON).(pulumi.StringOutput)
 	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-credentials-value", &secretsmanager.SecretVersionArgs{
 		SecretId:     secret.ID(),
 		SecretString: pulumi.ToSecret(value).(pulumi.StringOutput),
@@ -219,6 +214,15 @@ func newCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDays i
 		return nil, fmt.Errorf("store database credentials: %w", err)
 	}
 	return &credentials{secret: secret, password: pw.Result}, nil
+}
+
+// dbCredentialsJSON is the secret's shape, the one RDS rotation expects:
+// {"engine", "username", "password", "dbname", "port"}.
+func dbCredentialsJSON(password string) (string, error) {
+	b, err := json.Marshal(map[string]any{
+		"engine": "mysql", "username": dbUser, "password": password, "dbname": dbName, "port": dbPort,
+	})
+	return string(b), err
 }
 
 var notIdentifierChar = regexp.MustCompile(`[^a-z0-9]+`)

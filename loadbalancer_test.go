@@ -31,7 +31,7 @@ func TestLoadBalancer(t *testing.T) {
 	if tg.Str("port") != "80" || tg.Str("protocol") != "HTTP" || tg.Str("targetType") != "instance" || tg.Str("vpcId") != out(r.one(t, "aws:ec2/vpc:Vpc"), "id") {
 		t.Errorf("%s: port %s protocol %s type %s", tg.URN, tg.Str("port"), tg.Str("protocol"), tg.Str("targetType"))
 	}
-	checkHealthCheck(t, tg, "/wp-includes/images/blank.gif")
+	checkHealthCheck(t, tg, "/healthz.php")
 
 	listener := r.one(t, "aws:lb/listener:Listener")
 	action := listener.Inputs["defaultActions"].ArrayValue()[0].ObjectValue()

@@ -5,7 +5,10 @@
 require '/run/wordpress/runtime.php';
 define( 'DB_CHARSET', 'utf8mb4' );
 define( 'DB_COLLATE', '' );
-define( 'MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL );
+// TLS to the database, and the server's certificate verified against the system trust store
+// (which holds the RDS CA bundle) and the endpoint's name: encryption alone would also talk to
+// an impostor.
+define( 'MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT );
 $table_prefix = 'wp_';
 // The load balancer ends TLS; trust its header so WordPress builds https links.
 if ( isset( $_SERVER['HTTP_X_FORWARDED_PROTO'] ) && 'https' === $_SERVER['HTTP_X_FORWARDED_PROTO'] ) {
