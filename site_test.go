@@ -1,0 +1,536 @@
+package main
+
+// The site test: the program's own user data boots two web servers against real WordPress,
+// MariaDB, Apache + PHP-FPM, HAProxy and moto on loopback (sitelab_test.go), and what a user
+// of the site would see is checked through the load balancer. Run just it, as root:
+//
+//	go test -run TestSite -v .
+//
+// Measured numbers (boot times, failed requests, error windows, outages) are logged, not
+// asserted as timings: the machine is shared and slow machines must not fail the test.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// siteTitle has what breaks naive quoting, in the hands-on's language.
+const siteTitle = `はじめての "AWS" & 'サイト' $HOME`
+
+// programFacts are what the program registers that the site test runs: the user data, the
+// hand-off parameters, the secrets' names and ARNs, the site URL and the health check.
+type programFacts struct {
+	UserData                string
+	DBSecretName, DBSecret  string // name and ARN, as the mock made them
+	WPSecretName, WPSecret  string
+	DBHostParam, SiteParam  string
+	ArchiveURL, RDSBundle   string
+	SiteURL, HTTPSSiteURL   string
+	HealthCheck             healthCheck
+	AdminUser, AdminEmail   string
+	Locale                  string
+	ExpectedTitle           string
+	ExpectedUnhealthyWithin time.Duration // on the lab's clock
+}
+
+// siteProgramFacts runs the program under the mocks with the site's settings, once in HTTP
+// mode (the default) and once with a certificate and a domain.
+func siteProgramFacts(t *testing.T) programFacts {
+	t.Helper()
+	settings := map[string]string{"siteTitle": siteTitle}
+	r := mustRun(t, settings)
+	https := mustRun(t, map[string]string{"siteTitle": siteTitle, "siteDomain": "www.example.com",
+		"certificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"})
+	ud := servers(r)[0].Str("userData")
+	vars := convergeVariables(t, ud, "DB_HOST_PARAM", "SITE_URL_PARAM", "WP_ARCHIVE_URL", "RDS_CA_URL", "WP_LOCALE")
+	db, wp := secretHolding(t, r, "password"), secretHolding(t, r, "admin_password")
+	tg := r.one(t, "aws:lb/targetGroup:TargetGroup").Obj("healthCheck")
+	num := func(k string) int {
+		var n int
+		_, _ = fmt.Sscan(propString(tg[resourceKey(k)]), &n)
+		return n
+	}
+	f := programFacts{
+		UserData: ud, DBSecretName: out(db, "name"), DBSecret: out(db, "arn"), WPSecretName: out(wp, "name"), WPSecret: out(wp, "arn"),
+		DBHostParam: vars["DB_HOST_PARAM"], SiteParam: vars["SITE_URL_PARAM"], ArchiveURL: vars["WP_ARCHIVE_URL"],
+		RDSBundle: vars["RDS_CA_URL"], SiteURL: fmt.Sprint(r.outputs["siteUrl"]), HTTPSSiteURL: fmt.Sprint(https.outputs["siteUrl"]),
+		HealthCheck: healthCheck{Path: propString(tg["path"]), Matcher: propString(tg["matcher"]), Interval: num("interval"),
+			Timeout: num("timeout"), Healthy: num("healthyThreshold"), Unhealthy: num("unhealthyThreshold")},
+		AdminUser: r.cfg.AdminUser, AdminEmail: r.cfg.AdminEmail, Locale: vars["WP_LOCALE"], ExpectedTitle: siteTitle,
+	}
+	hc := f.HealthCheck
+	f.ExpectedUnhealthyWithin = time.Duration((hc.Unhealthy+1)*hc.Interval+hc.Timeout) * time.Second / labHCScale
+	return f
+}
+
+func TestSite(t *testing.T) {
+	requireLab(t)
+	began := time.Now()
+	facts := siteProgramFacts(t)
+	l := newLab(t)
+
+	// The managed services, with what the program puts in them.
+	dbPassword := `Db!#$%^&*()-_=+[]{}<>:?,.pw9Q`  // RDS's alphabet, as the program generates it
+	adminPassword := `Adm!n@#$%&*()-_=+[]{}<>:?9x` // the generator's alphabet (see newWordPressSecret)
+	l.startDB(dbPassword)
+	l.startMoto()
+	dbSecret, err := dbCredentialsJSON(dbPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	salts := make([]string, len(wordpressSaltNames))
+	for i := range salts {
+		salts[i] = fmt.Sprintf(`salt-%d-'"\$`, i) + strings.Repeat(string(rune('a'+i)), 48)
+	}
+	wpSecret, err := wordpressSecretJSON(adminPassword, salts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	userData := facts.UserData
+	for _, s := range []struct{ name, arn, value string }{{facts.DBSecretName, facts.DBSecret, dbSecret}, {facts.WPSecretName, facts.WPSecret, wpSecret}} {
+		motoARN := l.aws("secretsmanager", "create-secret", "--name", s.name, "--secret-string", s.value, "--query", "ARN", "--output", "text")
+		userData = strings.ReplaceAll(userData, s.arn, motoARN) // moto picks its own ARN suffix
+	}
+	l.putParameter(facts.DBHostParam, labDBHost)
+	l.putParameter(facts.SiteParam, facts.SiteURL)
+	l.startWordPressOrg(facts.ArchiveURL, facts.RDSBundle)
+	httpHost, httpsHost := hostOf(facts.SiteURL), hostOf(facts.HTTPSSiteURL)
+	hosts := map[string]string{labDBHost: labDBAddr, hostOf(facts.ArchiveURL): labWebOrg, hostOf(facts.RDSBundle): labWebOrg,
+		"api.wordpress.org": labWebOrg, httpHost: labLBAddr, httpsHost: labLBAddr}
+	t.Logf("lab ready in %.1fs (MariaDB, moto, wordpress.org stand-in)", time.Since(began).Seconds())
+
+	// Server 1 boots from the base image; its image is taken with a reboot; server 2 launches
+	// from the image. Both run the same user data.
+	s1, s2 := l.newServer(1), l.newServer(2)
+	s1.prepareBaseImage(hosts)
+	boot1 := s1.firstBoot(userData)
+	downloads := l.wporg.count(facts.ArchiveURL)
+	s1.stop()
+	s2.cloneDiskFrom(s1)
+	reboot1 := s1.boot("systemctl", "start", "wordpress-converge.service")
+	boot2 := s2.firstBoot(userData)
+	t.Logf("boots: server 1 first boot %.1fs, reboot %.1fs; server 2 from the image %.1fs",
+		boot1.Duration.Seconds(), reboot1.Duration.Seconds(), boot2.Duration.Seconds())
+	l.startLB(facts.HealthCheck, httpHost, false, 2)
+	for _, s := range []*webServer{s1, s2} {
+		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
+			t.Fatalf("%s never became healthy in the load balancer: %v\n%s", s.name(), l.lb.targets(), l.log("haproxy"))
+		}
+	}
+	lbClient := l.client(labLBAddr, nil)
+
+	t.Run("the site installs exactly once with the configured title and locale", func(t *testing.T) {
+		if !strings.Contains(boot1.Log, "wordpress-converge: installed") {
+			t.Errorf("server 1's first boot did not install the site:\n%s", tailLines(boot1.Log, 20))
+		}
+		for what, log := range map[string]string{"server 1's reboot": reboot1.Log, "server 2's first boot": boot2.Log} {
+			if !strings.Contains(log, "already installed") || strings.Contains(log, "wordpress-converge: installed") {
+				t.Errorf("%s installed again instead of finding the site:\n%s", what, tailLines(log, 20))
+			}
+		}
+		q := func(sql string) string { return l.db.sql("USE " + dbName + "; " + sql) }
+		if got := html.UnescapeString(q("SELECT option_value FROM wp_options WHERE option_name = 'blogname'")); got != facts.ExpectedTitle {
+			t.Errorf("site title %q, want %q", got, facts.ExpectedTitle)
+		}
+		if got := q("SELECT option_value FROM wp_options WHERE option_name = 'WPLANG'"); got != facts.Locale {
+			t.Errorf("site language %q, want %q", got, facts.Locale)
+		}
+		if got := q("SELECT COUNT(*) FROM wp_users"); got != "1" {
+			t.Errorf("%s users, want the one administrator", got)
+		}
+		if got := q("SELECT CONCAT(user_login, ' ', user_email) FROM wp_users"); got != facts.AdminUser+" "+facts.AdminEmail {
+			t.Errorf("administrator %q, want %s %s", got, facts.AdminUser, facts.AdminEmail)
+		}
+		page, err := fetch(lbClient, http.MethodGet, facts.SiteURL+"/", nil, nil)
+		if err != nil || page.Code != http.StatusOK {
+			t.Fatalf("front page through the load balancer: %v %s", err, page.Status)
+		}
+		if !strings.Contains(page.Body, `lang="ja"`) || !strings.Contains(page.Body, "はじめての") {
+			t.Errorf("the front page is not the Japanese site with the configured title:\n%.600s", page.Body)
+		}
+	})
+
+	t.Run("home and siteurl are the public URL", func(t *testing.T) {
+		for _, opt := range []string{"home", "siteurl"} {
+			if got := l.db.sql("USE " + dbName + "; SELECT option_value FROM wp_options WHERE option_name = '" + opt + "'"); got != facts.SiteURL {
+				t.Errorf("%s = %q, want the load balancer's URL %q", opt, got, facts.SiteURL)
+			}
+		}
+		checkPublicURL(t, lbClient, facts.SiteURL)
+	})
+
+	t.Run("the admin logs in with the password from the secret and reaches wp-admin", func(t *testing.T) {
+		var secret struct {
+			AdminPassword string `json:"admin_password"`
+		}
+		raw := l.aws("secretsmanager", "get-secret-value", "--secret-id", facts.WPSecretName, "--query", "SecretString", "--output", "text")
+		if err := json.Unmarshal([]byte(raw), &secret); err != nil || secret.AdminPassword != adminPassword {
+			t.Fatalf("the secret's admin_password: %v", err)
+		}
+		jar := newJar()
+		c := l.client(labLBAddr, jar)
+		login(t, c, facts.SiteURL, facts.AdminUser, secret.AdminPassword)
+		checkDashboard(t, c, facts.SiteURL)
+		wrong, _ := postLogin(l.client(labLBAddr, newJar()), facts.SiteURL, facts.AdminUser, secret.AdminPassword+"x")
+		if wrong.Code == http.StatusFound && strings.Contains(wrong.Location, "wp-admin") {
+			t.Errorf("a wrong password logged in too")
+		}
+	})
+
+	t.Run("a login cookie from server 1 is accepted by server 2", func(t *testing.T) {
+		jar := newJar()
+		login(t, l.client(s1.addr, jar), facts.SiteURL, facts.AdminUser, adminPassword)
+		checkDashboard(t, l.client(s2.addr, jar), facts.SiteURL)
+	})
+
+	t.Run("the health-check path answers 200 on each server, without the database", func(t *testing.T) {
+		for _, s := range []*webServer{s1, s2} {
+			hc, err := fetch(l.client(s.addr, nil), http.MethodGet, "http://"+s.addr+facts.HealthCheck.Path, nil, nil)
+			if err != nil || hc.Code != http.StatusOK {
+				t.Errorf("%s %s: %v %s %q", s.name(), facts.HealthCheck.Path, err, hc.Status, hc.Body)
+			}
+		}
+	})
+
+	t.Run("a second boot and a server from the image download and install nothing", func(t *testing.T) {
+		if downloads != 1 {
+			t.Errorf("server 1's first boot downloaded the archive %d times, want 1", downloads)
+		}
+		if got := l.wporg.count(facts.ArchiveURL); got != downloads {
+			t.Errorf("the archive was downloaded %d more times by the reboot or the server from the image", got-downloads)
+		}
+		for what, b := range map[string]bootResult{"server 1's reboot": reboot1, "server 2's first boot": boot2} {
+			for _, again := range []string{"dnf ", "update-ca-trust"} {
+				if strings.Contains(b.Calls, again) {
+					t.Errorf("%s ran %q again:\n%s", what, again, b.Calls)
+				}
+			}
+		}
+		if !strings.Contains(boot1.Calls, "dnf install") {
+			t.Errorf("server 1's first boot installed no packages:\n%s", boot1.Calls)
+		}
+	})
+
+	t.Run("WordPress's database connection is TLS with the server certificate verified", func(t *testing.T) {
+		if got := l.db.sql("SELECT @@require_secure_transport"); got != "1" {
+			t.Fatalf("the database must refuse connections without TLS (require_secure_transport = %s)", got)
+		}
+		good := l.db.certs
+		for _, impostor := range []struct {
+			what      string
+			cert, key []byte
+		}{
+			{"a self-signed certificate for the endpoint's name", nil, nil},
+			{"an RDS CA certificate for another name", nil, nil},
+		} {
+			if strings.HasPrefix(impostor.what, "a self-signed") {
+				impostor.cert, impostor.key = issue(t, nil, labDBHost)
+			} else {
+				impostor.cert, impostor.key = issue(t, l.rdsCA, "other-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com")
+			}
+			l.db.stop()
+			l.db.serve(impostor.cert, impostor.key)
+			l.db.start()
+			page, err := fetch(lbClient, http.MethodGet, facts.SiteURL+"/", nil, nil)
+			if err == nil && page.Code == http.StatusOK {
+				t.Errorf("with %s WordPress still connected and served the site: the certificate is not verified", impostor.what)
+			} else if err == nil && strings.Contains(page.Body, "wp-content/themes") {
+				t.Errorf("with %s the site rendered content:\n%.300s", impostor.what, page.Body)
+			}
+		}
+		l.db.stop()
+		l.db.certs = good
+		l.db.start()
+		if page, err := fetch(lbClient, http.MethodGet, facts.SiteURL+"/", nil, nil); err != nil || page.Code != http.StatusOK {
+			t.Errorf("with the real certificate back the site does not answer: %v %s", err, page.Status)
+		}
+	})
+
+	t.Run("a server with dead PHP is taken out of rotation by the health check", func(t *testing.T) {
+		o, tookOut, down := l.takeOut(lbClient, facts.SiteURL+"/", s2, 4*facts.ExpectedUnhealthyWithin, func() { s2.killDaemon("php-fpm") })
+		t.Logf("PHP killed on %s (Apache still up): taken out after %.1fs (ALB clock ≈ %.0fs); through the load balancer %s",
+			s2.name(), tookOut.Seconds(), tookOut.Seconds()*labHCScale, o)
+		if !down {
+			t.Fatalf("%s kept passing the health check %s with PHP dead: it stays in rotation and fails its share of requests (%s)",
+				s2.name(), facts.HealthCheck.Path, o)
+		}
+		if tookOut > 2*facts.ExpectedUnhealthyWithin {
+			t.Errorf("taken out after %.1fs, want within %.1fs (%d failed checks at %ds, on the lab's 1/%d clock)", tookOut.Seconds(),
+				facts.ExpectedUnhealthyWithin.Seconds(), facts.HealthCheck.Unhealthy, facts.HealthCheck.Interval, labHCScale)
+		}
+		checkServingAfter(t, o, tookOut, "with PHP dead on "+s2.name())
+		s2.reboot()
+		if !l.lb.waitTarget(s2.name(), "UP", 30*time.Second) {
+			t.Fatalf("%s did not come back after a reboot", s2.name())
+		}
+	})
+
+	t.Run("stopping one server leaves the load balancer serving", func(t *testing.T) {
+		o, tookOut, down := l.takeOut(lbClient, facts.SiteURL+"/", s2, 4*facts.ExpectedUnhealthyWithin, s2.kill)
+		t.Logf("%s stopped without draining: taken out after %.1fs (ALB clock ≈ %.0fs); through the load balancer %s "+
+			"(ALB clock: error window ≈ %.0fs)", s2.name(), tookOut.Seconds(), tookOut.Seconds()*labHCScale, o, o.Window.Seconds()*labHCScale)
+		if !down {
+			t.Fatalf("the load balancer never took the stopped %s out", s2.name())
+		}
+		checkServingAfter(t, o, tookOut, "with "+s2.name()+" stopped")
+		if o.Failed > 0 && o.Failed*2 > o.Requests {
+			t.Errorf("more than half the requests failed with one of two servers stopped: %s", o)
+		}
+		s2.boot("systemctl", "start", "wordpress-converge.service")
+		if !l.lb.waitTarget(s2.name(), "UP", 30*time.Second) {
+			t.Fatalf("%s did not come back after a start", s2.name())
+		}
+	})
+
+	t.Run("restarting the database brings the site back, and no server leaves the target group", func(t *testing.T) {
+		before := l.lb.targets()
+		ctx, cancel := context.WithCancel(context.Background())
+		results := probe(ctx, lbClient, facts.SiteURL+"/", 100*time.Millisecond)
+		time.Sleep(time.Second)
+		restart := time.Now()
+		l.db.stop()
+		// Down for longer than the health check needs to take a server out: a check that
+		// touched the database would empty the target group now.
+		if page, err := fetch(lbClient, http.MethodGet, facts.SiteURL+"/", nil, nil); err == nil && page.Code == http.StatusOK {
+			t.Errorf("the site answered 200 with the database down: the restart was not seen")
+		}
+		time.Sleep(facts.ExpectedUnhealthyWithin + time.Second)
+		for _, s := range []*webServer{s1, s2} {
+			if hc, err := fetch(l.client(s.addr, nil), http.MethodGet, "http://"+s.addr+facts.HealthCheck.Path, nil, nil); err != nil || hc.Code != http.StatusOK {
+				t.Errorf("%s's health check fails with the database down (%v %s): every server would leave at once", s.name(), err, hc.Status)
+			}
+		}
+		during := l.lb.targets()
+		l.db.start()
+		up := time.Since(restart)
+		back := waitFor(60*time.Second, func() bool {
+			page, err := fetch(lbClient, http.MethodGet, facts.SiteURL+"/", nil, nil)
+			return err == nil && page.Code == http.StatusOK
+		})
+		time.Sleep(time.Second)
+		cancel()
+		o := summarise(<-results, restart)
+		t.Logf("database down %.1fs (the failover stand-in): site outage %s", up.Seconds(), o)
+		if !back {
+			t.Fatal("the site did not come back after the database restarted")
+		}
+		for name, st := range during {
+			if st.Status != "UP" || st.DownTimes != before[name].DownTimes {
+				t.Errorf("%s left the target group while the database was down (%v -> %v): a failover would empty it", name, before[name], st)
+			}
+		}
+	})
+
+	// HTTPS: the program with a certificate and a domain. The site URL reaches the running
+	// servers through the same parameter and a reboot; the load balancer ends TLS.
+	l.putParameter(facts.SiteParam, facts.HTTPSSiteURL)
+	l.startLB(facts.HealthCheck, httpsHost, true, 2)
+	for _, s := range []*webServer{s1, s2} {
+		s.reboot()
+		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
+			t.Fatalf("%s did not come back in HTTPS mode", s.name())
+		}
+	}
+
+	t.Run("with the HTTPS listener every link is https and nothing redirects in a loop", func(t *testing.T) {
+		plain, err := fetch(lbClient, http.MethodGet, "http://"+httpsHost+"/", nil, nil)
+		if err != nil || plain.Code != http.StatusMovedPermanently || plain.Location != facts.HTTPSSiteURL+"/" {
+			t.Errorf("HTTP must redirect to %s/: %v %s %q", facts.HTTPSSiteURL, err, plain.Status, plain.Location)
+		}
+		checkPublicURL(t, lbClient, facts.HTTPSSiteURL)
+		jar := newJar()
+		c := l.client(labLBAddr, jar)
+		login(t, c, facts.HTTPSSiteURL, facts.AdminUser, adminPassword)
+		for _, path := range []string{"/", "/wp-admin/", "/wp-admin/options-general.php", "/?p=1"} {
+			final, body := followRedirects(t, c, facts.HTTPSSiteURL+path)
+			if !strings.HasPrefix(final, facts.HTTPSSiteURL) {
+				t.Errorf("%s ended at %s, off the HTTPS site", path, final)
+			}
+			if links := insecureLinks(body, httpsHost); len(links) > 0 {
+				t.Errorf("%s links over plain HTTP (mixed content): %v", path, links)
+			}
+		}
+	})
+
+	t.Run("both servers converging at the same moment on an empty database install once", func(t *testing.T) {
+		s1.stop()
+		s2.stop()
+		l.db.sql(fmt.Sprintf("DROP DATABASE %s; CREATE DATABASE %s;", dbName, dbName))
+		var wg sync.WaitGroup
+		logs := make([]bootResult, 2)
+		for i, s := range []*webServer{s1, s2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				logs[i] = s.bootE("systemctl", "start", "wordpress-converge.service")
+			}()
+		}
+		wg.Wait()
+		installed := 0
+		for i, b := range logs {
+			if b.Status != "0" {
+				t.Fatalf("server %d failed to converge:\n%s", i+1, tailLines(b.Log, 30))
+			}
+			installed += strings.Count(b.Log, "wordpress-converge: installed")
+		}
+		if installed != 1 {
+			t.Errorf("%d servers installed the site, want exactly 1:\n%s\n---\n%s", installed, tailLines(logs[0].Log, 10), tailLines(logs[1].Log, 10))
+		}
+		if got := l.db.sql("USE " + dbName + "; SELECT COUNT(*) FROM wp_users"); got != "1" {
+			t.Errorf("%s users after a concurrent install, want 1", got)
+		}
+		if got := l.db.sql("USE " + dbName + "; SELECT COUNT(*) FROM wp_posts WHERE post_type = 'post'"); got != "1" {
+			t.Errorf("%s sample posts after a concurrent install, want 1", got)
+		}
+	})
+
+	t.Logf("site test took %.0fs", time.Since(began).Seconds())
+}
+
+// takeOut probes the site through the load balancer while breakIt breaks server s, until the
+// load balancer takes s out (or limit passes) and two seconds more. It returns what the probe
+// saw, with times from the moment of the break, and how long the load balancer took.
+func (l *lab) takeOut(c *http.Client, siteURL string, s *webServer, limit time.Duration, breakIt func()) (o outage, tookOut time.Duration, down bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	results := probe(ctx, c, siteURL, 50*time.Millisecond)
+	time.Sleep(time.Second)
+	broken := time.Now()
+	breakIt()
+	down = l.lb.waitTarget(s.name(), "DOWN", limit)
+	tookOut = time.Since(broken)
+	time.Sleep(2 * time.Second)
+	cancel()
+	return summarise(<-results, broken), tookOut, down
+}
+
+// checkServingAfter: once the load balancer has taken the broken server out (half a second
+// for requests in flight), every request succeeds.
+func checkServingAfter(t *testing.T, o outage, tookOut time.Duration, what string) {
+	t.Helper()
+	settled := tookOut + 500*time.Millisecond
+	if o.Failed > 0 && o.FirstFail+o.Window > settled {
+		t.Errorf("%s, requests still failed %.1fs after the load balancer took it out (%s)", what,
+			(o.FirstFail + o.Window - settled).Seconds(), o)
+	}
+}
+
+// checkPublicURL: the front page answers 200 and WordPress announces the public URL as its
+// home (the REST API's discovery link), with links under it.
+func checkPublicURL(t *testing.T, c *http.Client, siteURL string) {
+	t.Helper()
+	page, err := fetch(c, http.MethodGet, siteURL+"/", nil, nil)
+	if err != nil || page.Code != http.StatusOK {
+		t.Fatalf("%s/: %v %s (redirect to %q)", siteURL, err, page.Status, page.Location)
+	}
+	if link := page.Header.Get("Link"); !strings.HasPrefix(link, "<"+siteURL+"/wp-json/>") {
+		t.Errorf("WordPress's home is not %s: Link %q", siteURL, link)
+	}
+	if !strings.Contains(page.Body, `href="`+siteURL+`/`) {
+		t.Errorf("the front page has no link under %s:\n%.500s", siteURL, page.Body)
+	}
+}
+
+// postLogin submits the login form once (after the test cookie WordPress wants).
+func postLogin(c *http.Client, siteURL, user, password string) (reply, error) {
+	if form, err := fetch(c, http.MethodGet, siteURL+"/wp-login.php", nil, nil); err != nil {
+		return form, err
+	}
+	form := url.Values{"log": {user}, "pwd": {password}, "wp-submit": {"Log In"}, "testcookie": {"1"},
+		"redirect_to": {siteURL + "/wp-admin/"}}
+	h := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	return fetch(c, http.MethodPost, siteURL+"/wp-login.php", h, strings.NewReader(form.Encode()))
+}
+
+// login logs in and fails the test unless WordPress sends the user to wp-admin with a
+// logged-in cookie.
+func login(t *testing.T, c *http.Client, siteURL, user, password string) {
+	t.Helper()
+	got, err := postLogin(c, siteURL, user, password)
+	if err != nil || got.Code != http.StatusFound || !strings.HasPrefix(got.Location, siteURL+"/wp-admin") {
+		t.Fatalf("login as %s: %v %s to %q\n%.400s", user, err, got.Status, got.Location, got.Body)
+	}
+	for _, ck := range got.Cookies {
+		if strings.HasPrefix(ck.Name, "wordpress_logged_in_") {
+			return
+		}
+	}
+	t.Fatalf("login as %s set no logged-in cookie", user)
+}
+
+// checkDashboard: wp-admin answers with the dashboard, not a redirect to the login form.
+func checkDashboard(t *testing.T, c *http.Client, siteURL string) {
+	t.Helper()
+	page, err := fetch(c, http.MethodGet, siteURL+"/wp-admin/", nil, nil)
+	if err != nil || page.Code != http.StatusOK || !strings.Contains(page.Body, "wp-admin wp-core-ui") {
+		t.Fatalf("wp-admin: %v %s (to %q); the cookie was not accepted", err, page.Status, page.Location)
+	}
+}
+
+// followRedirects follows at most 10 redirects and fails the test on a loop or an error.
+func followRedirects(t *testing.T, c *http.Client, start string) (final, body string) {
+	t.Helper()
+	u := start
+	seen := map[string]bool{}
+	for range 10 {
+		page, err := fetch(c, http.MethodGet, u, nil, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", u, err)
+		}
+		if page.Code < 300 || page.Code > 399 {
+			if page.Code != http.StatusOK {
+				t.Errorf("%s answered %s", u, page.Status)
+			}
+			return u, page.Body
+		}
+		if page.Location == "" {
+			t.Fatalf("%s: redirect without a location", u)
+		}
+		if seen[page.Location] {
+			t.Fatalf("redirect loop from %s at %s", start, page.Location)
+		}
+		seen[u] = true
+		u = page.Location
+	}
+	t.Fatalf("more than 10 redirects from %s", start)
+	return "", ""
+}
+
+var (
+	htmlTag  = regexp.MustCompile(`(?is)<([a-z][a-z0-9]*)\b([^>]*)>`)
+	htmlAttr = regexp.MustCompile(`(?i)\b(href|src|srcset|action|content)\s*=\s*["']([^"']*)["']`)
+)
+
+// subresourceTags load what they point at into the page: over http:// that is mixed content.
+var subresourceTags = map[string]bool{"img": true, "script": true, "link": true, "iframe": true, "source": true,
+	"video": true, "audio": true, "embed": true, "form": true}
+
+// insecureLinks are the page's plain-http:// URLs that matter under HTTPS: any link to the
+// site itself, and any resource the page loads (mixed content). Links to other sites in the
+// content (the sample post's forum link) are the author's choice.
+func insecureLinks(body, siteHost string) []string {
+	var out []string
+	for _, tag := range htmlTag.FindAllStringSubmatch(body, -1) {
+		name := strings.ToLower(tag[1])
+		for _, a := range htmlAttr.FindAllStringSubmatch(tag[2], -1) {
+			for _, u := range strings.Split(html.UnescapeString(a[2]), ",") {
+				u = strings.TrimSpace(u)
+				if !strings.HasPrefix(strings.ToLower(u), "http://") {
+					continue
+				}
+				if subresourceTags[name] || hostOf(u) == siteHost {
+					out = append(out, "<"+name+"> "+u)
+				}
+			}
+		}
+	}
+	return uniq(out)
+}

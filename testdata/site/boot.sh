@@ -1,0 +1,16 @@
+#!/bin/bash
+# Boots one site-test server: an overlay of / whose upper layer is the server's disk, /dev,
+# /proc, a fresh /run (tmpfs, as after a reboot) and the server's out/ folder shared with the
+# test; then runs the given command chrooted in it (the user data on a first boot, the
+# converge unit on a reboot). Run under `unshare --mount --propagation private`: the mounts
+# live as long as the server's daemons do. The environment passes through to the command.
+set -euo pipefail
+server=$1
+shift
+root=$server/root
+mount -t overlay overlay -o "lowerdir=/,upperdir=$server/disk,workdir=$server/work" "$root"
+mount --bind /dev "$root/dev"
+mount -t proc proc "$root/proc"
+mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+mount --bind "$server/out" "$root$server/out"
+exec chroot "$root" "$@"
