@@ -5,11 +5,13 @@ package drill
 
 import (
 	"context"
-	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+
+	"github.com/example/scalable-wordpress/internal/clock"
 )
 
 // The drill uses only these AWS calls; the real SDK clients satisfy the interfaces and the
@@ -20,6 +22,21 @@ type EC2 interface {
 	DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error)
 	StopInstances(ctx context.Context, in *ec2.StopInstancesInput, optFns ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error)
 	StartInstances(ctx context.Context, in *ec2.StartInstancesInput, optFns ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error)
+}
+
+// AutoScaling reads the web servers' group and takes one server away from it (the group then
+// launches a replacement: the drill never fights it).
+type AutoScaling interface {
+	DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
+	TerminateInstanceInAutoScalingGroup(ctx context.Context, in *autoscaling.TerminateInstanceInAutoScalingGroupInput, optFns ...func(*autoscaling.Options)) (*autoscaling.TerminateInstanceInAutoScalingGroupOutput, error)
+}
+
+// Clients are the AWS clients of one region.
+type Clients struct {
+	EC2 EC2
+	ELB ELB
+	RDS RDS
+	ASG AutoScaling
 }
 
 // ELB reads the target group's view of each server.
@@ -35,25 +52,7 @@ type RDS interface {
 
 // Clock is time as the drill sees it; tests substitute a virtual clock so that scripted
 // outages are measured exactly.
-type Clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
+type Clock = clock.Clock
 
 // RealClock is the wall clock.
-type RealClock struct{}
-
-// Now returns the current time.
-func (RealClock) Now() time.Time { return time.Now() }
-
-// Sleep waits for d or until ctx ends.
-func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+type RealClock = clock.Real

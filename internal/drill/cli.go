@@ -13,10 +13,9 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/example/scalable-wordpress/internal/stack"
 )
 
 // Env is everything the command needs from the outside world.
@@ -25,7 +24,7 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	Run            Runner
 	// AWS returns the clients for a region.
-	AWS   func(ctx context.Context, region string) (EC2, ELB, RDS, error)
+	AWS   func(ctx context.Context, region string) (Clients, error)
 	HTTP  *http.Client
 	Clock Clock
 }
@@ -36,17 +35,18 @@ func Main(ctx context.Context, args []string, env Env) int {
 	fs.SetOutput(env.Stderr)
 	o := DefaultOptions()
 	var (
-		stack, dir, project, siteURL, region, targetGroup, instances, db, reportPath string
+		stackName, dir, project, siteURL, region, targetGroup, group, instances, db, reportPath string
 	)
-	fs.StringVar(&stack, "stack", "", "Pulumi stack: its outputs say what to drill, its name is the tag resources must carry (required)")
+	fs.StringVar(&stackName, "stack", "", "Pulumi stack: its outputs say what to drill, its name is the tag resources must carry (required)")
 	fs.StringVar(&dir, "cwd", ".", "project folder (holds Pulumi.yaml)")
 	fs.StringVar(&project, "project", "", "project name the resources are tagged with (default: name in Pulumi.yaml)")
 	fs.StringVar(&siteURL, "url", "", "site URL to probe (default: output siteUrl)")
 	fs.StringVar(&region, "region", "", "AWS region (default: output region)")
 	fs.StringVar(&targetGroup, "target-group", "", "target group ARN (default: output targetGroupArn)")
-	fs.StringVar(&instances, "instances", "", "comma-separated web instance IDs (default: output webInstances)")
+	fs.StringVar(&group, "group", "", "the web servers' Auto Scaling group (default: output webAutoScalingGroupName)")
+	fs.StringVar(&instances, "instances", "", "fixed mode: comma-separated web instance IDs (default: output webInstances)")
 	fs.StringVar(&db, "db", "", "RDS instance identifier (default: output dbIdentifier)")
-	fs.StringVar(&o.Instance, "instance", "", "web instance to stop (default: the first)")
+	fs.StringVar(&o.Instance, "instance", "", "web instance to stop or lose (default: the first)")
 	fs.DurationVar(&o.Interval, "interval", o.Interval, "time between probes")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "timeout of one probe")
 	fs.DurationVar(&o.SlowThreshold, "slow", o.SlowThreshold, "a successful probe slower than this counts as slow")
@@ -75,37 +75,38 @@ func Main(ctx context.Context, args []string, env Env) int {
 	// Outputs are read unless every target flag is given; the stack name is needed either
 	// way, as the tag every resource must carry.
 	var t Target
-	needOutputs := siteURL == "" || region == "" || targetGroup == "" || instances == "" || db == ""
-	if stack != "" && needOutputs {
+	needOutputs := siteURL == "" || region == "" || targetGroup == "" || (group == "" && instances == "") || db == ""
+	if stackName != "" && needOutputs {
 		var err error
-		if t, err = LoadStackOutputs(ctx, env.Run, dir, stack); err != nil {
+		if t, err = LoadStackOutputs(ctx, env.Run, dir, stackName); err != nil {
 			fmt.Fprintf(env.Stderr, "drill: %v\n", err)
 			return ExitError
 		}
 	}
-	t.Stack = stack
+	t.Stack = stackName
 	override(&t.SiteURL, siteURL)
 	override(&t.Region, region)
 	override(&t.TargetGroupARN, targetGroup)
 	override(&t.DBIdentifier, db)
+	override(&t.Group, group)
 	if instances != "" {
 		t.Instances = ParseInstances(instances)
 	}
 	t.Project = project
 	if t.Project == "" {
-		t.Project = projectName(dir)
+		t.Project = stack.ProjectName(dir)
 	}
 	if err := t.Validate(); err != nil {
 		fmt.Fprintf(env.Stderr, "drill: %v\n", err)
 		return ExitError
 	}
 
-	ec2c, elbc, rdsc, err := env.AWS(ctx, t.Region)
+	c, err := env.AWS(ctx, t.Region)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "drill: AWS configuration for %s: %v\n", t.Region, err)
 		return ExitError
 	}
-	d := &Drill{Target: t, Opts: o, EC2: ec2c, ELB: elbc, RDS: rdsc, HTTP: env.HTTP, Clock: env.Clock, Out: env.Stdout,
+	d := &Drill{Target: t, Opts: o, EC2: c.EC2, ELB: c.ELB, RDS: c.RDS, ASG: c.ASG, HTTP: env.HTTP, Clock: env.Clock, Out: env.Stdout,
 		Confirm: func(plan string) (bool, error) { return confirm(env.Stdin, env.Stderr) }}
 	report, runErr := d.Run(ctx)
 	fmt.Fprintln(env.Stdout)
@@ -142,21 +143,6 @@ func checkOptions(o Options) error {
 		return errors.New("-skip-web and -skip-db together leave nothing to drill")
 	}
 	return nil
-}
-
-// projectName reads the project's name from Pulumi.yaml, or returns "".
-func projectName(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "Pulumi.yaml")) //nolint:gosec // the project folder is the operator's own -cwd
-	if err != nil {
-		return ""
-	}
-	var p struct {
-		Name string `yaml:"name"`
-	}
-	if yaml.Unmarshal(b, &p) != nil {
-		return ""
-	}
-	return p.Name
 }
 
 // confirm asks on the terminal; anything but "yes"/"y" (including no input) is a no.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,11 +50,11 @@ func runCLI(t *testing.T, w *world, outputs map[string]any, stdin string, args .
 			}
 			return json.Marshal(outputs)
 		},
-		AWS: func(_ context.Context, region string) (EC2, ELB, RDS, error) {
+		AWS: func(_ context.Context, region string) (Clients, error) {
 			if region != "ap-northeast-1" {
-				return nil, nil, nil, errors.New("unexpected region " + region)
+				return Clients{}, errors.New("unexpected region " + region)
 			}
-			return fakeEC2{w}, fakeELB{w}, fakeRDS{w}, nil
+			return w.clients(), nil
 		},
 		HTTP: HTTPClient(), Clock: w.clock,
 	}
@@ -159,5 +160,33 @@ func TestCLIFlagsInsteadOfOutputs(t *testing.T) {
 	}
 	if !strings.Contains(r.stdout, "STOP EC2 instance "+victimID) {
 		t.Errorf("plan:\n%s", r.stdout)
+	}
+}
+
+// The autoscaling mode's outputs name the group, not the servers: the drill reads it and
+// loses a server of the group.
+func TestCLIGroupMode(t *testing.T) {
+	w := newWorld(t).inGroup()
+	outputs := w.stackOutputs()
+	delete(outputs, "webInstances")
+	outputs["webAutoScalingGroupName"] = w.group
+	r := runCLI(t, w, outputs, "", "-stack", "dev", "-yes", "-skip-db", "-baseline", "2")
+	if r.code != ExitPassed {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "web: lose "+victimID) || !strings.Contains(r.stdout, "back at full capacity") {
+		t.Errorf("output:\n%s", r.stdout)
+	}
+	web := r.report["phases"].([]any)[1].(map[string]any)
+	recovery := web["recoverySeconds"].(float64)
+	if recovery <= 0 {
+		t.Errorf("report web phase: %v", web)
+	}
+	if want := fmt.Sprintf("%.0fs", recovery); !strings.Contains(r.stdout, "RECOVERY") || !strings.Contains(r.stdout, want) {
+		t.Errorf("the table lacks the recovery time %s:\n%s", want, r.stdout)
+	}
+	delete(outputs, "webAutoScalingGroupName")
+	if r := runCLI(t, newWorld(t), outputs, "", "-stack", "dev", "-yes"); r.code != ExitError || !strings.Contains(r.stderr, "webAutoScalingGroupName") {
+		t.Errorf("no group and no servers: exit %d\n%s", r.code, r.stderr)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -54,6 +56,7 @@ type Drill struct {
 	EC2    EC2
 	ELB    ELB
 	RDS    RDS
+	ASG    AutoScaling // the autoscaling mode's group
 	HTTP   *http.Client
 	Clock  Clock
 	Out    io.Writer
@@ -80,6 +83,8 @@ var ErrRefused = errors.New("not confirmed: nothing was changed")
 // facts are what the pre-flight check learned.
 type facts struct {
 	victim    Instance
+	servers   []string // the web servers' instance IDs
+	desired   int      // the group's desired capacity (autoscaling mode)
 	dbAZ      string
 	dbStandby string
 }
@@ -135,9 +140,13 @@ func (d *Drill) Run(ctx context.Context) (*Report, error) {
 		return r, nil
 	}
 	if !d.Opts.SkipWeb {
-		web := d.newPhase("web: stop " + f.victim.ID)
+		name, phase := "web: stop "+f.victim.ID, d.webPhase
+		if d.Target.Group != "" {
+			name, phase = "web: lose "+f.victim.ID, func(ctx context.Context, p *Phase, v Instance) error { return d.serverLossPhase(ctx, p, v, f.desired) }
+		}
+		web := d.newPhase(name)
 		r.Phases = append(r.Phases, web)
-		err := d.webPhase(ctx, web, f.victim)
+		err := phase(ctx, web, f.victim)
 		if web.Failures > d.Opts.MaxWebFailures {
 			r.Violations = append(r.Violations, fmt.Sprintf("web: %d failed requests while %s was down (allowed %d)", web.Failures, f.victim.ID, d.Opts.MaxWebFailures))
 		}
@@ -178,6 +187,13 @@ func (d *Drill) preflight(ctx context.Context) (facts, error) {
 	for i, in := range d.Target.Instances {
 		ids[i] = in.ID
 	}
+	if d.Target.Group != "" {
+		var err error
+		if ids, f.desired, err = d.groupServers(ctx); err != nil {
+			return f, err
+		}
+	}
+	f.servers = ids
 	victim := d.Opts.Instance
 	if victim == "" {
 		victim = ids[0]
@@ -219,7 +235,7 @@ func (d *Drill) preflight(ctx context.Context) (facts, error) {
 			return f, err
 		}
 		if len(ids) < 2 {
-			return f, fmt.Errorf("the stack has one web server: stopping it takes the site down (deploy with webServerCount >= 2, or pass --skip-web)")
+			return f, fmt.Errorf("the stack has one web server: losing it takes the site down (deploy with webMinSize or webServerCount >= 2, or pass --skip-web)")
 		}
 		for _, id := range ids {
 			if health[id] != "healthy" {
@@ -253,6 +269,39 @@ func stateName(s *ec2types.InstanceState) string {
 	return string(s.Name)
 }
 
+// groupServers reads the web servers' group: its in-service instances and desired capacity.
+// It refuses a group that is not this stack's, or that is not at its desired capacity.
+func (d *Drill) groupServers(ctx context.Context) ([]string, int, error) {
+	out, err := d.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{d.Target.Group}})
+	if err != nil {
+		return nil, 0, fmt.Errorf("AWS Auto Scaling DescribeAutoScalingGroups %s: %w", d.Target.Group, err)
+	}
+	if len(out.AutoScalingGroups) != 1 {
+		return nil, 0, fmt.Errorf("the Auto Scaling group %s was not found in %s", d.Target.Group, d.Target.Region)
+	}
+	g := out.AutoScalingGroups[0]
+	tags := map[string]string{}
+	for _, t := range g.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	if err := d.checkTags("Auto Scaling group "+d.Target.Group, tags); err != nil {
+		return nil, 0, err
+	}
+	var ids []string
+	for _, in := range g.Instances {
+		if in.LifecycleState == astypes.LifecycleStateInService && aws.ToString(in.HealthStatus) == "Healthy" {
+			ids = append(ids, aws.ToString(in.InstanceId))
+		}
+	}
+	desired := int(aws.ToInt32(g.DesiredCapacity))
+	if len(ids) != desired || len(g.Instances) != desired {
+		return nil, 0, fmt.Errorf("the Auto Scaling group %s has %d healthy in-service servers of %d (desired %d): the drill starts from a settled group",
+			d.Target.Group, len(ids), len(g.Instances), desired)
+	}
+	slices.Sort(ids)
+	return ids, desired, nil
+}
+
 // checkTags refuses to act on anything that is not this stack's.
 func (d *Drill) checkTags(what string, tags map[string]string) error {
 	for k, want := range map[string]string{"project": d.Target.Project, "stack": d.Target.Stack} {
@@ -275,9 +324,13 @@ func (d *Drill) plan(f facts) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Availability drill for %s/%s (%s), probing %s every %s:\n", d.Target.Project, d.Target.Stack, d.Target.Region, d.Target.SiteURL, d.Opts.Interval)
 	fmt.Fprintf(&b, "  1. baseline: %d requests, all must succeed\n", d.Opts.BaselineProbes)
-	if d.Opts.SkipWeb {
+	switch {
+	case d.Opts.SkipWeb:
 		b.WriteString("  2. web: skipped\n")
-	} else {
+	case d.Target.Group != "":
+		fmt.Fprintf(&b, "  2. web: TERMINATE EC2 instance %s (%s) through its Auto Scaling group %s, keeping the desired capacity (%d): the group launches a replacement; wait until %d servers are healthy again; allowed failed requests: %d\n",
+			f.victim.ID, f.victim.AZ, d.Target.Group, f.desired, f.desired, d.Opts.MaxWebFailures)
+	default:
 		fmt.Fprintf(&b, "  2. web: STOP EC2 instance %s (%s), wait until the target group stops using it, START it again, wait until healthy; allowed failed requests: %d\n",
 			f.victim.ID, f.victim.AZ, d.Opts.MaxWebFailures)
 	}
@@ -287,7 +340,11 @@ func (d *Drill) plan(f facts) string {
 		fmt.Fprintf(&b, "  3. db: REBOOT RDS instance %s WITH FAILOVER (primary in %s, standby in %s), wait until the site answers %d times in a row; allowed outage: %.0fs\n",
 			d.Target.DBIdentifier, f.dbAZ, orUnknown(f.dbStandby), d.Opts.SteadyProbes, d.Opts.MaxDBOutage.Seconds())
 	}
-	fmt.Fprintf(&b, "  Each wait gives up after %s; a stopped server is started again on error, timeout or Ctrl-C.", d.Opts.PhaseTimeout)
+	if d.Target.Group != "" {
+		fmt.Fprintf(&b, "  Each wait gives up after %s; the group replaces a lost server whatever happens to the drill.", d.Opts.PhaseTimeout)
+	} else {
+		fmt.Fprintf(&b, "  Each wait gives up after %s; a stopped server is started again on error, timeout or Ctrl-C.", d.Opts.PhaseTimeout)
+	}
 	return b.String()
 }
 
@@ -392,21 +449,8 @@ func (d *Drill) webPhase(ctx context.Context, p *Phase, victim Instance) (err er
 	}()
 	d.logf("%s", p.event(d.Clock.Now(), "stopped %s (%s)", victim.ID, victim.AZ))
 
-	last := "healthy"
-	waitFor := func(want ...string) func(context.Context) (bool, error) {
-		return func(ctx context.Context) (bool, error) {
-			h, err := d.targetHealth(ctx)
-			if err != nil {
-				return false, err
-			}
-			if state := h[victim.ID]; state != last {
-				d.logf("%s", p.event(d.Clock.Now(), "target %s: %s -> %s", victim.ID, last, orUnknown(state)))
-				last = state
-			}
-			return slices.Contains(want, last), nil
-		}
-	}
-	if err := d.watch(ctx, p, "for the load balancer to stop using "+victim.ID, nil, waitFor("unused", "unhealthy")); err != nil {
+	waitFor := d.targetStateWatch(p, victim.ID)
+	if err := d.watch(ctx, p, "for the load balancer to stop using "+victim.ID, nil, waitFor(stateIn("unused", "unhealthy"))); err != nil {
 		return err
 	}
 	if _, err := d.EC2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: ids}); err != nil {
@@ -414,10 +458,83 @@ func (d *Drill) webPhase(ctx context.Context, p *Phase, victim Instance) (err er
 	}
 	restarted = true
 	d.logf("%s", p.event(d.Clock.Now(), "started %s", victim.ID))
-	if err := d.watch(ctx, p, "for "+victim.ID+" to be healthy again", nil, waitFor("healthy")); err != nil {
+	if err := d.watch(ctx, p, "for "+victim.ID+" to be healthy again", nil, waitFor(stateIn("healthy"))); err != nil {
 		return err
 	}
 	d.logf("%s", p.event(d.Clock.Now(), "web: %d requests, %d failed, %d slow", p.Requests, p.Failures, p.Slow))
+	return nil
+}
+
+// targetStateWatch returns, for a test of the target's health state, a watch condition that
+// logs each change of that state (from healthy) and holds once the test does; the state of
+// a target the load balancer no longer lists is "". Conditions made from one watch share
+// the last state seen, so the log never repeats a change.
+func (d *Drill) targetStateWatch(p *Phase, id string) func(done func(state string) bool) func(context.Context) (bool, error) {
+	last := "healthy"
+	return func(done func(string) bool) func(context.Context) (bool, error) {
+		return func(ctx context.Context) (bool, error) {
+			h, err := d.targetHealth(ctx)
+			if err != nil {
+				return false, err
+			}
+			if state := h[id]; state != last {
+				d.logf("%s", p.event(d.Clock.Now(), "target %s: %s -> %s", id, last, orUnknown(state)))
+				last = state
+			}
+			return done(last), nil
+		}
+	}
+}
+
+// stateIn is a target health test that holds for any of the states.
+func stateIn(states ...string) func(string) bool {
+	return func(state string) bool { return slices.Contains(states, state) }
+}
+
+// serverLossPhase takes one server away from its Auto Scaling group without lowering the
+// desired capacity, as a failed instance is lost, and probes until the load balancer has
+// stopped using it and the group is back at its desired number of healthy servers. Nothing
+// is to be restored on an error or Ctrl-C: the group replaces the server on its own.
+func (d *Drill) serverLossPhase(ctx context.Context, p *Phase, victim Instance, desired int) error {
+	p.AZBefore = victim.AZ
+	defer func() { p.finish(d.Clock.Now()) }()
+	if _, err := d.ASG.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
+		InstanceId: aws.String(victim.ID), ShouldDecrementDesiredCapacity: aws.Bool(false),
+	}); err != nil {
+		return fmt.Errorf("AWS Auto Scaling TerminateInstanceInAutoScalingGroup %s: %w", victim.ID, err)
+	}
+	lost := d.Clock.Now()
+	d.logf("%s", p.event(lost, "terminated %s (%s) in %s; the group replaces it", victim.ID, victim.AZ, d.Target.Group))
+
+	// A terminated target drains, turns unhealthy or is deregistered: any state but healthy
+	// means the load balancer has stopped sending it new requests.
+	gone := d.targetStateWatch(p, victim.ID)(func(state string) bool { return state != "healthy" })
+	if err := d.watch(ctx, p, "for the load balancer to stop using "+victim.ID, nil, gone); err != nil {
+		return err
+	}
+	healthy := 0
+	back := func(ctx context.Context) (bool, error) {
+		h, err := d.targetHealth(ctx)
+		if err != nil {
+			return false, err
+		}
+		n := 0
+		for id, state := range h {
+			if id != victim.ID && state == "healthy" {
+				n++
+			}
+		}
+		if n != healthy {
+			d.logf("%s", p.event(d.Clock.Now(), "%d of %d servers healthy", n, desired))
+			healthy = n
+		}
+		return n >= desired, nil
+	}
+	if err := d.watch(ctx, p, fmt.Sprintf("for the group to be back at %d healthy servers", desired), nil, back); err != nil {
+		return err
+	}
+	p.RecoverySeconds = d.Clock.Now().Sub(lost).Seconds()
+	d.logf("%s", p.event(d.Clock.Now(), "web: %d requests, %d failed, %d slow; back at full capacity after %.0fs", p.Requests, p.Failures, p.Slow, p.RecoverySeconds))
 	return nil
 }
 

@@ -270,3 +270,85 @@ func TestPercentile(t *testing.T) {
 		t.Errorf("p50 %v p99 %v", percentile(l, 50), percentile(l, 99))
 	}
 }
+
+// The autoscaling mode: the drill takes a server away from its group (desired capacity
+// kept), the group replaces it, and the drill measures the requests and the time until the
+// group is back at full healthy capacity. It never starts or stops an instance itself.
+func TestDrillLosesAServerOfTheGroup(t *testing.T) {
+	w := newWorld(t).inGroup()
+	o := testOptions()
+	o.SkipDB = true
+	r, err := w.drill(o).Run(context.Background())
+	if err != nil {
+		t.Fatalf("drill failed: %v", err)
+	}
+	if !r.Passed {
+		t.Fatalf("want a pass, got %v", r.Violations)
+	}
+	if len(w.mutations) < 1 || w.mutations[0] != "terminate "+otherID+" decrement=false" && w.mutations[0] != "terminate "+victimID+" decrement=false" {
+		t.Fatalf("the drill must terminate through the group, keeping the desired capacity; AWS mutations %v", w.mutations)
+	}
+	for _, m := range w.mutations {
+		if strings.HasPrefix(m, "stop ") || strings.HasPrefix(m, "start ") {
+			t.Errorf("the drill fought the group: %s", m)
+		}
+	}
+	web := phase(t, r, "web: lose")
+	want := (replaceAfter + bootTakes + healthyAfter).Seconds()
+	if web.RecoverySeconds < want-1 || web.RecoverySeconds > want+2 {
+		t.Errorf("back at full capacity after %.1fs, the simulated group takes %.0fs", web.RecoverySeconds, want)
+	}
+	if web.Failures != 0 || web.Requests < int(want) {
+		t.Errorf("web phase: %d requests, %d failed", web.Requests, web.Failures)
+	}
+	if !strings.Contains(r.Plan, "TERMINATE EC2 instance") || !strings.Contains(r.Plan, "the group launches a replacement") {
+		t.Errorf("the plan must say what happens to the group:\n%s", r.Plan)
+	}
+}
+
+func TestDrillRefusesAGroupItShouldNotTouch(t *testing.T) {
+	for name, spoil := range map[string]func(w *world){
+		"another stack's group": func(w *world) { w.groupTags["stack"] = "prod" },
+		"a group short of its capacity": func(w *world) {
+			w.desired = 3
+		},
+		"a one-server group": func(w *world) {
+			delete(w.instances, otherID)
+			w.desired = 1
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t).inGroup()
+			spoil(w)
+			o := testOptions()
+			o.SkipDB = true
+			_, err := w.drill(o).Run(context.Background())
+			if err == nil || len(w.mutations) != 0 {
+				t.Errorf("the drill ran (%v), mutations %v", err, w.mutations)
+			}
+		})
+	}
+}
+
+// Cut short while the group replaces the server, the drill has nothing to undo: it neither
+// starts nor stops anything, and the group goes on.
+func TestDrillInterruptedWhileTheGroupRecovers(t *testing.T) {
+	w := newWorld(t).inGroup()
+	ctx, cancel := context.WithCancel(context.Background())
+	w.onCall = func(call string) {
+		if call == "TerminateInstanceInAutoScalingGroup" {
+			cancel()
+		}
+	}
+	o := testOptions()
+	o.SkipDB = true
+	r, err := w.drill(o).Run(ctx)
+	if err == nil || ExitCode(r, err) != ExitError {
+		t.Fatalf("an interrupted drill must fail as could-not-run, got %v", err)
+	}
+	for _, m := range w.mutations {
+		if !strings.HasPrefix(m, "terminate ") && !strings.HasPrefix(m, "group replaces ") {
+			t.Errorf("the drill acted after the interruption: %s", m)
+		}
+	}
+}

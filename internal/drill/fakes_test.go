@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -67,11 +69,16 @@ const (
 )
 
 type fakeInstance struct {
-	az      string
-	tags    map[string]string
-	running bool
-	since   time.Time // of the last stop or start
+	az         string
+	tags       map[string]string
+	running    bool
+	since      time.Time // of the last stop or start
+	terminated bool      // by its Auto Scaling group
 }
+
+// Simulated Auto Scaling timings: a lost server's replacement launches this long after the
+// loss (the group's health check and scaling activity).
+const replaceAfter = 12 * time.Second
 
 type world struct {
 	t     *testing.T
@@ -80,6 +87,11 @@ type world struct {
 
 	instances map[string]*fakeInstance
 	stuck     bool // the target group never notices a stopped server
+
+	group     string            // the autoscaling mode's group; "" for fixed servers
+	groupTags map[string]string // its tags
+	desired   int
+	launched  int // replacements launched so far
 
 	dbTags    map[string]string
 	dbMultiAZ bool
@@ -145,6 +157,10 @@ func dbDownWindow(from, to time.Duration) func(*world, time.Time) bool {
 
 func (w *world) state(in *fakeInstance, now time.Time) ec2types.InstanceStateName {
 	switch {
+	case in.terminated && now.Sub(in.since) < stopTakes:
+		return ec2types.InstanceStateNameShuttingDown
+	case in.terminated:
+		return ec2types.InstanceStateNameTerminated
 	case in.running && (in.since.IsZero() || now.Sub(in.since) >= bootTakes):
 		return ec2types.InstanceStateNameRunning
 	case in.running:
@@ -236,14 +252,84 @@ func (f fakeELB) DescribeTargetHealth(_ context.Context, in *elbv2.DescribeTarge
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := w.clock.Now()
+	w.replace(now)
 	var out []elbtypes.TargetHealthDescription
 	for id, x := range w.instances {
+		if x.terminated && now.Sub(x.since) >= drainTakes {
+			continue // deregistered
+		}
 		out = append(out, elbtypes.TargetHealthDescription{
 			Target:       &elbtypes.TargetDescription{Id: aws.String(id)},
 			TargetHealth: &elbtypes.TargetHealth{State: w.targetState(x, now)},
 		})
 	}
 	return &elbv2.DescribeTargetHealthOutput{TargetHealthDescriptions: out}, nil
+}
+
+// Auto Scaling
+
+type fakeASG struct{ w *world }
+
+// replace launches the group's replacements that are due.
+func (w *world) replace(now time.Time) {
+	for id, x := range w.instances {
+		if !x.terminated || x.tags["replaced"] == "yes" || now.Sub(x.since) < replaceAfter {
+			continue
+		}
+		x.tags["replaced"] = "yes"
+		w.launched++
+		nid := fmt.Sprintf("i-0new%d", w.launched)
+		w.instances[nid] = &fakeInstance{az: x.az, running: true, since: x.since.Add(replaceAfter),
+			tags: map[string]string{"project": testProject, "stack": testStack}}
+		w.mutate("group replaces %s with %s", id, nid)
+	}
+}
+
+func (f fakeASG) DescribeAutoScalingGroups(_ context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+	w := f.w
+	w.call("DescribeAutoScalingGroups")
+	if len(in.AutoScalingGroupNames) != 1 || in.AutoScalingGroupNames[0] != w.group {
+		return &autoscaling.DescribeAutoScalingGroupsOutput{}, nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.clock.Now()
+	w.replace(now)
+	g := astypes.AutoScalingGroup{AutoScalingGroupName: aws.String(w.group), DesiredCapacity: aws.Int32(int32(w.desired))}
+	for k, v := range w.groupTags {
+		g.Tags = append(g.Tags, astypes.TagDescription{Key: aws.String(k), Value: aws.String(v)})
+	}
+	for id, x := range w.instances {
+		if x.terminated && now.Sub(x.since) >= stopTakes {
+			continue
+		}
+		state := astypes.LifecycleStateInService
+		switch {
+		case x.terminated:
+			state = astypes.LifecycleStateTerminating
+		case w.state(x, now) != ec2types.InstanceStateNameRunning:
+			state = astypes.LifecycleStatePending
+		}
+		g.Instances = append(g.Instances, astypes.Instance{InstanceId: aws.String(id), LifecycleState: state, HealthStatus: aws.String("Healthy"),
+			AvailabilityZone: aws.String(x.az)})
+	}
+	return &autoscaling.DescribeAutoScalingGroupsOutput{AutoScalingGroups: []astypes.AutoScalingGroup{g}}, nil
+}
+
+func (f fakeASG) TerminateInstanceInAutoScalingGroup(_ context.Context, in *autoscaling.TerminateInstanceInAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.TerminateInstanceInAutoScalingGroupOutput, error) {
+	w := f.w
+	w.mu.Lock()
+	id := aws.ToString(in.InstanceId)
+	x, ok := w.instances[id]
+	if !ok || x.terminated {
+		w.mu.Unlock()
+		return nil, fmt.Errorf("ValidationError: instance %s is not part of an Auto Scaling group", id)
+	}
+	x.terminated, x.running, x.since = true, false, w.clock.Now()
+	w.mutate("terminate %s decrement=%v", id, aws.ToBool(in.ShouldDecrementDesiredCapacity))
+	w.mu.Unlock()
+	w.call("TerminateInstanceInAutoScalingGroup")
+	return &autoscaling.TerminateInstanceInAutoScalingGroupOutput{}, nil
 }
 
 // RDS
@@ -301,8 +387,24 @@ func (w *world) target() Target {
 }
 
 func (w *world) drill(o Options) *Drill {
-	return &Drill{Target: w.target(), Opts: o, EC2: fakeEC2{w}, ELB: fakeELB{w}, RDS: fakeRDS{w},
+	c := w.clients()
+	t := w.target()
+	if w.group != "" {
+		t.Group, t.Instances = w.group, nil
+	}
+	return &Drill{Target: t, Opts: o, EC2: c.EC2, ELB: c.ELB, RDS: c.RDS, ASG: c.ASG,
 		HTTP: HTTPClient(), Clock: w.clock, Out: testWriter{w.t}}
+}
+
+func (w *world) clients() Clients {
+	return Clients{EC2: fakeEC2{w}, ELB: fakeELB{w}, RDS: fakeRDS{w}, ASG: fakeASG{w}}
+}
+
+// inGroup makes the world's two servers an Auto Scaling group's (the autoscaling mode).
+func (w *world) inGroup() *world {
+	w.group, w.desired = "web-asg-abc123", 2
+	w.groupTags = map[string]string{"project": testProject, "stack": testStack}
+	return w
 }
 
 // testWriter keeps the drill's progress and shows it only when the test fails.

@@ -56,18 +56,21 @@ const maxIncidents = 100
 
 // Phase is one part of the drill and what the probes saw during it.
 type Phase struct {
-	Name          string   `json:"name"`
-	Requests      int      `json:"requests"`
-	Failures      int      `json:"failures"`
-	Slow          int      `json:"slow"`
-	P50           Millis   `json:"p50Ms"`
-	P99           Millis   `json:"p99Ms"`
-	OutageSeconds float64  `json:"outageSeconds"`
-	Seconds       float64  `json:"seconds"`
-	AZBefore      string   `json:"azBefore,omitempty"`
-	AZAfter       string   `json:"azAfter,omitempty"`
-	Events        []string `json:"events"`
-	Incidents     []Sample `json:"incidents,omitempty"` // failed or slow requests, the first 100
+	Name          string  `json:"name"`
+	Requests      int     `json:"requests"`
+	Failures      int     `json:"failures"`
+	Slow          int     `json:"slow"`
+	P50           Millis  `json:"p50Ms"`
+	P99           Millis  `json:"p99Ms"`
+	OutageSeconds float64 `json:"outageSeconds"`
+	// RecoverySeconds is, when the group lost a server, the time until it was back at its
+	// desired number of healthy servers.
+	RecoverySeconds float64  `json:"recoverySeconds,omitempty"`
+	Seconds         float64  `json:"seconds"`
+	AZBefore        string   `json:"azBefore,omitempty"`
+	AZAfter         string   `json:"azAfter,omitempty"`
+	Events          []string `json:"events"`
+	Incidents       []Sample `json:"incidents,omitempty"` // failed or slow requests, the first 100
 
 	started   time.Time
 	latencies []time.Duration

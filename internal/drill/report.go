@@ -31,11 +31,15 @@ func ExitCode(r *Report, err error) int {
 // WriteTable prints the phases as a table, then the verdict.
 func WriteTable(w io.Writer, r *Report, err error) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PHASE\tREQUESTS\tFAILURES\tSLOW\tP50\tP99\tOUTAGE\tAZ BEFORE\tAZ AFTER\tSECONDS")
+	fmt.Fprintln(tw, "PHASE\tREQUESTS\tFAILURES\tSLOW\tP50\tP99\tOUTAGE\tRECOVERY\tAZ BEFORE\tAZ AFTER\tSECONDS")
 	for _, p := range r.Phases {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%.1fs\t%s\t%s\t%.0f\n", p.Name, p.Requests, p.Failures, p.Slow,
+		recovery := "-"
+		if p.RecoverySeconds > 0 {
+			recovery = fmt.Sprintf("%.0fs", p.RecoverySeconds)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\t%.1fs\t%s\t%s\t%s\t%.0f\n", p.Name, p.Requests, p.Failures, p.Slow,
 			time.Duration(p.P50).Round(time.Millisecond), time.Duration(p.P99).Round(time.Millisecond),
-			p.OutageSeconds, dash(p.AZBefore), dash(p.AZAfter), p.Seconds)
+			p.OutageSeconds, recovery, dash(p.AZBefore), dash(p.AZAfter), p.Seconds)
 	}
 	_ = tw.Flush()
 	switch {

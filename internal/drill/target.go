@@ -5,10 +5,11 @@ package drill
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/example/scalable-wordpress/internal/stack"
 )
 
 // Instance is a web server and the AZ it runs in.
@@ -24,24 +25,21 @@ type Target struct {
 	Region         string     `json:"region"`
 	SiteURL        string     `json:"siteUrl"`
 	TargetGroupARN string     `json:"targetGroupArn"`
-	Instances      []Instance `json:"webInstances"`
+	Group          string     `json:"webAutoScalingGroupName"` // the autoscaling mode's group; "" in the fixed mode
+	Instances      []Instance `json:"webInstances"`            // the fixed mode's servers
 	DBIdentifier   string     `json:"dbIdentifier"`
 }
 
 // Runner runs a command and returns its standard output (exec in production, a fake in tests).
-type Runner func(ctx context.Context, dir, name string, args ...string) ([]byte, error)
+type Runner = stack.Runner
 
 // LoadStackOutputs reads the outputs the program exports for a stack.
-func LoadStackOutputs(ctx context.Context, run Runner, dir, stack string) (Target, error) {
-	out, err := run(ctx, dir, "pulumi", "stack", "output", "--json", "--stack", stack)
-	if err != nil {
-		return Target{}, fmt.Errorf("read outputs of stack %q (pulumi stack output --json --stack %s in %s): %w", stack, stack, dir, err)
-	}
+func LoadStackOutputs(ctx context.Context, run Runner, dir, name string) (Target, error) {
 	var t Target
-	if err := json.Unmarshal(out, &t); err != nil {
-		return Target{}, fmt.Errorf("outputs of stack %q are not the JSON expected: %w", stack, err)
+	if err := stack.Outputs(ctx, run, dir, name, &t); err != nil {
+		return Target{}, err
 	}
-	t.Stack = stack
+	t.Stack = name
 	return t, nil
 }
 
@@ -61,8 +59,8 @@ func (t Target) Validate() error {
 		return missing("siteUrl", "--url")
 	case t.TargetGroupARN == "":
 		return missing("targetGroupArn", "--target-group")
-	case len(t.Instances) == 0:
-		return missing("webInstances", "--instances")
+	case t.Group == "" && len(t.Instances) == 0:
+		return missing("webAutoScalingGroupName (or, in the fixed mode, webInstances)", "--group or --instances")
 	case t.DBIdentifier == "":
 		return missing("dbIdentifier", "--db")
 	}
