@@ -3,7 +3,11 @@ package rules
 // EC2 instances and launch templates: IMDSv2, encrypted volumes, no secrets in user data.
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"regexp"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
@@ -42,6 +46,16 @@ func ebsEncrypted() policyx.Policy {
 				}
 				return
 			}
+			if args.Resource.Type == typeLaunchTemplate {
+				for _, dev := range objects(p, "blockDeviceMappings") {
+					ebs := object(dev, "ebs")
+					if enc, ok := boolean(ebs, "encrypted", false); ok && !enc {
+						d, _ := str(dev, "deviceName")
+						args.Manager.ReportViolation(fmt.Sprintf("%s: the volume %s its instances get is not encrypted (blockDeviceMappings.ebs.encrypted).", name, d), "")
+					}
+				}
+				return
+			}
 			root := object(p, "rootBlockDevice")
 			if enc, ok := boolean(root, "encrypted", false); ok && !enc {
 				args.Manager.ReportViolation(name+": the root volume is not encrypted (rootBlockDevice.encrypted).", "")
@@ -52,7 +66,7 @@ func ebsEncrypted() policyx.Policy {
 					args.Manager.ReportViolation(fmt.Sprintf("%s: EBS volume %s is not encrypted.", name, d), "")
 				}
 			}
-		}, typeInstance, typeVolume))
+		}, typeInstance, typeVolume, typeLaunchTemplate))
 }
 
 // secretPatterns are what detect-secrets (behind CKV_AWS_46) looks for in user data.
@@ -66,6 +80,23 @@ var secretPatterns = []struct {
 	// A literal value assigned (name=value, or name: value) to a password-like name; a
 	// shell or PHP variable is not one, nor an ARN's ":secret:" part.
 	{"a password assignment", regexp.MustCompile(`(?i)\b[a-z_]*(password|passwd|secret|token)(\s*=|:\s)\s*['"]?[^\s'"$({][^\s'"]{5,}`)},
+}
+
+// decodeUserData reads base64 user data, unpacking gzip; what does not decode is returned
+// as it is.
+func decodeUserData(s string) string {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return s
+	}
+	if len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+		if zr, err := gzip.NewReader(bytes.NewReader(raw)); err == nil {
+			if text, err := io.ReadAll(io.LimitReader(zr, 1<<20)); err == nil {
+				return string(text)
+			}
+		}
+	}
+	return string(raw)
 }
 
 func noSecretsInUserData() policyx.Policy {
@@ -84,8 +115,14 @@ func noSecretsInUserData() policyx.Policy {
 				if !v.IsString() {
 					continue
 				}
+				text := v.AsString()
+				// userDataBase64, and a launch template's userData, are base64, possibly of gzip
+				// (which cloud-init unpacks): read them as the instance does.
+				if key == "userDataBase64" || args.Resource.Type == typeLaunchTemplate {
+					text = decodeUserData(text)
+				}
 				for _, p := range secretPatterns {
-					if p.re.MatchString(v.AsString()) {
+					if p.re.MatchString(text) {
 						args.Manager.ReportViolation(fmt.Sprintf("%s: %s holds what looks like %s.", args.Resource.Name, key, p.what), "")
 					}
 				}

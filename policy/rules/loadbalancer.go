@@ -21,6 +21,7 @@ const (
 	typeAttachment  = "aws:lb/targetGroupAttachment:TargetGroupAttachment"
 	typeALBAttach   = "aws:alb/targetGroupAttachment:TargetGroupAttachment"
 	typeSubnet      = "aws:ec2/subnet:Subnet"
+	typeASG         = "aws:autoscaling/group:Group"
 )
 
 var (
@@ -127,7 +128,7 @@ func azOfInstance(ix *index, inst policyx.AnalyzerResource) string {
 
 func albTargetsInEveryAZ() policyx.Policy {
 	return stackPolicy("alb-targets-in-every-az",
-		"Load balancers span at least two AZs and have a registered target in each (AWS Well-Architected REL10; Security Hub ELB.13).",
+		"Load balancers span at least two AZs and have a registered target in each, an instance or an Auto Scaling group that keeps one there (AWS Well-Architected REL10; Security Hub ELB.13).",
 		func(ix *index, m policyx.PolicyManager) {
 			for _, lb := range ix.ofType(lbTypes...) {
 				lbAZs := map[string]bool{}
@@ -142,6 +143,9 @@ func albTargetsInEveryAZ() policyx.Policy {
 				}
 				targetAZs := map[string]bool{}
 				for _, tg := range targetGroupsOf(ix, lb) {
+					for _, az := range groupAZs(ix, tg, len(lbAZs), m) {
+						targetAZs[az] = true
+					}
 					for _, a := range ix.ofType(attachmentTypes...) {
 						if !slices.ContainsFunc(ix.refs(a, "targetGroupArn", targetGroupType...), func(x policyx.AnalyzerResource) bool { return x.URN == tg.URN }) {
 							continue
@@ -165,6 +169,30 @@ func albTargetsInEveryAZ() policyx.Policy {
 				}
 			}
 		})
+}
+
+// groupAZs are the AZs where Auto Scaling groups registering in a target group keep servers:
+// every AZ of their subnets, when their minimum size is at least one server per AZ the load
+// balancer serves (else the group may leave an AZ empty, which is reported).
+func groupAZs(ix *index, tg policyx.AnalyzerResource, lbAZs int, m policyx.PolicyManager) []string {
+	var out []string
+	for _, g := range ix.ofType(typeASG) {
+		if !slices.ContainsFunc(ix.refs(g, "targetGroupArns", targetGroupType...), func(x policyx.AnalyzerResource) bool { return x.URN == tg.URN }) {
+			continue
+		}
+		min, known := number(g.Properties, "minSize", 0)
+		if known && int(min) < lbAZs {
+			m.ReportViolation(fmt.Sprintf("%s keeps at least %d server(s) for %d AZs: an AZ of the load balancer can be left without one.", g.Name, int(min), lbAZs), g.URN)
+			continue
+		}
+		for _, s := range ix.refs(g, "vpcZoneIdentifiers", typeSubnet) {
+			if az, ok := str(s.Properties, "availabilityZone"); ok {
+				out = append(out, az)
+			}
+		}
+		out = append(out, stringsOf(g.Properties, "availabilityZones")...)
+	}
+	return out
 }
 
 // targetGroupsOf returns the target groups an ALB's listeners forward to.

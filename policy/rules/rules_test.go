@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"os"
 	"strings"
 	"testing"
@@ -135,7 +138,25 @@ func TestEBSEncrypted(t *testing.T) {
 			"ebsBlockDevices": []any{map[string]any{"deviceName": "/dev/sdf", "encrypted": false}}})}, "/dev/sdf is not encrypted"},
 		{"plain volume", nil, []policyx.AnalyzerResource{res(typeVolume, "data", map[string]any{"encrypted": false})}, "not encrypted"},
 		{"encrypted", nil, []policyx.AnalyzerResource{res(typeInstance, "web", map[string]any{"rootBlockDevice": map[string]any{"encrypted": true}})}, ""},
+		{"launch template with a plain volume", nil, []policyx.AnalyzerResource{res(typeLaunchTemplate, "lt", map[string]any{"blockDeviceMappings": []any{
+			map[string]any{"deviceName": "/dev/xvda", "ebs": map[string]any{"encrypted": "false"}}}})}, "/dev/xvda its instances get is not encrypted"},
+		{"launch template encrypted", nil, []policyx.AnalyzerResource{res(typeLaunchTemplate, "lt", map[string]any{"blockDeviceMappings": []any{
+			map[string]any{"deviceName": "/dev/xvda", "ebs": map[string]any{"encrypted": "true"}}}})}, ""},
 	})
+}
+
+// gzipBase64 is user data as the program writes it: gzip, then base64.
+func gzipBase64(t *testing.T, text string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(b.Bytes())
 }
 
 func TestNoSecretsInUserData(t *testing.T) {
@@ -151,6 +172,9 @@ admin_password=$(secret_string "$WP_SECRET_ID")`
 		{"a private key", nil, []policyx.AnalyzerResource{res(typeInstance, "web", map[string]any{"userData": "-----BEGIN RSA PRIVATE KEY-----\nMII..."})}, "private key"},
 		{"secrets fetched at boot", nil, []policyx.AnalyzerResource{res(typeInstance, "web", map[string]any{"userData": clean})}, ""},
 		{"unknown during preview", nil, []policyx.AnalyzerResource{res(typeInstance, "web", map[string]any{"userData": resource.MakeComputed(resource.NewStringProperty(""))})}, ""},
+		{"a key behind gzip and base64", nil, []policyx.AnalyzerResource{res(typeInstance, "web", map[string]any{"userDataBase64": gzipBase64(t, "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE")})}, "AWS access key ID"},
+		{"a launch template's base64 user data", nil, []policyx.AnalyzerResource{res(typeLaunchTemplate, "lt", map[string]any{"userData": base64.StdEncoding.EncodeToString([]byte("DB_PASSWORD=hunter2hunter2"))})}, "password assignment"},
+		{"clean gzip user data", nil, []policyx.AnalyzerResource{res(typeLaunchTemplate, "lt", map[string]any{"userData": gzipBase64(t, clean)})}, ""},
 	})
 }
 
@@ -257,7 +281,19 @@ func TestALBTargetsInEveryAZ(t *testing.T) {
 		{"a target in each AZ", nil, with(attach("a1", "i-1"), attach("a2", "i-2")), ""},
 		{"one subnet", nil, []policyx.AnalyzerResource{res(typeLB, "alb", map[string]any{"subnets": []any{"subnet-a"}}), subnet("subnet-a", "ap-northeast-1a")}, "spans 1 AZ(s)"},
 		{"preview: one AZ only", nil, []policyx.AnalyzerResource{previewALB, previewListener, base[2], base[3], base[4], base[5], base[6], previewAttach}, "no target there"},
+		{"a group over both AZs", nil, with(group("asg", 2, "subnet-a", "subnet-c")), ""},
+		{"a group in one AZ", nil, with(group("asg", 2, "subnet-a")), "routes to ap-northeast-1c but has no target there"},
+		{"a group that may keep one server", nil, with(group("asg", 1, "subnet-a", "subnet-c")), "keeps at least 1 server(s) for 2 AZs"},
 	})
+}
+
+// group is an Auto Scaling group registering in the target group arn:tg.
+func group(name string, minSize int, subnets ...string) policyx.AnalyzerResource {
+	var sn []any
+	for _, s := range subnets {
+		sn = append(sn, s)
+	}
+	return res(typeASG, name, map[string]any{"targetGroupArns": []any{"arn:tg"}, "minSize": minSize, "vpcZoneIdentifiers": sn})
 }
 
 // tiers is a stack with an ALB group, a web group on an instance and a DB group on RDS.
@@ -281,6 +317,9 @@ func TestWebIngressOnlyFromLoadBalancer(t *testing.T) {
 		{"SSH from the world", nil, tiers(ingressRule("ssh", map[string]any{"fromPort": 22, "toPort": 22, "cidrIpv4": "0.0.0.0/0"})), "not from the load balancer"},
 		{"from the load balancer", nil, tiers(ingressRule("alb", map[string]any{"fromPort": 80, "toPort": 80, "referencedSecurityGroupId": "sg-lb"})), ""},
 		{"SSH from the admin network (documented exception)", nil, tiers(ingressRule("ssh", map[string]any{"fromPort": 22, "toPort": 22, "cidrIpv4": "203.0.113.0/24"})), ""},
+		{"a launch template's group open to the world", nil, append(tiers(), res(typeSecurityGroup, "lt-sg", map[string]any{"id": "sg-lt", "description": "lt"}),
+			res(typeLaunchTemplate, "lt", map[string]any{"networkInterfaces": []any{map[string]any{"securityGroups": []any{"sg-lt"}}}}),
+			ingressRule("lt-open", map[string]any{"securityGroupId": "sg-lt", "fromPort": 80, "toPort": 80, "cidrIpv4": "0.0.0.0/0"})), "web group lt-sg"},
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 )
 
@@ -17,7 +18,7 @@ func webIngressOnlyFromLoadBalancer() policyx.Policy {
 		"Web instances take traffic only from a load balancer's security group (AWS Well-Architected SEC05, layered network protection); SSH from a configured administrator CIDR (never the world) is the one documented exception.",
 		func(ix *index, m policyx.PolicyManager) {
 			lbGroups := ix.groupsAttachedTo("securityGroups", lbTypes...)
-			for _, g := range ix.groupsAttachedTo("vpcSecurityGroupIds", typeInstance) {
+			for _, g := range ix.webGroups() {
 				for _, in := range ix.ingressTo(g) {
 					fromLB := len(in.peers) > 0 && !slices.ContainsFunc(in.peers, func(p policyx.AnalyzerResource) bool { _, ok := lbGroups[p.URN]; return !ok })
 					adminSSH := !in.rule.fromWorld() && len(in.rule.cidrs) > 0 && in.rule.portsKnown && in.rule.from == 22 && in.rule.to == 22
@@ -33,7 +34,7 @@ func dbIngressOnlyFromWeb() policyx.Policy {
 	return stackPolicy("db-ingress-only-from-web",
 		"Databases take traffic only on their port and only from the web instances' security group (AWS Well-Architected SEC05, layered network protection).",
 		func(ix *index, m policyx.PolicyManager) {
-			webGroups := ix.groupsAttachedTo("vpcSecurityGroupIds", typeInstance)
+			webGroups := ix.webGroups()
 			for _, db := range ix.ofType(typeDBInstance) {
 				port, _ := number(db.Properties, "port", 3306)
 				for _, g := range ix.refs(db, "vpcSecurityGroupIds", typeSecurityGroup) {
@@ -47,6 +48,28 @@ func dbIngressOnlyFromWeb() policyx.Policy {
 				}
 			}
 		})
+}
+
+// webGroups are the security groups web servers run in: those of instances, and those the
+// launch templates of Auto Scaling groups give theirs (directly or on a network interface).
+func (ix *index) webGroups() map[string]policyx.AnalyzerResource {
+	out := ix.groupsAttachedTo("vpcSecurityGroupIds", typeInstance, typeLaunchTemplate)
+	for _, lt := range ix.ofType(typeLaunchTemplate) {
+		for _, ni := range objects(lt.Properties, "networkInterfaces") {
+			for _, id := range stringsOf(ni, "securityGroups") {
+				if g, ok := ix.byID[id]; ok && g.Type == typeSecurityGroup {
+					out[g.URN] = g
+				}
+			}
+		}
+		// During a preview the IDs are unknown: follow the property's dependencies.
+		for _, u := range lt.PropertyDependencies["networkInterfaces"] {
+			if g, ok := ix.byURN[u]; ok && g.Type == typeSecurityGroup {
+				out[g.URN] = g
+			}
+		}
+	}
+	return out
 }
 
 func source(in ingress) string {
@@ -71,12 +94,35 @@ var untaggable = []string{
 	"aws:secretsmanager/secretVersion:SecretVersion",
 	"aws:lb/targetGroupAttachment:TargetGroupAttachment",
 	"aws:alb/targetGroupAttachment:TargetGroupAttachment",
+	"aws:autoscaling/policy:Policy",
+	"aws:autoscaling/lifecycleHook:LifecycleHook",
+	"aws:autoscaling/attachment:Attachment",
+	"aws:ec2transitgateway/instanceState:InstanceState",
 }
 
 // Taggable reports whether resources of an AWS type take tags (provider resources,
 // other packages' resources and the types above do not).
 func Taggable(typ string) bool {
 	return strings.HasPrefix(typ, "aws:") && !slices.Contains(untaggable, typ)
+}
+
+// TagsOf reads a resource's tags, whether a map (most types) or a list of {key, value}
+// (Auto Scaling groups).
+func TagsOf(p property.Map) map[string]string {
+	out := map[string]string{}
+	for k, v := range object(p, "tags").All {
+		if v.IsString() {
+			out[k] = v.AsString()
+		}
+	}
+	for _, t := range objects(p, "tags") {
+		k, _ := str(t, "key")
+		v, _ := str(t, "value")
+		if k != "" {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func requiredTags(s Stack) policyx.Policy {
@@ -87,12 +133,12 @@ func requiredTags(s Stack) policyx.Policy {
 			if !Taggable(r.Type) {
 				return nil
 			}
-			tags := object(r.Properties, "tags")
 			if v, ok := r.Properties.GetOk("tags"); ok && v.IsComputed() {
 				return nil
 			}
+			tags := TagsOf(r.Properties)
 			for k, want := range map[string]string{"project": s.Project, "stack": s.Stack} {
-				got, _ := str(tags, k)
+				got := tags[k]
 				if got == "" || (want != "" && got != want) {
 					args.Manager.ReportViolation(fmt.Sprintf("%s: tag %s is %q, want %q.", r.Name, k, got, want), "")
 				}
