@@ -259,8 +259,15 @@ func TestDeployRoleIsScopedToTheStack(t *testing.T) {
 	if c := fmt.Sprint(st["ComputeNetworkDatabase"]["Condition"]); c != "map[StringEquals:map[aws:RequestedRegion:ap-northeast-1]]" {
 		t.Errorf("EC2/ELB/RDS must be limited to the stack's region: %s", c)
 	}
-	if got := list(st["WebServerRole"]["Resource"]); !slices.Equal(got, []string{"arn:aws:iam::" + account + ":role/web-role-*", "arn:aws:iam::" + account + ":instance-profile/web-profile-*"}) {
+	if got := list(st["WebServerRole"]["Resource"]); !slices.Equal(got, []string{"arn:aws:iam::" + account + ":role/web-role-*", "arn:aws:iam::" + account + ":instance-profile/web-profile-*",
+		"arn:aws:iam::" + account + ":role/web-builder-role-*", "arn:aws:iam::" + account + ":instance-profile/web-builder-profile-*"}) {
 		t.Errorf("IAM resources %v", got)
+	}
+	if c := fmt.Sprint(st["Associations"]["Condition"]); c != "map[StringEquals:map[aws:RequestedRegion:ap-northeast-1]]" {
+		t.Errorf("SSM associations must be limited to the stack's region: %s", c)
+	}
+	if got := list(st["OwnDocuments"]["Resource"]); !slices.Equal(got, []string{"arn:aws:ssm:ap-northeast-1:" + account + ":document/scalable-wordpress-*"}) {
+		t.Errorf("documents %v", got)
 	}
 	if c := fmt.Sprint(st["PassWebServerRole"]["Condition"]); c != "map[StringEquals:map[iam:PassedToService:ec2.amazonaws.com]]" {
 		t.Errorf("PassRole condition %s", c)

@@ -62,9 +62,11 @@ func newPipeline(ctx *pulumi.Context, cfg Config, acct Account, state *State) (*
 	for _, r := range roles {
 		trust := p.ProviderARN.ApplyT(func(arn string) (string, error) { return trustPolicy(arn, r.subjects) }).(pulumi.StringOutput)
 		role, err := iam.NewRole(ctx, r.name, &iam.RoleArgs{
-			Description:        pulumi.String(r.description),
-			AssumeRolePolicy:   trust,
-			MaxSessionDuration: pulumi.Int(3600),
+			Description:      pulumi.String(r.description),
+			AssumeRolePolicy: trust,
+			// A first deploy takes 20 minutes (RDS), and the rollout watcher can follow a
+			// refresh for 40 more: the deploy job asks for two hours.
+			MaxSessionDuration: pulumi.Int(7200),
 			Tags:               cfg.tags(r.name + "-role"),
 		})
 		if err != nil {
@@ -118,6 +120,8 @@ func previewPolicy(cfg Config, acct Account, bucketARN, keyARN string) (string, 
 	return policyJSON(append(stateAccess(bucketARN, keyARN),
 		statement{"Sid": "ReadStack", "Effect": "Allow", "Resource": "*", "Action": []string{
 			"ec2:Describe*", "elasticloadbalancing:Describe*", "rds:Describe*", "rds:ListTagsForResource",
+			"autoscaling:Describe*", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
+			"ssm:DescribeDocument", "ssm:GetDocument", "ssm:DescribeDocumentPermission", "ssm:DescribeAssociation",
 			"iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
 			"iam:GetInstanceProfile", "iam:ListInstanceProfilesForRole",
 			"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecretVersionIds",
@@ -130,9 +134,10 @@ func previewPolicy(cfg Config, acct Account, bucketARN, keyARN string) (string, 
 	)...)
 }
 
-// deployPolicy manages what the stack manages: the network, servers, images, load
-// balancer and database in the stack's region; its own secrets, parameters, role and
-// instance profile by name; and nothing in IAM beyond them.
+// deployPolicy manages what the stack manages: the network, servers, images, Auto Scaling
+// group, load balancer, alarms and database in the stack's region; its own secrets,
+// parameters, SSM documents and associations, roles and instance profiles by name; and
+// nothing in IAM beyond them. It also lets the rollout watcher follow the group.
 func deployPolicy(cfg Config, acct Account, bucketARN, keyARN string) (string, error) {
 	arn := func(service, resource string) string {
 		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", acct.Partition, service, cfg.Region, acct.ID, resource)
@@ -141,9 +146,10 @@ func deployPolicy(cfg Config, acct Account, bucketARN, keyARN string) (string, e
 		return fmt.Sprintf("arn:%s:iam::%s:%s", acct.Partition, acct.ID, resource)
 	}
 	webRole, webProfile := iamARN("role/web-role-*"), iamARN("instance-profile/web-profile-*")
+	builderRole, builderProfile := iamARN("role/web-builder-role-*"), iamARN("instance-profile/web-builder-profile-*")
 	return policyJSON(append(stateAccess(bucketARN, keyARN),
 		statement{"Sid": "ComputeNetworkDatabase", "Effect": "Allow", "Resource": "*",
-			"Action":    []string{"ec2:*", "elasticloadbalancing:*", "rds:*"},
+			"Action":    []string{"ec2:*", "elasticloadbalancing:*", "rds:*", "autoscaling:*", "cloudwatch:*"},
 			"Condition": map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": cfg.Region}}},
 		statement{"Sid": "OwnSecrets", "Effect": "Allow", "Action": "secretsmanager:*", "Resource": []string{
 			arn("secretsmanager", "secret:db-credentials-*"), arn("secretsmanager", "secret:web-wordpress-*")}},
@@ -151,24 +157,33 @@ func deployPolicy(cfg Config, acct Account, bucketARN, keyARN string) (string, e
 			"ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters",
 			"ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource"},
 			"Resource": arn("ssm", "parameter/"+cfg.StackProject+"/*")},
+		statement{"Sid": "OwnDocuments", "Effect": "Allow", "Resource": arn("ssm", "document/"+cfg.StackProject+"-*"), "Action": []string{
+			"ssm:CreateDocument", "ssm:UpdateDocument", "ssm:DeleteDocument", "ssm:DescribeDocument", "ssm:GetDocument",
+			"ssm:UpdateDocumentDefaultVersion", "ssm:DescribeDocumentPermission", "ssm:ListDocumentVersions",
+			"ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource"}},
+		// Associations name their targets by tag or instance, which IAM cannot scope.
+		statement{"Sid": "Associations", "Effect": "Allow", "Resource": "*", "Action": []string{
+			"ssm:CreateAssociation", "ssm:UpdateAssociation", "ssm:DeleteAssociation", "ssm:DescribeAssociation",
+			"ssm:ListAssociations", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource"},
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": cfg.Region}}},
 		statement{"Sid": "PublicAMIParameter", "Effect": "Allow", "Action": "ssm:GetParameter",
 			"Resource": fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/ami-amazon-linux-latest/*", acct.Partition, cfg.Region)},
 		statement{"Sid": "DescribeAnywhere", "Effect": "Allow", "Resource": "*",
 			"Action": []string{"ssm:DescribeParameters", "secretsmanager:ListSecrets", "sts:GetCallerIdentity"}},
-		statement{"Sid": "WebServerRole", "Effect": "Allow", "Resource": []string{webRole, webProfile}, "Action": []string{
+		statement{"Sid": "WebServerRole", "Effect": "Allow", "Resource": []string{webRole, webProfile, builderRole, builderProfile}, "Action": []string{
 			"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
 			"iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRolePolicies",
 			"iam:ListAttachedRolePolicies", "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy",
 			"iam:ListInstanceProfilesForRole", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
 			"iam:GetInstanceProfile", "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
 			"iam:TagInstanceProfile", "iam:UntagInstanceProfile"}},
-		statement{"Sid": "WebServerManagedPolicy", "Effect": "Allow", "Resource": webRole,
+		statement{"Sid": "WebServerManagedPolicy", "Effect": "Allow", "Resource": []string{webRole, builderRole},
 			"Action":    []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"},
 			"Condition": map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": fmt.Sprintf("arn:%s:iam::aws:policy/AmazonSSMManagedInstanceCore", acct.Partition)}}},
-		statement{"Sid": "PassWebServerRole", "Effect": "Allow", "Resource": webRole, "Action": "iam:PassRole",
+		statement{"Sid": "PassWebServerRole", "Effect": "Allow", "Resource": []string{webRole, builderRole}, "Action": "iam:PassRole",
 			"Condition": map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ec2." + acct.DNSSuffix}}},
 		statement{"Sid": "ServiceLinkedRoles", "Effect": "Allow", "Resource": "*", "Action": "iam:CreateServiceLinkedRole",
 			"Condition": map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": []string{
-				"elasticloadbalancing." + acct.DNSSuffix, "rds." + acct.DNSSuffix}}}},
+				"elasticloadbalancing." + acct.DNSSuffix, "rds." + acct.DNSSuffix, "autoscaling." + acct.DNSSuffix}}}},
 	)...)
 }
