@@ -9,8 +9,11 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"embed"
+	"encoding/base64"
 	"fmt"
+	"io"
 	"strings"
 	"text/template"
 )
@@ -18,7 +21,7 @@ import (
 //go:embed boot
 var bootFiles embed.FS
 
-// userDataLimit is EC2's limit on user data before base64.
+// userDataLimit is EC2's limit on user data, before base64.
 const userDataLimit = 16 * 1024
 
 // handoffTimeoutSeconds bounds how long a server waits for the database endpoint: a Multi-AZ
@@ -28,20 +31,26 @@ const handoffTimeoutSeconds = 3600
 // convergeDelimiter ends the heredoc that carries the converge script in the user data.
 const convergeDelimiter = "WORDPRESS_CONVERGE_EOF"
 
-// BootstrapParams are the non-secret facts a server needs; secrets are referenced by ARN.
-type BootstrapParams struct {
-	Region           string
-	DBSecretID       string
-	WPSecretID       string
-	DBHostParameter  string
-	SiteURLParameter string
-	DBName           string
-	PHPVersion       string
-	Locale           string
-	ArchiveURL       string
-	SiteTitle        string
-	AdminUser        string
-	AdminEmail       string
+// Converge modes, as the user data sets them.
+const (
+	convergeBoot    = "boot"    // a server: prepare what is missing, then configure
+	convergePrepare = "prepare" // the image builder: prepare only
+)
+
+// launchHookName is the Auto Scaling group's launch lifecycle hook that a server completes
+// once it has configured itself (the same name in every stack: the script finds its group).
+const launchHookName = "wordpress-configured"
+
+// BootParams are what the boot script is built from: the image recipe (PHP version and
+// WordPress archive), where the stack's settings live, and the phases to run. Nothing else:
+// site settings are read from SSM at boot and secrets from Secrets Manager, so a settings
+// change never touches user data.
+type BootParams struct {
+	Region       string
+	SettingsPath string // SSM path holding the stack's settings, e.g. /scalable-wordpress/dev
+	PHPVersion   string
+	ArchiveURL   string
+	Mode         string // convergeBoot or convergePrepare
 }
 
 var templateFuncs = template.FuncMap{"shq": shellQuote, "file": inlineBootFile}
@@ -76,22 +85,23 @@ func shellQuote(s string) string {
 }
 
 // renderConverge renders the script that the systemd unit runs on every boot.
-func renderConverge(p BootstrapParams) (string, error) {
+func renderConverge(p BootParams) (string, error) {
 	for name, v := range map[string]string{
-		"Region": p.Region, "DBSecretID": p.DBSecretID, "WPSecretID": p.WPSecretID,
-		"DBHostParameter": p.DBHostParameter, "SiteURLParameter": p.SiteURLParameter, "DBName": p.DBName,
-		"PHPVersion": p.PHPVersion, "Locale": p.Locale, "ArchiveURL": p.ArchiveURL,
-		"SiteTitle": p.SiteTitle, "AdminUser": p.AdminUser, "AdminEmail": p.AdminEmail,
+		"Region": p.Region, "SettingsPath": p.SettingsPath, "PHPVersion": p.PHPVersion, "ArchiveURL": p.ArchiveURL,
 	} {
 		if v == "" {
 			return "", fmt.Errorf("render bootstrap: %s is empty", name)
 		}
 	}
+	if p.Mode != convergeBoot && p.Mode != convergePrepare {
+		return "", fmt.Errorf("render bootstrap: mode %q is neither %s nor %s", p.Mode, convergeBoot, convergePrepare)
+	}
 	var b bytes.Buffer
 	err := convergeTemplate.Execute(&b, struct {
-		BootstrapParams
+		BootParams
 		HandoffTimeoutSeconds int
-	}{p, handoffTimeoutSeconds})
+		LaunchHook            string
+	}{p, handoffTimeoutSeconds, launchHookName})
 	if err != nil {
 		return "", fmt.Errorf("render bootstrap: %w", err)
 	}
@@ -99,7 +109,7 @@ func renderConverge(p BootstrapParams) (string, error) {
 }
 
 // renderUserData renders the EC2 user data: the converge script and its systemd unit.
-func renderUserData(p BootstrapParams) (string, error) {
+func renderUserData(p BootParams) (string, error) {
 	converge, err := renderConverge(p)
 	if err != nil {
 		return "", err
@@ -113,15 +123,49 @@ func renderUserData(p BootstrapParams) (string, error) {
 	err = userDataTemplate.Execute(&b, map[string]any{
 		"Converge":           converge,
 		"Delimiter":          convergeDelimiter,
+		"Mode":               p.Mode,
 		"UnitTimeoutSeconds": handoffTimeoutSeconds + 1800,
 	})
 	if err != nil {
 		return "", fmt.Errorf("render user data: %w", err)
 	}
-	if b.Len() > userDataLimit {
-		return "", fmt.Errorf("render user data: %d bytes, over EC2's %d-byte limit", b.Len(), userDataLimit)
-	}
 	return b.String(), nil
+}
+
+// userDataPayload is user data as EC2 takes it: gzip-compressed (cloud-init recognises and
+// unpacks it), so that the script with its PHP programs fits EC2's 16 KB, then base64. The
+// compressed bytes depend only on the script (no name or time in the header), so the same
+// script is the same user data on every run.
+func userDataPayload(script string) (string, error) {
+	var b bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		return "", err
+	}
+	if _, err := zw.Write([]byte(script)); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	if b.Len() > userDataLimit {
+		return "", fmt.Errorf("user data: %d bytes compressed, over EC2's %d-byte limit", b.Len(), userDataLimit)
+	}
+	return base64.StdEncoding.EncodeToString(b.Bytes()), nil
+}
+
+// decodeUserData reverses userDataPayload (for tests and reviewers).
+func decodeUserData(payload string) (string, error) {
+	raw, err := base64.StdEncoding.DecodeString(payload)
+	if err != nil {
+		return "", err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(zr)
+	return string(b), err
 }
 
 // wordpressArchiveURL is where the release archive for a locale is published; the

@@ -14,20 +14,13 @@ import (
 // a newline-free mix of Japanese and shell syntax.
 const trickyTitle = `はじめての "AWS" 'site' $(rm -rf /) ` + "`id`" + ` \n $HOME ;&|`
 
-func sampleParams() BootstrapParams {
-	return BootstrapParams{
-		Region:           "ap-northeast-1",
-		DBSecretID:       "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:db-credentials-abc123-XyZ123",
-		WPSecretID:       "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:web-wordpress-abc123-XyZ123",
-		DBHostParameter:  "/scalable-wordpress/dev/db-host",
-		SiteURLParameter: "/scalable-wordpress/dev/site-url",
-		DBName:           "wordpress",
-		PHPVersion:       "8.3",
-		Locale:           "ja",
-		ArchiveURL:       wordpressArchiveURL("ja"),
-		SiteTitle:        trickyTitle,
-		AdminUser:        "wpadmin",
-		AdminEmail:       "admin@example.com",
+func sampleParams() BootParams {
+	return BootParams{
+		Region:       "ap-northeast-1",
+		SettingsPath: "/scalable-wordpress/dev",
+		PHPVersion:   "8.3",
+		ArchiveURL:   wordpressArchiveURL("ja"),
+		Mode:         convergeBoot,
 	}
 }
 
@@ -102,7 +95,7 @@ func TestBootFilesAreValidAndInlinedVerbatim(t *testing.T) {
 	phpFiles := 0
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasSuffix(name, ".tmpl") {
+		if strings.HasSuffix(name, ".tmpl") || name == "wait-prepared.sh" { // the latter runs through SSM (image.go)
 			continue
 		}
 		body := bootFile(t, name)
@@ -120,8 +113,8 @@ func TestBootFilesAreValidAndInlinedVerbatim(t *testing.T) {
 	if _, err := inlineBootFile("wp-config.php", "<?php"); err == nil {
 		t.Error("a boot file holding its heredoc delimiter on a line must be refused")
 	}
-	if phpFiles != 4 {
-		t.Errorf("want the 4 PHP programs (wp-config, runtime, install, healthz), found %d", phpFiles)
+	if phpFiles != 5 {
+		t.Errorf("want the 5 PHP programs (wp-config, healthz, settings, runtime, install), found %d", phpFiles)
 	}
 }
 
@@ -141,9 +134,10 @@ func TestRuntimeConfigWriter(t *testing.T) {
 	}
 	dbSecretJSON, _ := json.Marshal(map[string]any{"engine": "mysql", "username": "admin", "password": password, "dbname": "wordpress", "port": 3306})
 	dbSecret := string(dbSecretJSON)
+	settings := writeTemp(t, "settings.json", `{"db-name":"wordpress","db-host":"db.example.internal","site-url":"http://alb.example.com"}`)
 	run := func(stdin string) (string, error) {
 		cmd := exec.Command(php, filepath.Join("boot", "runtime.php"))
-		cmd.Env = append(os.Environ(), "DB_NAME=wordpress", "DB_HOST=db.example.internal", "SITE_URL=http://alb.example.com")
+		cmd.Env = append(os.Environ(), "SETTINGS_FILE="+settings)
 		cmd.Stdin = strings.NewReader(stdin)
 		out, err := cmd.Output()
 		return string(out), err
@@ -243,49 +237,145 @@ func TestShellQuoteRoundTrips(t *testing.T) {
 
 func TestConvergeScriptCarriesParams(t *testing.T) {
 	converge := renderedScripts(t)["wordpress-converge"]
-	script := writeTemp(t, "vars.sh", strings.Split(converge, "\nexport AWS_DEFAULT_REGION")[0]+
-		"\nprintf '%s\\n' \"$WP_TITLE\" \"$DB_SECRET_ID\" \"$DB_HOST_PARAM\" \"$WP_ARCHIVE_URL\" \"$PHP_VERSION\" \"$HANDOFF_TIMEOUT\"\n")
+	vars, _, found := strings.Cut(converge, "\nexport AWS_DEFAULT_REGION")
+	if !found {
+		t.Fatal("the converge script no longer exports AWS_DEFAULT_REGION after its variables")
+	}
+	script := writeTemp(t, "vars.sh", vars+
+		"\nprintf '%s\\n' \"$PHP_VERSION\" \"$WP_ARCHIVE_URL\" \"$REGION\" \"$SETTINGS_PATH\" \"$HANDOFF_TIMEOUT\" \"$LAUNCH_HOOK\" \"$RECIPE\"\n")
 	out, err := exec.Command("bash", script).Output()
 	if err != nil {
 		t.Fatalf("variable block does not run: %v", err)
 	}
-	p := sampleParams()
-	want := strings.Join([]string{p.SiteTitle, p.DBSecretID, p.DBHostParameter, "https://ja.wordpress.org/latest-ja.tar.gz", "8.3", "3600"}, "\n") + "\n"
+	want := strings.Join([]string{"8.3", "https://ja.wordpress.org/latest-ja.tar.gz", "ap-northeast-1", "/scalable-wordpress/dev",
+		"3600", launchHookName, "php=8.3 wordpress=https://ja.wordpress.org/latest-ja.tar.gz"}, "\n") + "\n"
 	if string(out) != want {
 		t.Errorf("script variables:\n got %q\nwant %q", out, want)
 	}
 }
 
 func TestUserDataInstallsConvergeAndUnit(t *testing.T) {
-	ud := renderedScripts(t)["user-data.sh"]
-	for _, want := range []string{
-		"cat >/usr/local/sbin/wordpress-converge <<'WORDPRESS_CONVERGE_EOF'",
-		"ExecStart=/usr/local/sbin/wordpress-converge",
-		"WantedBy=multi-user.target",
-		"Requires=wordpress-converge.service",
-		"systemctl enable wordpress-converge.service",
-		"TimeoutStartSec=5400",
-	} {
-		if !strings.Contains(ud, want) {
-			t.Errorf("user data lacks %q", want)
+	for _, mode := range []string{convergeBoot, convergePrepare} {
+		p := sampleParams()
+		p.Mode = mode
+		ud, err := renderUserData(p)
+		if err != nil {
+			t.Fatal(err)
 		}
+		expectAll(t, ud, mode+" user data lacks", []string{
+			"cat >/usr/local/sbin/wordpress-converge <<'WORDPRESS_CONVERGE_EOF'",
+			"echo 'CONVERGE_MODE=" + mode + "' >/etc/sysconfig/wordpress-converge",
+			"ExecStart=/usr/local/sbin/wordpress-converge $CONVERGE_MODE",
+			"EnvironmentFile=-/etc/sysconfig/wordpress-converge",
+			// A server from the image runs the script its own user data wrote, not the baked one.
+			"After=network-online.target cloud-final.service",
+			"WantedBy=multi-user.target",
+			"Requires=wordpress-converge.service",
+			"systemctl enable wordpress-converge.service",
+			"TimeoutStartSec=5400",
+		}...)
+		payload, err := userDataPayload(ud)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := decodeUserData(payload)
+		if err != nil || back != ud {
+			t.Fatalf("the payload does not decode back to the script (%v)", err)
+		}
+		again, _ := userDataPayload(ud)
+		if again != payload {
+			t.Error("the same script must give the same payload (else every run is a change)")
+		}
+		t.Logf("%s user data: %d bytes, %d compressed (EC2's limit %d)", mode, len(ud), len(payload)*3/4, userDataLimit)
 	}
-	if len(ud) > userDataLimit {
-		t.Errorf("user data is %d bytes, over %d", len(ud), userDataLimit)
+	if _, err := userDataPayload(strings.Repeat("x", 1<<20) + randomText(userDataLimit*2)); err == nil {
+		t.Error("a payload over EC2's limit must be refused")
 	}
-	t.Logf("user data: %d of %d bytes", len(ud), userDataLimit)
+}
+
+// randomText is text that does not compress.
+func randomText(n int) string {
+	b := make([]byte, n)
+	x := uint32(2463534242)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = 'a' + byte(x%26)
+	}
+	return string(b)
 }
 
 func TestRenderRejectsEmptyParamsAndDelimiter(t *testing.T) {
 	p := sampleParams()
-	p.DBSecretID = ""
-	if _, err := renderUserData(p); err == nil || !strings.Contains(err.Error(), "DBSecretID") {
-		t.Errorf("empty DBSecretID: err = %v", err)
+	p.SettingsPath = ""
+	if _, err := renderUserData(p); err == nil || !strings.Contains(err.Error(), "SettingsPath") {
+		t.Errorf("empty SettingsPath: err = %v", err)
 	}
 	p = sampleParams()
-	p.SiteTitle = "x\n" + convergeDelimiter + "\ny" // config validation forbids this; the renderer checks anyway
+	p.Mode = "configure"
+	if _, err := renderUserData(p); err == nil || !strings.Contains(err.Error(), "configure") {
+		t.Errorf("unknown mode: err = %v", err)
+	}
+	p = sampleParams()
+	p.ArchiveURL = "https://x/\n" + convergeDelimiter + "\n" // config validation forbids this; the renderer checks anyway
 	if _, err := renderUserData(p); err == nil {
 		t.Error("a converge script with the delimiter on a line must be refused")
+	}
+}
+
+// settings.php turns what get-parameters-by-path returns into the settings, and waits (fails)
+// until every one the program publishes is there.
+func TestSettingsReader(t *testing.T) {
+	php := needTool(t, "php", "php-cli")
+	site := map[string]string{}
+	for _, k := range siteSettings {
+		site[k] = "value of " + k
+	}
+	site[settingTitle] = trickyTitle
+	siteJSON, _ := json.Marshal(site)
+	param := func(leaf, value string) map[string]any {
+		return map[string]any{"Name": "/p/s/" + leaf, "Type": "String", "Value": value, "Version": 1}
+	}
+	run := func(args []string, stdin any) (string, error) {
+		in, _ := json.Marshal(stdin)
+		cmd := exec.Command(php, append([]string{filepath.Join("boot", "settings.php")}, args...)...)
+		cmd.Stdin = strings.NewReader(string(in))
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	all := map[string]any{"Parameters": []any{param(siteParameterLeaf, string(siteJSON)), param(dbHostParameterLeaf, "db.example"),
+		param("unrelated", "x"), map[string]any{"Name": "/other/site", "Value": "{}"}}}
+	out, err := run([]string{"collect", "/p/s"}, all)
+	if err != nil {
+		t.Fatalf("collect: %v\n%s", err, out)
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("collect printed %q: %v", out, err)
+	}
+	for _, k := range allSettings() {
+		want := site[k]
+		if k == settingDBHost {
+			want = "db.example"
+		}
+		if got[k] != want {
+			t.Errorf("setting %s = %q, want %q", k, got[k], want)
+		}
+	}
+	if v, err := run([]string{"get", settingTitle}, got); err != nil || v != trickyTitle {
+		t.Errorf("get %s = %q (%v)", settingTitle, v, err)
+	}
+	// The database endpoint comes last (RDS takes 15-20 minutes): until then, collect fails.
+	out, err = run([]string{"collect", "/p/s"}, map[string]any{"Parameters": []any{param(siteParameterLeaf, string(siteJSON))}})
+	if err == nil || !strings.Contains(out, settingDBHost) {
+		t.Errorf("collect without the endpoint must fail naming it, got %q (%v)", out, err)
+	}
+	delete(site, settingEmail)
+	partial, _ := json.Marshal(site)
+	out, err = run([]string{"collect", "/p/s"}, map[string]any{"Parameters": []any{param(siteParameterLeaf, string(partial)), param(dbHostParameterLeaf, "db")}})
+	if err == nil || !strings.Contains(out, settingEmail) {
+		t.Errorf("collect without %s must fail naming it, got %q (%v)", settingEmail, out, err)
 	}
 }
 

@@ -1,9 +1,10 @@
 package main
 
-// WebTier is the hands-on's steps 2, 6 and 7: a first WordPress server bootstrapped by user
-// data, an image of it ("Test-AMI-WordPress"), and the other servers launched from that
-// image across the AZs. Unlike the hands-on, every server runs the same converging boot
-// script, so an image captured at any moment still yields a working server.
+// WebTier is the hands-on's steps 2, 6 and 7, made for day 2: a first server ("Test-EC2#1")
+// that prepares WordPress, an image of it taken only once that preparation has finished
+// ("Test-AMI-WordPress", golden: servers from it only configure), and the servers that serve:
+// by default an Auto Scaling group that rolls every change through launch-before-terminate
+// with automatic rollback (autoscaling.go), or the hands-on's fixed clones of server 1.
 
 import (
 	"encoding/json"
@@ -12,8 +13,10 @@ import (
 	"unicode"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
@@ -28,32 +31,49 @@ var wordpressSaltNames = []string{
 
 const saltLength = 64
 
-// SiteSettings are the WordPress site's own settings.
-type SiteSettings struct {
-	Locale     string
+// siteTagKey marks the servers that serve a stack's site: the settings association
+// (settings.go) re-applies changed settings to every instance carrying it.
+const siteTagKey = "wordpress-site"
+
+// ImageRecipe is what the golden image holds besides Amazon Linux: a change to it builds a
+// new image and rolls new servers.
+type ImageRecipe struct {
 	PHPVersion string
-	Title      string
-	AdminUser  string
-	AdminEmail string
+	Locale     string // selects the WordPress release archive
 }
 
-// WebTierArgs are what the web servers need: where they run, how they are built, and the
-// names of what they read at boot. The database arrives only as its hand-off.
+// GroupSettings size the Auto Scaling group and its target-tracking policy.
+type GroupSettings struct {
+	Min, Max, Desired int
+	Metric            string // metricRequests or metricCPU
+	RequestsPerTarget int
+	CPUPercent        int
+}
+
+// WebTierArgs are what the web servers need: where they run, how they are built, where they
+// register, and where their settings and secrets are. The database arrives only as the ARN
+// of its credentials secret, so nothing here waits for RDS.
 type WebTierArgs struct {
+	Mode            string // modeAutoScaling or modeFixed
 	Region          string
-	Subnets         []Subnet // public subnets, one per AZ; servers go round-robin over them
+	Subnets         []Subnet // public subnets, one per AZ
 	SecurityGroupID pulumi.StringInput
 
 	InstanceType      string
-	ServerCount       int
 	AmiID             string // "" resolves the current Amazon Linux 2023
 	RootVolumeSizeGiB int
 	KeyPairName       string // "" for none
+	Recipe            ImageRecipe
 
-	Site                 SiteSettings
-	DB                   DBHandoff
-	SiteURLParameterName string
-	SecretRecoveryWindow int // days a deleted WordPress secret stays restorable
+	ServerCount int           // fixed mode
+	Group       GroupSettings // autoscaling mode
+
+	LoadBalancer LoadBalancerTarget // where servers register and what the scaling policy reads
+
+	SettingsPath         string             // SSM path of the stack's settings
+	DBCredentialsSecret  pulumi.StringInput // ARN
+	SecretRecoveryWindow int                // days a deleted WordPress secret stays restorable
+	SiteTag              string             // value of siteTagKey on the serving instances
 	Tags                 Tags
 }
 
@@ -69,16 +89,18 @@ type WebTier struct {
 
 	Role            *iam.Role
 	Image           *ec2.AmiFromInstance
-	Servers         []WebServer
 	WordPressSecret *secretsmanager.Secret
+	Servers         []WebServer // fixed mode: every server; autoscaling mode: none (the group's come and go)
+	Builder         *ec2.Instance
+	LaunchTemplate  *ec2.LaunchTemplate // autoscaling mode
+	Group           *autoscaling.Group  // autoscaling mode
 }
 
-// NewWebTier builds the servers' role, the WordPress secret, the first server, its image
-// and the servers launched from it. It takes only the DB hand-off, never the RDS instance,
-// so nothing here waits for RDS.
+// NewWebTier builds the WordPress secret, the servers' role, the golden image and the
+// serving servers of the configured mode.
 func NewWebTier(ctx *pulumi.Context, name string, args *WebTierArgs, opts ...pulumi.ResourceOption) (*WebTier, error) {
-	if len(args.Subnets) == 0 || args.ServerCount < 1 {
-		return nil, fmt.Errorf("web tier %s: want at least one subnet and one server (got %d subnets, %d servers)", name, len(args.Subnets), args.ServerCount)
+	if len(args.Subnets) == 0 {
+		return nil, fmt.Errorf("web tier %s: want at least one subnet", name)
 	}
 	w := &WebTier{}
 	if err := ctx.RegisterComponentResource("scalable-wordpress:web:WebTier", name, w, opts...); err != nil {
@@ -96,79 +118,93 @@ func NewWebTier(ctx *pulumi.Context, name string, args *WebTierArgs, opts ...pul
 		return nil, err
 	}
 	w.Role = role
-	baseAMI, err := resolveBaseAMI(ctx, args.AmiID, args.InstanceType)
+	image, err := newGoldenImage(ctx, name, args, profile.Name, parent)
 	if err != nil {
 		return nil, err
 	}
-	spec := serverSpec{args: args, profile: profile.Name, userData: userData(args, wpSecret.Arn)}
+	w.Image, w.Builder = image.AMI, image.Builder
 
-	first, err := newWebServer(ctx, name, 0, pulumi.String(baseAMI), spec, parent)
-	if err != nil {
-		return nil, err
-	}
-	image, err := newServerImage(ctx, name, first.Instance, args.Tags, parent)
-	if err != nil {
-		return nil, err
-	}
-	w.Image = image
-	w.Servers = []WebServer{first}
-	for i := 1; i < args.ServerCount; i++ {
-		s, err := newWebServer(ctx, name, i, image.ID().ToStringOutput(), spec, parent)
+	outputs := pulumi.Map{"amiId": image.AMI.ID(), "wordpressSecretName": wpSecret.Name}
+	if args.Mode == modeFixed {
+		if w.Servers, err = newFixedServers(ctx, name, args, image, profile.Name, parent); err != nil {
+			return nil, err
+		}
+	} else {
+		group, err := newServerGroup(ctx, name, args, image.AMI, profile.Name, role, parent)
 		if err != nil {
 			return nil, err
 		}
-		w.Servers = append(w.Servers, s)
+		w.LaunchTemplate, w.Group = group.LaunchTemplate, group.Group
+		outputs["autoScalingGroupName"] = group.Group.Name
 	}
-
-	if err := ctx.RegisterResourceOutputs(w, pulumi.Map{
-		"amiId":               image.ID(),
-		"wordpressSecretName": wpSecret.Name,
-	}); err != nil {
+	if err := ctx.RegisterResourceOutputs(w, outputs); err != nil {
 		return nil, fmt.Errorf("register web outputs: %w", err)
 	}
 	return w, nil
 }
 
-// userData renders the boot script with the secrets' ARNs once they are known.
-func userData(args *WebTierArgs, wpSecretArn pulumi.StringOutput) pulumi.StringOutput {
-	return pulumi.All(args.DB.CredentialsSecret, wpSecretArn).ApplyT(func(arns []any) (string, error) {
-		return renderUserData(BootstrapParams{
-			Region:           args.Region,
-			DBSecretID:       arns[0].(string),
-			WPSecretID:       arns[1].(string),
-			DBHostParameter:  args.DB.HostParameterName,
-			SiteURLParameter: args.SiteURLParameterName,
-			DBName:           dbName,
-			PHPVersion:       args.Site.PHPVersion,
-			Locale:           args.Site.Locale,
-			ArchiveURL:       wordpressArchiveURL(args.Site.Locale),
-			SiteTitle:        args.Site.Title,
-			AdminUser:        args.Site.AdminUser,
-			AdminEmail:       args.Site.AdminEmail,
-		})
-	}).(pulumi.StringOutput)
+// bootUserData is the user data of every server and of the image builder, as EC2 takes it:
+// the boot script with the image recipe and the stack's settings path, and nothing that may
+// change on day 2.
+func bootUserData(args *WebTierArgs, mode string) (string, error) {
+	script, err := renderUserData(BootParams{
+		Region:       args.Region,
+		SettingsPath: args.SettingsPath,
+		PHPVersion:   args.Recipe.PHPVersion,
+		ArchiveURL:   wordpressArchiveURL(args.Recipe.Locale),
+		Mode:         mode,
+	})
+	if err != nil {
+		return "", err
+	}
+	return userDataPayload(script)
 }
 
-// serverSpec is what every web server shares.
+// serverSpec is one EC2 instance to launch.
 type serverSpec struct {
-	args     *WebTierArgs
+	name     string // logical name suffix, e.g. web-1
+	label    string // Name-tag suffix; name when empty
+	ami      pulumi.StringInput
+	machine  machine
+	subnet   Subnet
 	profile  pulumi.StringInput
-	userData pulumi.StringInput
+	userData string // base64, as bootUserData makes it
+	serving  bool   // carries the site tag (settings are re-applied to it)
 }
 
-// newWebServer launches server i (0-based) from an image, in the i-th AZ round-robin.
-func newWebServer(ctx *pulumi.Context, tier string, i int, ami pulumi.StringInput, spec serverSpec, parent pulumi.ResourceOption) (WebServer, error) {
-	a := spec.args
-	subnet := a.Subnets[i%len(a.Subnets)]
-	n := fmt.Sprintf("web-%d", i+1)
-	instanceArgs := &ec2.InstanceArgs{
-		Ami:                      ami,
-		InstanceType:             pulumi.String(a.InstanceType),
-		SubnetId:                 subnet.ID,
-		VpcSecurityGroupIds:      pulumi.StringArray{a.SecurityGroupID},
+// machine is an instance's type, root volume size and key pair.
+type machine struct {
+	instanceType string
+	volumeGiB    int
+	keyPair      string // "" for none
+}
+
+// servingMachine is the machine the config asks for the web servers.
+func servingMachine(args *WebTierArgs) machine {
+	return machine{instanceType: args.InstanceType, volumeGiB: args.RootVolumeSizeGiB, keyPair: args.KeyPairName}
+}
+
+// newServer launches one instance. A change to its user data replaces it instead of
+// restarting it: cloud-init runs user data once per instance, so a restart would keep the
+// old script.
+func newServer(ctx *pulumi.Context, tier string, args *WebTierArgs, s serverSpec, opts ...pulumi.ResourceOption) (*ec2.Instance, error) {
+	label := s.label
+	if label == "" {
+		label = s.name
+	}
+	tags := args.Tags.Named(label)
+	if s.serving {
+		tags[siteTagKey] = pulumi.String(args.SiteTag)
+	}
+	a := &ec2.InstanceArgs{
+		Ami:                      s.ami,
+		InstanceType:             pulumi.String(s.machine.instanceType),
+		SubnetId:                 s.subnet.ID,
+		VpcSecurityGroupIds:      pulumi.StringArray{args.SecurityGroupID},
 		AssociatePublicIpAddress: pulumi.Bool(true), // outbound to package repos; no inbound but from the ALB
-		IamInstanceProfile:       spec.profile,
-		UserData:                 spec.userData,
+		IamInstanceProfile:       s.profile,
+		UserDataBase64:           pulumi.String(s.userData),
+		UserDataReplaceOnChange:  pulumi.Bool(true),
 		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{
 			HttpEndpoint:            pulumi.String("enabled"),
 			HttpTokens:              pulumi.String("required"), // IMDSv2 only
@@ -177,36 +213,54 @@ func newWebServer(ctx *pulumi.Context, tier string, i int, ami pulumi.StringInpu
 		},
 		RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
 			VolumeType:          pulumi.String("gp3"),
-			VolumeSize:          pulumi.Int(a.RootVolumeSizeGiB),
+			VolumeSize:          pulumi.Int(s.machine.volumeGiB),
 			Encrypted:           pulumi.Bool(true),
 			DeleteOnTermination: pulumi.Bool(true),
 		},
-		Tags:       a.Tags.Named(n),
-		VolumeTags: a.Tags.Named(n + "-root"),
+		Tags:       tags,
+		VolumeTags: args.Tags.Named(label + "-root"),
 	}
-	if a.KeyPairName != "" {
-		instanceArgs.KeyName = pulumi.String(a.KeyPairName)
+	if s.machine.keyPair != "" {
+		a.KeyName = pulumi.String(s.machine.keyPair)
 	}
-	inst, err := ec2.NewInstance(ctx, tier+"-"+n, instanceArgs, parent)
+	inst, err := ec2.NewInstance(ctx, tier+"-"+s.name, a, opts...)
 	if err != nil {
-		return WebServer{}, fmt.Errorf("create web server %s: %w", n, err)
+		return nil, fmt.Errorf("create web server %s: %w", s.name, err)
 	}
-	return WebServer{AZ: subnet.AZ, Instance: inst}, nil
+	return inst, nil
 }
 
-// newServerImage is the hands-on's "Test-AMI-WordPress": taken with a reboot for a
-// consistent file system.
-func newServerImage(ctx *pulumi.Context, tier string, source *ec2.Instance, tags Tags, parent pulumi.ResourceOption) (*ec2.AmiFromInstance, error) {
-	image, err := ec2.NewAmiFromInstance(ctx, tier+"-ami", &ec2.AmiFromInstanceArgs{
-		SourceInstanceId:      source.ID(),
-		SnapshotWithoutReboot: pulumi.Bool(false),
-		Description:           pulumi.String("WordPress web server image of " + ctx.Project() + "/" + ctx.Stack()),
-		Tags:                  tags.Named("ami"),
-	}, parent, pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "40m", Delete: "20m"}))
+// newFixedServers is the hands-on's layout: server 1 (the image builder, which also serves)
+// and servers 2..N launched from its image, round-robin over the AZs, each registered in
+// the target group. Changes replace them without waiting for health: only the autoscaling
+// mode rolls changes without downtime.
+func newFixedServers(ctx *pulumi.Context, tier string, args *WebTierArgs, image *goldenImage, profile pulumi.StringInput, parent pulumi.ResourceOption) ([]WebServer, error) {
+	servers := []WebServer{{AZ: args.Subnets[0].AZ, Instance: image.Builder}}
+	userData, err := bootUserData(args, convergeBoot)
 	if err != nil {
-		return nil, fmt.Errorf("create web server image: %w", err)
+		return nil, err
 	}
-	return image, nil
+	for i := 1; i < args.ServerCount; i++ {
+		subnet := args.Subnets[i%len(args.Subnets)]
+		inst, err := newServer(ctx, tier, args, serverSpec{name: fmt.Sprintf("web-%d", i+1), ami: image.AMI.ID().ToStringOutput(),
+			machine: servingMachine(args), subnet: subnet, profile: profile, userData: userData, serving: true}, parent)
+		if err != nil {
+			return nil, err
+		}
+		servers = append(servers, WebServer{AZ: subnet.AZ, Instance: inst})
+	}
+	for i, s := range servers {
+		// Named as when the load balancer registered them (first layout), so existing stacks keep them.
+		n := fmt.Sprintf("lb-web-%d", i+1)
+		if _, err := lb.NewTargetGroupAttachment(ctx, n, &lb.TargetGroupAttachmentArgs{
+			TargetGroupArn: args.LoadBalancer.TargetGroupArn,
+			TargetId:       s.Instance.ID(),
+			Port:           pulumi.Int(httpPort),
+		}, parent, movedFrom(ctx, "lb")); err != nil {
+			return nil, fmt.Errorf("register web server %d in the target group: %w", i+1, err)
+		}
+	}
+	return servers, nil
 }
 
 // newWordPressSecret generates the admin password and the eight salts, shared by every
@@ -266,52 +320,85 @@ func wordpressSecretJSON(adminPassword string, salts []string) (string, error) {
 	return string(b), err
 }
 
-// newServerRole gives the servers SSM Session Manager (instead of SSH) and read access to
-// exactly the two secrets and the two hand-off parameters they need.
-func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecretArn pulumi.StringOutput, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
+// accountFacts are the partition, DNS suffix and account the IAM documents name.
+type accountFacts struct {
+	partition, dnsSuffix, account string
+}
+
+func lookupAccount(ctx *pulumi.Context) (accountFacts, error) {
 	partition, err := aws.GetPartition(ctx, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("look up AWS partition: %w", err)
+		return accountFacts{}, fmt.Errorf("look up AWS partition: %w", err)
 	}
 	caller, err := aws.GetCallerIdentity(ctx, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("look up AWS account: %w", err)
+		return accountFacts{}, fmt.Errorf("look up AWS account: %w", err)
 	}
+	return accountFacts{partition: partition.Partition, dnsSuffix: partition.DnsSuffix, account: caller.AccountId}, nil
+}
+
+// newInstanceRole is a role EC2 instances assume, with SSM Session Manager (instead of SSH)
+// and the Run Command agent, and an instance profile for it.
+func newInstanceRole(ctx *pulumi.Context, name, description, tag string, acct accountFacts, tags Tags, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
 	assume, err := json.Marshal(map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []map[string]any{{
 			"Effect": "Allow", "Action": "sts:AssumeRole",
-			"Principal": map[string]any{"Service": "ec2." + partition.DnsSuffix},
+			"Principal": map[string]any{"Service": "ec2." + acct.dnsSuffix},
 		}},
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	role, err := iam.NewRole(ctx, tier+"-role", &iam.RoleArgs{
-		Description:      pulumi.String("WordPress web servers: SSM Session Manager and their own secrets"),
+	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
+		Description:      pulumi.String(description),
 		AssumeRolePolicy: pulumi.String(string(assume)),
-		Tags:             args.Tags.Named("web-role"),
+		Tags:             tags.Named(tag + "-role"),
 	}, parent)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create web server role: %w", err)
+		return nil, nil, fmt.Errorf("create %s role: %w", tag, err)
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, tier+"-ssm-core", &iam.RolePolicyAttachmentArgs{
+	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm-core", &iam.RolePolicyAttachmentArgs{
 		Role:      role.Name,
-		PolicyArn: pulumi.String("arn:" + partition.Partition + ":iam::aws:policy/AmazonSSMManagedInstanceCore"),
+		PolicyArn: pulumi.String("arn:" + acct.partition + ":iam::aws:policy/AmazonSSMManagedInstanceCore"),
 	}, parent); err != nil {
-		return nil, nil, fmt.Errorf("attach SSM policy to web server role: %w", err)
+		return nil, nil, fmt.Errorf("attach SSM policy to the %s role: %w", tag, err)
 	}
-	paramARN := func(name string) string {
-		return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", partition.Partition, args.Region, caller.AccountId, name)
+	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{
+		Role: role.Name,
+		Tags: tags.Named(tag + "-profile"),
+	}, parent)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create %s instance profile: %w", tag, err)
 	}
-	policy := pulumi.All(args.DB.CredentialsSecret, wpSecretArn).ApplyT(func(arns []any) (string, error) {
+	return role, profile, nil
+}
+
+// newServerRole lets the serving servers read exactly their two secrets and the stack's
+// settings, and find their Auto Scaling group (completing the launch is granted by the
+// group, which must exist first: autoscaling.go).
+func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecretArn pulumi.StringOutput, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
+	acct, err := lookupAccount(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	role, profile, err := newInstanceRole(ctx, tier, "WordPress web servers: SSM Session Manager, their settings and their own secrets", "web", acct, args.Tags, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	settings := fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", acct.partition, args.Region, acct.account, args.SettingsPath)
+	policy := pulumi.All(args.DBCredentialsSecret, wpSecretArn).ApplyT(func(arns []any) (string, error) {
 		b, err := json.Marshal(map[string]any{
 			"Version": "2012-10-17",
 			"Statement": []map[string]any{
 				{"Sid": "ReadOwnSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
 					"Resource": []string{arns[0].(string), arns[1].(string)}},
-				{"Sid": "ReadHandoffParameters", "Effect": "Allow", "Action": "ssm:GetParameter",
-					"Resource": []string{paramARN(args.DB.HostParameterName), paramARN(args.SiteURLParameterName)}},
+				{"Sid": "ReadStackSettings", "Effect": "Allow", "Action": "ssm:GetParametersByPath",
+					"Resource": []string{settings, settings + "/*"}},
+				// DescribeAutoScalingInstances has no resource-level permissions: it only tells
+				// a server which group it is in.
+				{"Sid": "FindOwnGroup", "Effect": "Allow", "Action": "autoscaling:DescribeAutoScalingInstances",
+					"Resource": []string{"*"}},
 			},
 		})
 		return string(b), err
@@ -321,13 +408,6 @@ func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecret
 		Policy: policy,
 	}, parent); err != nil {
 		return nil, nil, fmt.Errorf("create web server policy: %w", err)
-	}
-	profile, err := iam.NewInstanceProfile(ctx, tier+"-profile", &iam.InstanceProfileArgs{
-		Role: role.Name,
-		Tags: args.Tags.Named("web-profile"),
-	}, parent)
-	if err != nil {
-		return nil, nil, fmt.Errorf("create web server instance profile: %w", err)
 	}
 	return role, profile, nil
 }
@@ -359,13 +439,4 @@ func architecture(instanceType string) string {
 		return "arm64"
 	}
 	return "x86_64"
-}
-
-// instanceIDs are the servers' instance IDs, for the target group.
-func (w *WebTier) instanceIDs() []pulumi.StringInput {
-	ids := make([]pulumi.StringInput, len(w.Servers))
-	for i, s := range w.Servers {
-		ids[i] = s.Instance.ID().ToStringOutput()
-	}
-	return ids
 }

@@ -33,8 +33,15 @@ type Config struct {
 	PublicSubnetCidrs  []string // publicSubnetCidrs
 	PrivateSubnetCidrs []string // privateSubnetCidrs
 
+	WebTierMode       string // webTierMode: "autoscaling" (default) or "fixed" (the hands-on's layout)
 	InstanceType      string // instanceType
-	WebServerCount    int    // webServerCount
+	WebServerCount    int    // webServerCount: servers of the fixed mode
+	WebMinSize        int    // webMinSize
+	WebMaxSize        int    // webMaxSize
+	WebDesired        int    // webDesiredCapacity: at creation; the scaling policy owns it after
+	ScalingMetric     string // scalingMetric: "requests" or "cpu"
+	ScalingRequests   int    // scalingRequestsPerTarget: ALB requests per target per minute
+	ScalingCPUPercent int    // scalingCpuPercent: average CPU of the group
 	AmiID             string // amiId: pins the image; empty resolves the current Amazon Linux 2023
 	RootVolumeSizeGiB int    // rootVolumeSizeGiB
 	SSHCidr           string // sshCidr: empty keeps port 22 closed
@@ -51,6 +58,7 @@ type Config struct {
 	DBAllocatedStorageGiB    int    // dbAllocatedStorageGiB
 	DBMaxStorageGiB          int    // dbMaxAllocatedStorageGiB
 	DBMultiAZ                bool   // dbMultiAz
+	DBApplyImmediately       bool   // dbApplyImmediately: else changes wait for the maintenance window
 	DBBackupRetentionDays    int    // dbBackupRetentionDays
 	DBDeletionProtection     bool   // dbDeletionProtection
 	DBFinalSnapshot          bool   // dbFinalSnapshot
@@ -87,6 +95,22 @@ var dbEngineMajors = map[string]string{
 	"8.4": "2029-07-31",
 }
 
+// Web tier modes: an Auto Scaling group that rolls changes without downtime, or the
+// hands-on's fixed servers (server 1 and clones of its image).
+const (
+	modeAutoScaling = "autoscaling"
+	modeFixed       = "fixed"
+)
+
+// Scaling metrics of the target-tracking policy.
+const (
+	metricRequests = "requests"
+	metricCPU      = "cpu"
+)
+
+// minRootVolumeGiB is the smallest root volume a web server may have: Amazon Linux 2023's own.
+const minRootVolumeGiB = 8
+
 // phpVersions are the PHP 8.x streams Amazon Linux 2023 packages that still get security fixes.
 var phpVersions = []string{"8.3", "8.4"}
 
@@ -109,8 +133,15 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.VpcCidr = read(r, "vpcCidr", "", r.c.Try)
 	c.PublicSubnetCidrs = read(r, "publicSubnetCidrs", stringList, tryJSON[[]string](r.c))
 	c.PrivateSubnetCidrs = read(r, "privateSubnetCidrs", stringList, tryJSON[[]string](r.c))
+	c.WebTierMode = read(r, "webTierMode", "", r.c.Try)
 	c.InstanceType = read(r, "instanceType", "", r.c.Try)
 	c.WebServerCount = read(r, "webServerCount", wholeNumber, r.c.TryInt)
+	c.WebMinSize = read(r, "webMinSize", wholeNumber, r.c.TryInt)
+	c.WebMaxSize = read(r, "webMaxSize", wholeNumber, r.c.TryInt)
+	c.WebDesired = read(r, "webDesiredCapacity", wholeNumber, r.c.TryInt)
+	c.ScalingMetric = read(r, "scalingMetric", "", r.c.Try)
+	c.ScalingRequests = read(r, "scalingRequestsPerTarget", wholeNumber, r.c.TryInt)
+	c.ScalingCPUPercent = read(r, "scalingCpuPercent", wholeNumber, r.c.TryInt)
 	c.AmiID = read(r, "amiId", "", r.c.Try)
 	c.RootVolumeSizeGiB = read(r, "rootVolumeSizeGiB", wholeNumber, r.c.TryInt)
 	c.SSHCidr = read(r, "sshCidr", "", r.c.Try)
@@ -125,6 +156,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.DBAllocatedStorageGiB = read(r, "dbAllocatedStorageGiB", wholeNumber, r.c.TryInt)
 	c.DBMaxStorageGiB = read(r, "dbMaxAllocatedStorageGiB", wholeNumber, r.c.TryInt)
 	c.DBMultiAZ = read(r, "dbMultiAz", trueFalse, r.c.TryBool)
+	c.DBApplyImmediately = read(r, "dbApplyImmediately", trueFalse, r.c.TryBool)
 	c.DBBackupRetentionDays = read(r, "dbBackupRetentionDays", wholeNumber, r.c.TryInt)
 	c.DBDeletionProtection = read(r, "dbDeletionProtection", trueFalse, r.c.TryBool)
 	c.DBFinalSnapshot = read(r, "dbFinalSnapshot", trueFalse, r.c.TryBool)
@@ -262,6 +294,9 @@ func (c Config) validateNetwork() error {
 }
 
 func (c Config) validateWeb() error {
+	if err := c.validateScaling(); err != nil {
+		return err
+	}
 	switch {
 	case !instanceTypeRe.MatchString(c.InstanceType):
 		return invalid("instanceType", c.InstanceType, "want an EC2 instance type such as t3.micro or t4g.small")
@@ -269,8 +304,8 @@ func (c Config) validateWeb() error {
 		return invalid("webServerCount", c.WebServerCount, "want 1 to 20 web servers")
 	case c.AmiID != "" && !amiIDRe.MatchString(c.AmiID):
 		return invalid("amiId", c.AmiID, "want an AMI ID such as ami-0123456789abcdef0, or leave it unset for the current Amazon Linux 2023")
-	case c.RootVolumeSizeGiB < 8 || c.RootVolumeSizeGiB > 1024:
-		return invalid("rootVolumeSizeGiB", c.RootVolumeSizeGiB, "want 8 to 1024 GiB (Amazon Linux 2023 needs at least 8)")
+	case c.RootVolumeSizeGiB < minRootVolumeGiB || c.RootVolumeSizeGiB > 1024:
+		return invalid("rootVolumeSizeGiB", c.RootVolumeSizeGiB, "want %d to 1024 GiB (Amazon Linux 2023 needs at least %d)", minRootVolumeGiB, minRootVolumeGiB)
 	case c.KeyPairName != "" && !keyPairRe.MatchString(c.KeyPairName):
 		return invalid("keyPairName", c.KeyPairName, "want the name of an existing EC2 key pair (printable ASCII), or leave it unset")
 	}
@@ -300,6 +335,27 @@ func (c Config) validateWeb() error {
 	}
 	if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail || a.Name != "" {
 		return invalid("adminEmail", c.AdminEmail, "want a bare e-mail address such as you@example.com")
+	}
+	return nil
+}
+
+// validateScaling checks the web tier's mode, the group's sizes and the scaling policy.
+func (c Config) validateScaling() error {
+	switch {
+	case c.WebTierMode != modeAutoScaling && c.WebTierMode != modeFixed:
+		return invalid("webTierMode", c.WebTierMode, "want %s (an Auto Scaling group that rolls changes without downtime) or %s (the hands-on's fixed servers)", modeAutoScaling, modeFixed)
+	case c.WebMinSize < 1 || c.WebMinSize > 100:
+		return invalid("webMinSize", c.WebMinSize, "want 1 to 100 servers (2 or more to survive losing an AZ)")
+	case c.WebMaxSize < c.WebMinSize || c.WebMaxSize > 100:
+		return invalid("webMaxSize", c.WebMaxSize, "want from webMinSize (%d) to 100", c.WebMinSize)
+	case c.WebDesired < c.WebMinSize || c.WebDesired > c.WebMaxSize:
+		return invalid("webDesiredCapacity", c.WebDesired, "want from webMinSize (%d) to webMaxSize (%d)", c.WebMinSize, c.WebMaxSize)
+	case c.ScalingMetric != metricRequests && c.ScalingMetric != metricCPU:
+		return invalid("scalingMetric", c.ScalingMetric, "want %s (load balancer requests per server per minute) or %s (average CPU of the group)", metricRequests, metricCPU)
+	case c.ScalingRequests < 1 || c.ScalingRequests > 1_000_000:
+		return invalid("scalingRequestsPerTarget", c.ScalingRequests, "want 1 to 1000000 requests per server per minute")
+	case c.ScalingCPUPercent < 10 || c.ScalingCPUPercent > 90:
+		return invalid("scalingCpuPercent", c.ScalingCPUPercent, "want 10 to 90 percent")
 	}
 	return nil
 }
@@ -411,9 +467,13 @@ func (t Tags) Named(name string) pulumi.StringMap {
 	return m
 }
 
-// handoffParameter is the SSM parameter name of one boot-time hand-off value (db-host,
-// site-url). The name is fixed, so that the servers and their IAM policy know it before the
-// value exists.
-func (c Config) handoffParameter(leaf string) string {
-	return "/" + c.Project + "/" + c.Stack + "/" + leaf
+// settingsPath is where this stack keeps the settings its servers read at boot. It is fixed
+// for the stack's life, so that servers and their IAM policy know it before the values exist.
+func (c Config) settingsPath() string {
+	return "/" + c.Project + "/" + c.Stack
+}
+
+// siteTag identifies the stack's serving web servers (the value of their siteTagKey tag).
+func (c Config) siteTag() string {
+	return c.Project + "/" + c.Stack
 }

@@ -1,11 +1,11 @@
 package main
 
-// Runs the rendered converge script for real: bash and php are the machine's own, the
-// system commands that would reach AWS or change the host (aws, curl, dnf, rpm, systemctl,
-// chown...) are stubs, and the script's absolute paths (/var/www/html, /etc/httpd, /run...)
-// land in a copy-on-write overlay of / inside a private mount namespace, so the host is
-// never touched. A fake WordPress stands in for the real one: it records what the script
-// asked it to install.
+// Runs the rendered converge script for real, phase by phase: bash and php are the machine's
+// own, the system commands that would reach AWS or change the host (aws, curl, dnf, rpm,
+// systemctl, chown...) are stubs, and the script's absolute paths (/var/www/html, /etc/httpd,
+// /run...) land in a copy-on-write overlay of / inside a private mount namespace, so the host
+// is never touched. A fake WordPress records what the script asked it to do; the site test
+// (site_test.go) runs the same script against the real one.
 
 import (
 	"archive/tar"
@@ -24,30 +24,35 @@ import (
 	"time"
 )
 
-// fakeWordPress is the part of WordPress the install step touches. State goes to $FAKE_DB.
+// fakeWordPress is the part of WordPress install.php touches. State goes to $FAKE_DB.
 var fakeWordPress = map[string]string{
 	"wordpress/index.php":                     "<?php // fake WordPress front controller\n",
-	"wordpress/wp-includes/images/blank.gif":  "GIF89a",
+	"wordpress/wp-includes/version.php":       "<?php $wp_version = '0.0-fake';\n",
 	"wordpress/wp-admin/includes/upgrade.php": "<?php // fake upgrade.php\n",
 	"wordpress/wp-load.php": `<?php
 define( 'ABSPATH', __DIR__ . '/' );
 require ABSPATH . 'wp-config.php';
 `,
 	"wordpress/wp-settings.php": `<?php
-// Fake WordPress API: the install step's calls, recorded in the fake database directory.
-$fake_db = getenv( 'FAKE_DB' );
+// Fake WordPress API: install.php's calls, recorded in the fake database directory.
+function fake_db( $f ) { return getenv( 'FAKE_DB' ) . '/' . $f; }
+function fake_log( $f, $line ) { file_put_contents( fake_db( $f ), $line . "\n", FILE_APPEND ); }
 class Fake_Wpdb {
-	public function get_var( $q ) {
-		file_put_contents( getenv( 'FAKE_DB' ) . '/queries.log', $q . "\n", FILE_APPEND );
-		return str_contains( $q, 'GET_LOCK' ) ? '1' : null;
-	}
+	public $users = 'wp_users';
+	public function get_var( $q ) { fake_log( 'queries.log', $q ); return str_contains( $q, 'GET_LOCK' ) ? '1' : null; }
+	public function update( $table, $data, $where ) { fake_log( 'updates.log', $table . ' ' . json_encode( $data ) . ' ' . json_encode( $where ) ); return 1; }
 }
 $GLOBALS['wpdb'] = new Fake_Wpdb();
-function is_blog_installed() { return file_exists( getenv( 'FAKE_DB' ) . '/installed.json' ); }
+function fake_options() { return json_decode( (string) @file_get_contents( fake_db( 'options.json' ) ), true ) ?: array(); }
+function get_option( $k ) { return fake_options()[ $k ] ?? false; }
+function update_option( $k, $v, $autoload = null ) { $o = fake_options(); $o[ $k ] = $v; file_put_contents( fake_db( 'options.json' ), json_encode( $o ) ); fake_log( 'options.log', "$k=" . json_encode( $v ) ); }
+function is_blog_installed() { return file_exists( fake_db( 'installed.json' ) ); }
 function is_wp_error( $x ) { return false; }
-function update_option( $k, $v ) { file_put_contents( getenv( 'FAKE_DB' ) . '/options.log', "$k=$v\n", FILE_APPEND ); }
+function get_user_by( $field, $v ) { return 'wpadmin' === $v ? (object) array( 'ID' => 1 ) : false; }
+function clean_user_cache( $id ) {}
+function sanitize_title( $s ) { return strtolower( $s ); }
 function wp_install( $title, $user, $email, $public, $deprecated, $password, $lang ) {
-	file_put_contents( getenv( 'FAKE_DB' ) . '/installed.json', json_encode( array(
+	file_put_contents( fake_db( 'installed.json' ), json_encode( array(
 		'title' => $title, 'user' => $user, 'email' => $email, 'password' => $password, 'lang' => $lang,
 		'db_user' => DB_USER, 'db_password' => DB_PASSWORD, 'db_host' => DB_HOST, 'db_name' => DB_NAME,
 		'home' => WP_HOME, 'siteurl' => WP_SITEURL, 'client_flags' => MYSQL_CLIENT_FLAGS,
@@ -61,26 +66,21 @@ function wp_install( $title, $user, $email, $public, $deprecated, $password, $la
 // stubs replace the commands that reach AWS or the package manager. @F@ is the fixture dir.
 var stubs = map[string]string{
 	"aws": `#!/bin/bash
-echo "aws $1 $2" >>@F@/calls.log
-while (($#)); do
-  case $1 in
-    --name) name=$2; shift 2 ;;
-    --secret-id) id=$2; shift 2 ;;
-    *) shift ;;
-  esac
-done
-if [[ -n ${name:-} ]]; then
-  leaf=${name##*/}
-  n=$(($(cat "@F@/polls-$leaf" 2>/dev/null || echo 0) + 1))
-  echo "$n" >"@F@/polls-$leaf"
-  if [[ ! -f @F@/params/$leaf ]] || ((n < $(cat "@F@/params/$leaf.after" 2>/dev/null || echo 1))); then
-    echo "An error occurred (ParameterNotFound)" >&2
-    exit 254
-  fi
-  cat "@F@/params/$leaf"
-else
-  cat "@F@/secrets/${id##*:}"
-fi
+echo "aws $*" >>@F@/calls.log
+case "$1 $2" in
+  "ssm get-parameters-by-path")
+    n=$(($(cat @F@/polls 2>/dev/null || echo 0) + 1))
+    echo "$n" >@F@/polls
+    # RDS is still being created for the first two polls: no endpoint yet.
+    if ((n < 3)); then cat @F@/params-early.json; else cat @F@/params.json; fi ;;
+  "secretsmanager get-secret-value")
+    while (($#)); do [[ $1 == --secret-id ]] && id=$2; shift; done
+    cat "@F@/secrets/${id##*:}" ;;
+  "autoscaling describe-auto-scaling-instances")
+    cat @F@/lifecycle-state 2>/dev/null || echo "None None" ;;
+  "autoscaling complete-lifecycle-action") ;;
+  *) echo "aws stub: unexpected $*" >&2; exit 2 ;;
+esac
 `,
 	"curl": `#!/bin/bash
 out= url=
@@ -101,9 +101,15 @@ esac
 if [[ -n $out ]]; then cp "$src" "$out"; else cat "$src"; fi
 `,
 	// What the httpd package would create.
-	"dnf":             "#!/bin/bash\necho \"dnf $*\" >>@F@/calls.log\nmkdir -p /etc/httpd/conf.d /var/www/html\ntouch @F@/packages-installed\n",
-	"rpm":             "#!/bin/bash\n[[ -f @F@/packages-installed ]]\n",
-	"systemctl":       "#!/bin/bash\necho \"systemctl $*\" >>@F@/calls.log\n",
+	"dnf": "#!/bin/bash\necho \"dnf $*\" >>@F@/calls.log\nmkdir -p /etc/httpd/conf.d /var/www/html\ntouch @F@/packages-installed\n",
+	"rpm": "#!/bin/bash\n[[ -f @F@/packages-installed ]]\n",
+	"systemctl": `#!/bin/bash
+echo "systemctl $*" >>@F@/calls.log
+case $1 in
+  is-active) [[ -f /run/httpd-running ]] ;;
+  start) [[ " $* " != *" httpd.service "* ]] || touch /run/httpd-running ;;
+esac
+`,
 	"update-ca-trust": "#!/bin/bash\necho \"update-ca-trust $*\" >>@F@/calls.log\n",
 	"chown":           "#!/bin/bash\necho \"chown $*\" >>@F@/calls.log\n",
 	"sleep":           "#!/bin/bash\necho \"sleep $*\" >>@F@/calls.log\n",
@@ -119,9 +125,10 @@ exec /usr/bin/install "${args[@]}"
 `,
 }
 
-// harness mounts an overlay of / on tmpfs, chroots into it and runs the converge script
-// once per argument after the first ("boot"), emptying /run/wordpress between boots as a
-// reboot would. Afterwards it copies what the script left behind out of the overlay.
+// harness mounts an overlay of / on tmpfs, chroots into it and runs the converge script once
+// per mode argument after the first ("prepare", "boot", "refresh"), emptying /run as a reboot
+// would, except before a refresh (a running server). Afterwards it copies what the script
+// left behind out of the overlay.
 const harness = `#!/bin/bash
 set -uo pipefail
 F=$1; shift
@@ -131,22 +138,28 @@ mount -t tmpfs tmpfs "$mnt/rw" || exit 90
 mkdir -p "$mnt/rw/upper" "$mnt/rw/work"
 mount -t overlay overlay -o "lowerdir=/,upperdir=$mnt/rw/upper,workdir=$mnt/rw/work" "$mnt/root" || exit 91
 mount --bind /dev "$mnt/root/dev" && mount -t proc proc "$mnt/root/proc" || exit 92
+mkdir -p "$mnt/root/var/lib/cloud/data" && echo i-0fake0instance >"$mnt/root/var/lib/cloud/data/instance-id"
 boot=0
-for _ in "$@"; do
+for mode in "$@"; do
   boot=$((boot + 1))
+  reboot='rm -rf /run/wordpress /run/wordpress-converge.lock /run/httpd-running;'
+  [[ $mode == refresh ]] && reboot=
+  echo "--- boot $boot: $mode" >>"$mnt/root$F/calls.log"
   chroot "$mnt/root" /usr/bin/env -i PATH="$F/stubs:/usr/sbin:/usr/bin:/sbin:/bin" FAKE_DB="$F/db" \
-    bash -c 'rm -rf /run/wordpress; exec bash "$1"' _ "$F/converge" >"$F/boot$boot.log" 2>&1
+    bash -c "$reboot"' exec bash "$1" "$2"' _ "$F/converge" "$mode" >"$F/boot$boot.log" 2>&1
   echo $? >"$F/boot$boot.status"
+  [[ -f $F/after-boot$boot ]] && cp "$F/after-boot$boot" "$mnt/root$F/$(head -n 1 "$F/after-boot$boot.target")"
 done
 mkdir -p "$F/result"
-for p in var/www/html/wp-config.php run/wordpress/runtime.php etc/httpd/conf.d/wordpress.conf \
-  var/lib/wordpress-converge/wordpress-files var/www/html/index.php; do
+for p in var/www/html/wp-config.php var/www/html/healthz.php run/wordpress/runtime.php run/wordpress/settings.json \
+  etc/httpd/conf.d/wordpress.conf var/lib/wordpress-converge/wordpress-files var/lib/wordpress-converge/prepared \
+  var/lib/wordpress-converge/prepare-failed var/www/html/index.php; do
   if [[ -e $mnt/root/$p ]]; then
     mkdir -p "$F/result/$(dirname "$p")"
     cp -a "$mnt/root/$p" "$F/result/$p"
   fi
 done
-cp -a "$mnt/root$F/db" "$mnt/root$F/calls.log" "$mnt/root$F"/polls-* "$F/result/" 2>/dev/null
+cp -a "$mnt/root$F/db" "$mnt/root$F/calls.log" "$F/result/" 2>/dev/null
 exit 0
 `
 
@@ -179,14 +192,37 @@ func tarGz(t *testing.T, files map[string]string) []byte {
 
 const (
 	convergeDBPassword    = `db'pa"ss\w$rd` + "`x`"
-	convergeAdminPassword = `adm'in"pass\$`
+	convergeAdminPassword = `Adm!n@#$%&*()-_=+[]{}<>:?9x`
+	convergeDBSecretARN   = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:db-credentials-abc123-XyZ123"
+	convergeWPSecretARN   = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:web-wordpress-abc123-XyZ123"
+	convergeDBHost        = "wp-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com"
+	convergeSiteURL       = "http://lb-alb-123.ap-northeast-1.elb.amazonaws.com"
 )
+
+// convergeSite are the site settings of the sandbox, as the program publishes them.
+func convergeSite(title string) map[string]string {
+	return map[string]string{settingDBName: dbName, settingDBSecret: convergeDBSecretARN, settingWPSecret: convergeWPSecretARN,
+		settingSiteURL: convergeSiteURL, settingTitle: title, settingAdminUser: "wpadmin", settingEmail: "admin@example.com", settingLocale: "ja"}
+}
+
+// parametersByPath is what `aws ssm get-parameters-by-path` prints for the stack's settings.
+func parametersByPath(t *testing.T, path string, site map[string]string, dbHost string) string {
+	t.Helper()
+	siteJSON, _ := json.Marshal(site)
+	params := []any{map[string]any{"Name": path + "/" + siteParameterLeaf, "Type": "String", "Value": string(siteJSON)}}
+	if dbHost != "" {
+		params = append(params, map[string]any{"Name": path + "/" + dbHostParameterLeaf, "Type": "String", "Value": dbHost})
+	}
+	b, _ := json.Marshal(map[string]any{"Parameters": params})
+	return string(b)
+}
 
 // newConvergeSandbox prepares fixtures, stubs and the rendered script. checksum overrides
 // the published SHA-1 when not empty.
 func newConvergeSandbox(t *testing.T, checksum string) *convergeSandbox {
 	t.Helper()
 	needTool(t, "php", "php-cli")
+	needTool(t, "flock", "util-linux")
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
 			t.Fatal("the converge sandbox needs root (mount namespace, overlay, chroot)")
@@ -207,7 +243,10 @@ func newConvergeSandbox(t *testing.T, checksum string) *convergeSandbox {
 		checksum = hex.EncodeToString(sum[:])
 	}
 	p := sampleParams()
-	dbSecret, _ := json.Marshal(map[string]any{"username": "admin", "password": convergeDBPassword, "engine": "mysql", "dbname": "wordpress", "port": 3306})
+	dbSecret, err := dbCredentialsJSON(convergeDBPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
 	salts := make([]string, len(wordpressSaltNames))
 	for i := range salts {
 		salts[i] = strings.Repeat(string(rune('a'+i)), saltLength)
@@ -221,53 +260,64 @@ func newConvergeSandbox(t *testing.T, checksum string) *convergeSandbox {
 		t.Fatal(err)
 	}
 	files := map[string]string{
-		"fixtures/archive.tar.gz":                 string(archive),
-		"fixtures/archive.sha1":                   checksum + "\n",
-		"fixtures/rds-ca.pem":                     "-----BEGIN CERTIFICATE-----\nMIIfake\n-----END CERTIFICATE-----\n",
-		"params/db-host":                          "wp-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com\n",
-		"params/db-host.after":                    "3", // RDS is still being created for the first two polls
-		"params/site-url":                         "http://lb-alb-123.ap-northeast-1.elb.amazonaws.com\n",
-		"secrets/" + lastField(p.DBSecretID, ":"): string(dbSecret) + "\n",
-		"secrets/" + lastField(p.WPSecretID, ":"): wpSecret + "\n",
-		"converge":                                converge,
-		"harness":                                 harness,
-		"db/.keep":                                "",
-		"calls.log":                               "",
+		"fixtures/archive.tar.gz":                        string(archive),
+		"fixtures/archive.sha1":                          checksum + "\n",
+		"fixtures/rds-ca.pem":                            "-----BEGIN CERTIFICATE-----\nMIIfake\n-----END CERTIFICATE-----\n",
+		"params-early.json":                              parametersByPath(t, p.SettingsPath, convergeSite(trickyTitle), ""),
+		"params.json":                                    parametersByPath(t, p.SettingsPath, convergeSite(trickyTitle), convergeDBHost),
+		"secrets/" + lastField(convergeDBSecretARN, ":"): dbSecret + "\n",
+		"secrets/" + lastField(convergeWPSecretARN, ":"): wpSecret + "\n",
+		"lifecycle-state":                                "web-asg-abc123\tPending:Wait\n",
+		"converge":                                       converge,
+		"harness":                                        harness,
+		"db/.keep":                                       "",
+		"calls.log":                                      "",
 	}
 	for name, body := range stubs {
 		files["stubs/"+name] = strings.ReplaceAll(body, "@F@", dir)
 	}
 	for name, body := range files {
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
-			t.Fatal(err)
-		}
+		s.write(name, body)
 	}
 	return s
 }
 
+func (s *convergeSandbox) write(name, body string) {
+	path := filepath.Join(s.dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
 func lastField(s, sep string) string { return s[strings.LastIndex(s, sep)+1:] }
 
-// boot runs the converge script `boots` times in one sandbox and returns each exit status.
-func (s *convergeSandbox) boot(boots int) []string {
+// boot runs the converge script once per mode in one sandbox and returns each exit status.
+func (s *convergeSandbox) boot(modes ...string) []string {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	args := []string{"--mount", "--propagation", "private", "bash", filepath.Join(s.dir, "harness"), s.dir}
-	for i := 0; i < boots; i++ {
-		args = append(args, "boot")
-	}
+	args := append([]string{"--mount", "--propagation", "private", "bash", filepath.Join(s.dir, "harness"), s.dir}, modes...)
 	if out, err := exec.CommandContext(ctx, "unshare", args...).CombinedOutput(); err != nil {
 		s.t.Fatalf("sandbox harness failed (needs unshare, overlayfs, tmpfs): %v\n%s", err, out)
 	}
 	var statuses []string
-	for i := 1; i <= boots; i++ {
-		statuses = append(statuses, strings.TrimSpace(s.read("boot"+strconv.Itoa(i)+".status")))
+	for i := range modes {
+		statuses = append(statuses, strings.TrimSpace(s.read("boot"+strconv.Itoa(i+1)+".status")))
 	}
 	return statuses
+}
+
+// between returns the calls one boot made.
+func (s *convergeSandbox) calls(boot int) string {
+	all := s.read("result/calls.log")
+	_, rest, _ := strings.Cut(all, "--- boot "+strconv.Itoa(boot)+":")
+	if next := strings.Index(rest, "--- boot "); next >= 0 {
+		rest = rest[:next]
+	}
+	return rest
 }
 
 func (s *convergeSandbox) read(rel string) string {
@@ -278,50 +328,59 @@ func (s *convergeSandbox) read(rel string) string {
 	return string(b)
 }
 
-func TestConvergeInstallsAndConvergesAgainOnReboot(t *testing.T) {
+// The builder prepares (no setting, no secret); a server from its image only configures; a
+// reboot finds everything done; a refresh applies a changed title.
+func TestConvergePhases(t *testing.T) {
 	s := newConvergeSandbox(t, "")
-	statuses := s.boot(2)
+	// Before the refresh (boot 4) the title changes in SSM.
+	s.write("after-boot3", parametersByPath(t, sampleParams().SettingsPath, convergeSite("新しいタイトル"), convergeDBHost))
+	s.write("after-boot3.target", "params.json\n")
+	statuses := s.boot(convergePrepare, convergeBoot, convergeBoot, "refresh")
 	for i, st := range statuses {
 		if st != "0" {
 			t.Fatalf("boot %d exited %s:\n%s", i+1, st, s.read("boot"+strconv.Itoa(i+1)+".log"))
 		}
 	}
-	calls := s.read("result/calls.log")
-	boot1, _, _ := strings.Cut(calls, "systemctl start --no-block php-fpm.service httpd.service\n")
 
-	// Boot 1: packages, CA, WordPress (checked), config, waits for the DB, installs.
-	for _, want := range []string{
+	// The builder: packages, CA, WordPress (checked), static config. Nothing from AWS: the
+	// image holds no setting and no secret, and no web server runs.
+	prepare := s.calls(1)
+	expectAll(t, prepare, "prepare did not run", []string{
 		"dnf install --assumeyes httpd php8.3 php8.3-fpm php8.3-mysqlnd php8.3-mbstring php8.3-xml php8.3-gd php8.3-intl php8.3-opcache",
 		"curl https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem",
 		"update-ca-trust extract",
 		"curl https://ja.wordpress.org/latest-ja.tar.gz\n",
 		"curl https://ja.wordpress.org/latest-ja.tar.gz.sha1",
-		"aws ssm get-parameter",
-		"sleep 15", // the DB endpoint was not there yet
-		"systemctl enable php-fpm.service httpd.service",
-	} {
-		if !strings.Contains(boot1, want) {
-			t.Errorf("boot 1 did not run %q; calls:\n%s", want, calls)
+	}...)
+	for _, unwanted := range []string{"aws ", "systemctl start", "systemctl enable"} {
+		if strings.Contains(prepare, unwanted) {
+			t.Errorf("prepare ran %q: the image must hold no setting or secret and run no server; calls:\n%s", unwanted, prepare)
 		}
 	}
-	if got := strings.TrimSpace(s.read("result/polls-db-host")); got != "4" {
-		t.Errorf("db-host polled %s times, want 4 (boot 1: two misses, then found; boot 2: found)", got)
+	if got := strings.TrimSpace(s.read("result/var/lib/wordpress-converge/prepared")); got != "php=8.3 wordpress=https://ja.wordpress.org/latest-ja.tar.gz" {
+		t.Errorf("prepared marker %q", got)
 	}
 
-	// Boot 2 (an image, or a reboot): nothing downloaded or installed again.
-	second := calls[strings.Index(calls, "systemctl start --no-block")+1:]
-	second = second[strings.Index(second, "\n")+1:]
-	for _, unwanted := range []string{"dnf ", "latest-ja.tar.gz\n", "global-bundle.pem", "update-ca-trust"} {
-		if strings.Contains(second, unwanted) {
-			t.Errorf("boot 2 ran %q again; calls after boot 1:\n%s", unwanted, second)
+	// A server from the image: configures only; waits for the endpoint; installs; starts
+	// the web server; completes the launch hook.
+	boot := s.calls(2)
+	for _, unwanted := range []string{"dnf ", "curl ", "update-ca-trust"} {
+		if strings.Contains(boot, unwanted) {
+			t.Errorf("a server from the image ran %q again; calls:\n%s", unwanted, boot)
 		}
 	}
-	if !strings.Contains(second, "systemctl start --no-block php-fpm.service httpd.service") {
-		t.Errorf("boot 2 did not start the web server; calls:\n%s", second)
-	}
-	if !strings.Contains(s.read("boot1.log"), "wordpress-converge: installed") ||
-		!strings.Contains(s.read("boot2.log"), "wordpress-converge: already installed") {
-		t.Errorf("want install on boot 1 and a skip on boot 2:\n%s\n---\n%s", s.read("boot1.log"), s.read("boot2.log"))
+	expectAll(t, boot, "a server from the image did not run", []string{
+		"aws ssm get-parameters-by-path --path /scalable-wordpress/dev --output json",
+		"sleep 15", // the endpoint was not there yet
+		"aws secretsmanager get-secret-value --secret-id " + convergeDBSecretARN,
+		"systemctl enable php-fpm.service httpd.service",
+		"systemctl start --no-block php-fpm.service httpd.service",
+		"aws autoscaling complete-lifecycle-action --auto-scaling-group-name web-asg-abc123 --lifecycle-hook-name " + launchHookName +
+			" --instance-id i-0fake0instance --lifecycle-action-result CONTINUE",
+	}...)
+	if !strings.Contains(s.read("boot2.log"), "wordpress-converge: installed") ||
+		!strings.Contains(s.read("boot3.log"), "wordpress-converge: already installed") {
+		t.Errorf("want install on the first serving boot and a skip on the reboot:\n%s\n---\n%s", s.read("boot2.log"), s.read("boot3.log"))
 	}
 
 	// What WordPress was asked to install, with which settings.
@@ -332,8 +391,8 @@ func TestConvergeInstallsAndConvergesAgainOnReboot(t *testing.T) {
 	want := map[string]any{
 		"title": trickyTitle, "user": "wpadmin", "email": "admin@example.com", "password": convergeAdminPassword,
 		"lang": "ja", "db_user": "admin", "db_password": convergeDBPassword, "db_name": "wordpress",
-		"db_host": "wp-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com", "home": "http://lb-alb-123.ap-northeast-1.elb.amazonaws.com",
-		"siteurl": "http://lb-alb-123.ap-northeast-1.elb.amazonaws.com", "client_flags": float64(2048 | 1073741824), "notified": true,
+		"db_host": convergeDBHost, "home": convergeSiteURL, "siteurl": convergeSiteURL,
+		"client_flags": float64(2048 | 1073741824), "notified": true,
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -343,8 +402,16 @@ func TestConvergeInstallsAndConvergesAgainOnReboot(t *testing.T) {
 	if !strings.Contains(s.read("result/db/queries.log"), "GET_LOCK('wordpress-converge-install'") {
 		t.Error("install did not take the MySQL named lock")
 	}
-	if !strings.Contains(s.read("result/db/options.log"), "permalink_structure=/%postname%/") {
-		t.Error("permalinks were not set")
+
+	// The refresh: the changed title is applied, nothing is restarted but PHP reloaded.
+	refresh := s.calls(4)
+	if !strings.Contains(s.read("boot4.log"), "applied site-title") || !strings.Contains(s.read("result/db/options.log"), `blogname="\u65b0\u3057\u3044\u30bf\u30a4\u30c8\u30eb"`) {
+		t.Errorf("the refresh did not apply the new title:\n%s\n%s", s.read("boot4.log"), s.read("result/db/options.log"))
+	}
+	for _, unwanted := range []string{"systemctl start", "complete-lifecycle-action"} {
+		if strings.Contains(refresh, unwanted) {
+			t.Errorf("the refresh ran %q; calls:\n%s", unwanted, refresh)
+		}
 	}
 
 	// Files: code from the archive, config without secrets, secrets only under /run.
@@ -356,41 +423,62 @@ func TestConvergeInstallsAndConvergesAgainOnReboot(t *testing.T) {
 	if !strings.Contains(wpConfig, "require '/run/wordpress/runtime.php';") || !strings.Contains(runtime, "'DB_PASSWORD'") {
 		t.Errorf("wp-config.php must load the runtime config from /run:\n%s", wpConfig)
 	}
-	if info, err := os.Stat(filepath.Join(s.dir, "result/var/www/html/wp-config.php")); err != nil || info.Mode().Perm() != 0o640 {
-		t.Errorf("wp-config.php mode = %v (%v), want 0640", info.Mode().Perm(), err)
+	for rel, mode := range map[string]os.FileMode{"result/var/www/html/wp-config.php": 0o640, "result/run/wordpress/runtime.php": 0o640} {
+		if info, err := os.Stat(filepath.Join(s.dir, rel)); err != nil || info.Mode().Perm() != mode {
+			t.Errorf("%s mode = %v (%v), want %v", rel, info.Mode().Perm(), err, mode)
+		}
 	}
-	if info, err := os.Stat(filepath.Join(s.dir, "result/run/wordpress/runtime.php")); err != nil || info.Mode().Perm() != 0o640 {
-		t.Errorf("runtime.php mode = %v (%v), want 0640", info.Mode().Perm(), err)
-	}
-	for _, secret := range []string{"db'pa", "adm'in", strings.Repeat("a", 20)} {
+	for _, secret := range []string{"db'pa", "Adm!n", strings.Repeat("a", 20)} {
 		if strings.Contains(wpConfig, secret) {
 			t.Errorf("wp-config.php (on the root volume, so in the image) holds a secret %q", secret)
 		}
-		for _, log := range []string{"boot1.log", "boot2.log", "result/calls.log"} {
-			if strings.Contains(s.read(log), secret) {
-				t.Errorf("%s (the journal) shows a secret %q", log, secret)
+		for i := 1; i <= 4; i++ {
+			if log := s.read("boot" + strconv.Itoa(i) + ".log"); strings.Contains(log, secret) {
+				t.Errorf("boot %d's journal shows a secret %q", i, secret)
 			}
 		}
+		if strings.Contains(s.read("result/calls.log"), secret) {
+			t.Errorf("a command line shows a secret %q", secret)
+		}
 	}
-	if !strings.Contains(s.read("result/etc/httpd/conf.d/wordpress.conf"), "RewriteRule . /index.php [L]") {
-		t.Error("Apache config for permalinks was not written")
+	if s.read("result/var/www/html/healthz.php") == "" || !strings.Contains(s.read("result/etc/httpd/conf.d/wordpress.conf"), "RewriteRule . /index.php [L]") {
+		t.Error("the health page or the Apache config for permalinks was not written")
 	}
 }
 
 func TestConvergeRefusesATamperedArchive(t *testing.T) {
 	s := newConvergeSandbox(t, strings.Repeat("0", 40))
-	if st := s.boot(1); st[0] == "0" {
+	if st := s.boot(convergePrepare); st[0] == "0" {
 		t.Fatalf("converge accepted an archive whose SHA-1 does not match:\n%s", s.read("boot1.log"))
 	}
 	if !strings.Contains(s.read("boot1.log"), "checksum mismatch") {
 		t.Errorf("want a checksum message, got:\n%s", s.read("boot1.log"))
 	}
-	for _, p := range []string{"result/var/lib/wordpress-converge/wordpress-files", "result/var/www/html/index.php", "result/db/installed.json"} {
-		if s.read(p) != "" {
+	if s.read("result/var/lib/wordpress-converge/prepare-failed") == "" && !fileExists(filepath.Join(s.dir, "result/var/lib/wordpress-converge/prepare-failed")) {
+		t.Error("a failed prepare must leave its marker (the image builder's wait fails on it)")
+	}
+	for _, p := range []string{"result/var/lib/wordpress-converge/wordpress-files", "result/var/lib/wordpress-converge/prepared", "result/var/www/html/index.php"} {
+		if fileExists(filepath.Join(s.dir, p)) {
 			t.Errorf("%s exists after a failed checksum", p)
 		}
 	}
-	if strings.Contains(s.read("result/calls.log"), "systemctl start") {
-		t.Error("the web server was started after a failed checksum")
+}
+
+// A server that cannot configure abandons its launch: the group replaces it at once rather
+// than waiting out the hook's timeout.
+func TestConvergeAbandonsTheLaunchWhenConfiguringFails(t *testing.T) {
+	s := newConvergeSandbox(t, "")
+	s.write("secrets/"+lastField(convergeWPSecretARN, ":"), `{"salts":{}}`+"\n") // no admin password, no salts
+	st := s.boot(convergePrepare, convergeBoot)
+	if st[1] == "0" {
+		t.Fatalf("converge succeeded without the WordPress secret's values:\n%s", s.read("boot2.log"))
 	}
+	if calls := s.calls(2); !strings.Contains(calls, "--lifecycle-action-result ABANDON") || strings.Contains(calls, "systemctl start") {
+		t.Errorf("a failed configure must abandon the launch and start no web server; calls:\n%s", calls)
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -33,36 +32,27 @@ type DatabaseArgs struct {
 	AllocatedStorageGiB  int
 	MaxStorageGiB        int // 0: no storage autoscaling
 	MultiAZ              bool
-	SingleAZPlacement    string // the AZ of a single-AZ instance
+	ApplyImmediately     bool // else modifications wait for the maintenance window
 	BackupRetentionDays  int
-	DeletionProtection   bool
-	FinalSnapshotID      string // "" skips the final snapshot
+	DeletionProtection   bool   // AWS refuses to delete it, and Pulumi to delete or replace it
+	FinalSnapshotPrefix  string // "" skips the final snapshot; else a unique suffix is added
 	SecretRecoveryWindow int    // days a deleted credentials secret stays restorable
-
-	HostParameterName string // SSM parameter that hands the endpoint to the web servers
-	Tags              Tags
+	Tags                 Tags
 }
 
-// DBHandoff is what the web tier may know about the database: only things that exist
-// seconds into the deploy. It never carries the RDS instance or its endpoint, so that no
-// server, image or target waits the 15-20 minutes RDS takes to create.
-type DBHandoff struct {
-	CredentialsSecret pulumi.StringOutput // ARN of the secret holding {"username", "password", ...}
-	HostParameterName string              // SSM parameter that holds the endpoint once RDS is up
-}
-
-// Database is the database component.
+// Database is the database component. The web tier gets only the ARN of its credentials
+// secret, which exists seconds into the deploy; the endpoint reaches the servers through
+// the stack's settings (settings.go) once RDS is up, so that no server, image or target
+// waits the 15-20 minutes RDS takes to create.
 type Database struct {
 	pulumi.ResourceState
 
-	Instance      *rds.Instance
-	Secret        *secretsmanager.Secret
-	HostParameter *ssm.Parameter
-	Handoff       DBHandoff
+	Instance *rds.Instance
+	Secret   *secretsmanager.Secret
 }
 
-// NewDatabase builds the subnet group, parameter group, credentials secret, the RDS
-// instance and the endpoint hand-off parameter.
+// NewDatabase builds the subnet group, parameter group, credentials secret and the RDS
+// instance.
 func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...pulumi.ResourceOption) (*Database, error) {
 	d := &Database{}
 	if err := ctx.RegisterComponentResource("scalable-wordpress:database:Database", name, d, opts...); err != nil {
@@ -80,30 +70,21 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 	if err != nil {
 		return nil, err
 	}
-	db, err := rds.NewInstance(ctx, name, instanceArgs(args, subnetGroup, params, secret.password), parent,
+	a := instanceArgs(args, subnetGroup, params, secret.password)
+	if args.FinalSnapshotPrefix != "" {
+		if a.FinalSnapshotIdentifier, err = finalSnapshotName(ctx, name, args.FinalSnapshotPrefix, parent); err != nil {
+			return nil, err
+		}
+	}
+	// Protected with deletion protection on: the engine then refuses to delete or replace the
+	// database, whatever a change would do (AWS's own flag only guards deletion).
+	db, err := rds.NewInstance(ctx, name, a, parent, pulumi.Protect(args.DeletionProtection),
 		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "60m", Update: "80m", Delete: "60m"}))
 	if err != nil {
 		return nil, fmt.Errorf("create RDS instance: %w", err)
 	}
 	d.Instance = db
 
-	// The only thing that waits for RDS: the servers poll for this parameter at boot.
-	param, err := ssm.NewParameter(ctx, name+"-host", &ssm.ParameterArgs{
-		Name:          pulumi.String(args.HostParameterName),
-		Description:   pulumi.String("WordPress database endpoint, read by the web servers at boot"),
-		Type:          pulumi.String("String"),
-		InsecureValue: db.Address,
-		Tags:          args.Tags.Named("db-host"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create DB host parameter: %w", err)
-	}
-	d.HostParameter = param
-
-	d.Handoff = DBHandoff{
-		CredentialsSecret: secret.secret.Arn,
-		HostParameterName: args.HostParameterName,
-	}
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"endpoint":         db.Endpoint,
 		"availabilityZone": db.AvailabilityZone,
@@ -158,22 +139,18 @@ func instanceArgs(args *DatabaseArgs, subnets *rds.SubnetGroup, params *rds.Para
 		VpcSecurityGroupIds:     pulumi.StringArray{args.SecurityGroupID},
 		PubliclyAccessible:      pulumi.Bool(false),
 		MultiAz:                 pulumi.Bool(args.MultiAZ),
+		ApplyImmediately:        pulumi.Bool(args.ApplyImmediately),
 		BackupRetentionPeriod:   pulumi.Int(args.BackupRetentionDays),
 		CopyTagsToSnapshot:      pulumi.Bool(true),
 		DeletionProtection:      pulumi.Bool(args.DeletionProtection),
-		SkipFinalSnapshot:       pulumi.Bool(args.FinalSnapshotID == ""),
+		SkipFinalSnapshot:       pulumi.Bool(args.FinalSnapshotPrefix == ""),
 		Tags:                    args.Tags.Named("db"),
 	}
 	if args.MaxStorageGiB > 0 {
 		a.MaxAllocatedStorage = pulumi.Int(args.MaxStorageGiB)
 	}
-	if args.FinalSnapshotID != "" {
-		a.FinalSnapshotIdentifier = pulumi.String(args.FinalSnapshotID)
-	}
-	if !args.MultiAZ {
-		// RDS picks both AZs itself for Multi-AZ; single-AZ goes where the hands-on put it.
-		a.AvailabilityZone = pulumi.String(args.SingleAZPlacement)
-	}
+	// No availabilityZone, even single-AZ: RDS places the instance, and a pinned AZ would force
+	// a replacement (a new, empty database) once a failover or a Multi-AZ change moved it.
 	return a
 }
 
@@ -225,11 +202,22 @@ func dbCredentialsJSON(password string) (string, error) {
 	return string(b), err
 }
 
+// finalSnapshotName is the final snapshot's identifier: the stack's prefix and a suffix
+// generated once per database, so that destroying a stack a second time (after a new up)
+// does not collide with the snapshot the first destroy left.
+func finalSnapshotName(ctx *pulumi.Context, name, prefix string, parent pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	suffix, err := random.NewRandomId(ctx, name+"-final-snapshot-suffix", &random.RandomIdArgs{ByteLength: pulumi.Int(4)}, parent)
+	if err != nil {
+		return pulumi.StringOutput{}, fmt.Errorf("generate the final snapshot's suffix: %w", err)
+	}
+	return pulumi.Sprintf("%s-%s", prefix, suffix.Hex), nil
+}
+
 var notIdentifierChar = regexp.MustCompile(`[^a-z0-9]+`)
 
-// finalSnapshotID is a deterministic, valid RDS snapshot identifier for this stack
-// (letters, digits and single hyphens, starting with a letter, at most 255 characters).
-func finalSnapshotID(project, stack string) string {
+// finalSnapshotPrefix is a valid RDS snapshot identifier prefix for this stack (letters,
+// digits and single hyphens, starting with a letter, short enough for the suffix).
+func finalSnapshotPrefix(project, stack string) string {
 	id := notIdentifierChar.ReplaceAllString(strings.ToLower(project+"-"+stack), "-")
 	id = strings.Trim(id, "-")
 	if id == "" || id[0] < 'a' || id[0] > 'z' {

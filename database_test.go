@@ -28,7 +28,7 @@ func TestDatabaseInstance(t *testing.T) {
 		"copyTagsToSnapshot":      "true",
 		"deletionProtection":      "false", // runProgram's stack turns it off, like dev
 		"skipFinalSnapshot":       "false",
-		"finalSnapshotIdentifier": "scalable-wordpress-test-final",
+		"applyImmediately":        "false",
 	}
 	for k, v := range want {
 		if got := db.Str(k); got != v {
@@ -37,6 +37,10 @@ func TestDatabaseInstance(t *testing.T) {
 	}
 	if az := db.Str("availabilityZone"); az != "" {
 		t.Errorf("%s: Multi-AZ instance must let RDS place it, got availabilityZone %q", db.URN, az)
+	}
+	suffix := r.one(t, "random:index/randomId:RandomId")
+	if got, want := db.Str("finalSnapshotIdentifier"), "scalable-wordpress-test-final-"+out(suffix, "hex"); got != want {
+		t.Errorf("%s: finalSnapshotIdentifier %q, want the stack's prefix and the generated suffix %q", db.URN, got, want)
 	}
 	if !db.Inputs["password"].IsSecret() {
 		t.Errorf("%s: password must be a secret input", db.URN)
@@ -73,32 +77,32 @@ func TestDatabaseInstance(t *testing.T) {
 func TestDatabaseSingleAZAndProductionSwitches(t *testing.T) {
 	r := mustRun(t, map[string]string{
 		"dbMultiAz": "false", "dbDeletionProtection": "true", "dbFinalSnapshot": "false",
-		"dbMaxAllocatedStorageGiB": "0", "dbBackupRetentionDays": "14",
+		"dbMaxAllocatedStorageGiB": "0", "dbBackupRetentionDays": "14", "dbApplyImmediately": "true",
 	})
 	db := r.one(t, "aws:rds/instance:Instance")
 	for k, v := range map[string]string{
-		"multiAz": "false", "availabilityZone": "ap-northeast-1a", "deletionProtection": "true",
+		// No availabilityZone even single-AZ: a pinned AZ replaces the database once it moves.
+		"multiAz": "false", "availabilityZone": "", "deletionProtection": "true", "applyImmediately": "true",
 		"skipFinalSnapshot": "true", "finalSnapshotIdentifier": "", "maxAllocatedStorage": "", "backupRetentionPeriod": "14",
 	} {
 		if got := db.Str(k); got != v {
 			t.Errorf("%s: %s = %q, want %q", db.URN, k, got, v)
 		}
 	}
+	if !db.Protect {
+		t.Errorf("%s: with deletion protection the engine must refuse to delete or replace the database (protect)", db.URN)
+	}
+	if len(r.ofType("random:index/randomId:RandomId")) != 0 {
+		t.Errorf("no final snapshot, no suffix for its name")
+	}
+	if unprotected := mustRun(t, nil).one(t, "aws:rds/instance:Instance"); unprotected.Protect {
+		t.Errorf("%s: without deletion protection (the dev stack) pulumi destroy must be able to delete it", unprotected.URN)
+	}
 }
 
 func TestDatabaseCredentialsSecret(t *testing.T) {
 	r := mustRun(t, nil)
-	secret := secretHolding(t, r, "password")
-	var version *recorded
-	for _, v := range r.ofType("aws:secretsmanager/secretVersion:SecretVersion") {
-		if v.Str("secretId") == out(secret, "id") {
-			version = v
-		}
-	}
-	if !version.Inputs["secretString"].IsSecret() {
-		t.Errorf("%s: secretString must be a secret input", version.URN)
-	}
-	v := jsonInput(t, version, "secretString")
+	version, v := secretDocument(t, r, "password")
 	db := r.one(t, "aws:rds/instance:Instance")
 	if v["username"] != db.Str("username") || v["password"] != db.Str("password") || v["dbname"] != db.Str("dbName") ||
 		v["engine"] != "mysql" || fmt.Sprint(v["port"]) != db.Str("port") {
@@ -130,7 +134,7 @@ func TestDatabaseHostHandoffParameter(t *testing.T) {
 	}
 }
 
-func TestFinalSnapshotID(t *testing.T) {
+func TestFinalSnapshotPrefix(t *testing.T) {
 	cases := map[[2]string]string{
 		{"scalable-wordpress", "dev"}:   "scalable-wordpress-dev-final",
 		{"My_Proj", "prod.eu--1"}:       "my-proj-prod-eu-1-final",
@@ -138,8 +142,81 @@ func TestFinalSnapshotID(t *testing.T) {
 		{"p", strings.Repeat("a", 300)}: "p-" + strings.Repeat("a", 238) + "-final",
 	}
 	for in, want := range cases {
-		if got := finalSnapshotID(in[0], in[1]); got != want {
-			t.Errorf("finalSnapshotID(%q, %q) = %q, want %q", in[0], in[1], got, want)
+		if got := finalSnapshotPrefix(in[0], in[1]); got != want {
+			t.Errorf("finalSnapshotPrefix(%q, %q) = %q, want %q", in[0], in[1], got, want)
+		}
+	}
+}
+
+// configAlternatives are another valid value for every key Pulumi.yaml declares (with the
+// keys that must change along with it); nil where only one value is valid today.
+var configAlternatives = map[string]map[string]string{
+	"availabilityZones":        {"availabilityZones": `["ap-northeast-1a","ap-northeast-1d"]`},
+	"vpcCidr":                  {"vpcCidr": "10.1.0.0/16", "publicSubnetCidrs": `["10.1.0.0/24","10.1.1.0/24"]`, "privateSubnetCidrs": `["10.1.2.0/24","10.1.3.0/24"]`},
+	"publicSubnetCidrs":        {"publicSubnetCidrs": `["10.0.10.0/24","10.0.11.0/24"]`},
+	"privateSubnetCidrs":       {"privateSubnetCidrs": `["10.0.12.0/24","10.0.13.0/24"]`},
+	"webTierMode":              {"webTierMode": "fixed"},
+	"instanceType":             {"instanceType": "t4g.small"},
+	"webServerCount":           {"webServerCount": "4"},
+	"webMinSize":               {"webMinSize": "1"},
+	"webMaxSize":               {"webMaxSize": "10"},
+	"webDesiredCapacity":       {"webDesiredCapacity": "3"},
+	"scalingMetric":            {"scalingMetric": "cpu"},
+	"scalingRequestsPerTarget": {"scalingRequestsPerTarget": "900"},
+	"scalingCpuPercent":        {"scalingCpuPercent": "70"},
+	"amiId":                    {"amiId": "ami-0123456789abcdef0"},
+	"rootVolumeSizeGiB":        {"rootVolumeSizeGiB": "30"},
+	"sshCidr":                  {"sshCidr": "198.51.100.0/24"},
+	"keyPairName":              {"keyPairName": "ops"},
+	"wordpressLocale":          {"wordpressLocale": "en_US"},
+	"phpVersion":               {"phpVersion": "8.4"},
+	"siteTitle":                {"siteTitle": "Another title"},
+	"adminUser":                {"adminUser": "editor"},
+	"adminEmail":               {"adminEmail": "owner@example.org"},
+	"dbEngineVersion":          nil, // 8.4 is the only major in standard support
+	"dbInstanceClass":          {"dbInstanceClass": "db.m7g.large"},
+	"dbAllocatedStorageGiB":    {"dbAllocatedStorageGiB": "50"},
+	"dbMaxAllocatedStorageGiB": {"dbMaxAllocatedStorageGiB": "0"},
+	"dbMultiAz":                {"dbMultiAz": "false"},
+	"dbApplyImmediately":       {"dbApplyImmediately": "true"},
+	"dbBackupRetentionDays":    {"dbBackupRetentionDays": "30"},
+	"dbDeletionProtection":     {"dbDeletionProtection": "true"},
+	"dbFinalSnapshot":          {"dbFinalSnapshot": "false"},
+	"secretRecoveryWindowDays": {"secretRecoveryWindowDays": "30"},
+	"healthCheckPath":          {"healthCheckPath": "/wp-includes/images/blank.gif"},
+	"certificateArn":           {"certificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab", "siteDomain": "www.example.com"},
+	"siteDomain":               {"siteDomain": "blog.example.com"},
+	"tags":                     {"tags": `{"owner":"web-team"}`},
+}
+
+// dbReplaceKeys are the RDS instance inputs whose change replaces it (a new, empty database):
+// ForceNew in the provider (internal/service/rds/instance.go).
+var dbReplaceKeys = []string{"availabilityZone", "identifier", "identifierPrefix", "engine", "dbName", "storageEncrypted",
+	"kmsKeyId", "username", "characterSetName", "ncharCharacterSetName", "timezone", "snapshotIdentifier",
+	"restoreToPointInTime", "s3Import", "customIamInstanceProfile"}
+
+// No config change replaces the database: every key changed alone leaves the RDS instance's
+// replace-forcing inputs and its URN as they were.
+func TestNoConfigChangeReplacesTheDatabase(t *testing.T) {
+	base := mustRun(t, nil).one(t, "aws:rds/instance:Instance")
+	for key := range readProjectFile(t).Config {
+		alt, known := configAlternatives[key]
+		if !known {
+			t.Errorf("config key %s has no alternative value here: add one, so that this test covers it", key)
+			continue
+		}
+		if alt == nil {
+			continue
+		}
+		db := mustRun(t, alt).one(t, "aws:rds/instance:Instance")
+		if db.URN != base.URN {
+			t.Errorf("%s: the database's URN changes (%s -> %s): Pulumi would replace it", key, base.URN, db.URN)
+		}
+		for _, k := range dbReplaceKeys {
+			if fmt.Sprint(db.Inputs[resourceKey(k)]) != fmt.Sprint(base.Inputs[resourceKey(k)]) {
+				t.Errorf("%s=%v changes the database's %s (%v -> %v): that replaces it with an empty one", key, alt, k,
+					base.Inputs[resourceKey(k)], db.Inputs[resourceKey(k)])
+			}
 		}
 	}
 }

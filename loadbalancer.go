@@ -9,12 +9,15 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // tlsPolicy allows TLS 1.3 and 1.2 only.
 const tlsPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+// deregistrationDelay lets requests in flight to a server that leaves (scale-in, refresh)
+// finish; WordPress pages answer in well under it.
+const deregistrationDelay = 20
 
 // LoadBalancerArgs are where the load balancer sits, what it forwards to and how the site
 // is reached.
@@ -22,13 +25,21 @@ type LoadBalancerArgs struct {
 	VpcID           pulumi.StringInput
 	SubnetIDs       pulumi.StringArrayInput // public subnets, one per AZ
 	SecurityGroupID pulumi.StringInput
-	Targets         []pulumi.StringInput // instance IDs to register
 
-	HealthCheckPath      string
-	CertificateArn       string // "" serves plain HTTP only
-	SiteDomain           string // "" uses the load balancer's DNS name
-	SiteURLParameterName string // SSM parameter that hands the site URL to the servers
-	Tags                 Tags
+	HealthCheckPath string
+	CertificateArn  string // "" serves plain HTTP only
+	SiteDomain      string // "" uses the load balancer's DNS name
+	Tags            Tags
+}
+
+// LoadBalancerTarget is what the web tier needs of the load balancer: where servers register,
+// the label of the requests-per-target metric, the alarms that roll a bad rollout back, and
+// the listeners (the metric exists once one forwards).
+type LoadBalancerTarget struct {
+	TargetGroupArn pulumi.StringInput
+	ResourceLabel  pulumi.StringInput      // "<load balancer ARN suffix>/<target group ARN suffix>"
+	RolloutAlarms  pulumi.StringArrayInput // alarm names
+	Listeners      []pulumi.Resource
 }
 
 // LoadBalancer is the load balancer component.
@@ -40,10 +51,11 @@ type LoadBalancer struct {
 	HTTPListener  *lb.Listener
 	HTTPSListener *lb.Listener // nil without a certificate
 	SiteURL       pulumi.StringOutput
+	Target        LoadBalancerTarget
 }
 
-// NewLoadBalancer builds the ALB, target group, listeners, one attachment per target and the
-// site-URL hand-off parameter.
+// NewLoadBalancer builds the ALB, the target group the web tier registers its servers in,
+// the listeners and the alarms that roll a bad rollout back.
 func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, opts ...pulumi.ResourceOption) (*LoadBalancer, error) {
 	l := &LoadBalancer{}
 	if err := ctx.RegisterComponentResource("scalable-wordpress:lb:LoadBalancer", name, l, opts...); err != nil {
@@ -72,24 +84,16 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 	if err := l.newListeners(ctx, name, args, parent); err != nil {
 		return nil, err
 	}
-	for i, target := range args.Targets {
-		if _, err := lb.NewTargetGroupAttachment(ctx, fmt.Sprintf("%s-web-%d", name, i+1), &lb.TargetGroupAttachmentArgs{
-			TargetGroupArn: l.TargetGroup.Arn,
-			TargetId:       target,
-			Port:           pulumi.Int(httpPort),
-		}, parent); err != nil {
-			return nil, fmt.Errorf("register web server %d in the target group: %w", i+1, err)
-		}
-	}
 	l.SiteURL = siteURL(args, alb)
-	if _, err := ssm.NewParameter(ctx, name+"-site-url", &ssm.ParameterArgs{
-		Name:          pulumi.String(args.SiteURLParameterName),
-		Description:   pulumi.String("WordPress site URL (home and siteurl), read by the web servers at boot"),
-		Type:          pulumi.String("String"),
-		InsecureValue: l.SiteURL,
-		Tags:          args.Tags.Named("site-url"),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("create site URL parameter: %w", err)
+	alarms, err := newRolloutAlarms(ctx, name, alb, l.TargetGroup, args.Tags, parent)
+	if err != nil {
+		return nil, err
+	}
+	l.Target = LoadBalancerTarget{
+		TargetGroupArn: l.TargetGroup.Arn,
+		ResourceLabel:  pulumi.Sprintf("%s/%s", alb.ArnSuffix, l.TargetGroup.ArnSuffix),
+		RolloutAlarms:  alarms,
+		Listeners:      l.listeners(),
 	}
 
 	if err := ctx.RegisterResourceOutputs(l, pulumi.Map{
@@ -115,8 +119,17 @@ func siteURL(args *LoadBalancerArgs, alb *lb.LoadBalancer) pulumi.StringOutput {
 	return pulumi.Sprintf("%s://%s", scheme, alb.DnsName)
 }
 
-// newTargetGroup is the hands-on's elb-targetgroup: instances on HTTP/80, health-checked
-// on the configured path.
+// listeners are the load balancer's listeners.
+func (l *LoadBalancer) listeners() []pulumi.Resource {
+	out := []pulumi.Resource{l.HTTPListener}
+	if l.HTTPSListener != nil {
+		out = append(out, l.HTTPSListener)
+	}
+	return out
+}
+
+// newTargetGroup is the hands-on's elb-targetgroup: instances on HTTP/80, health-checked on
+// the configured path every 10 s; 2 failures take a server out, 2 successes let a new one in.
 func newTargetGroup(ctx *pulumi.Context, name string, args *LoadBalancerArgs, parent pulumi.ResourceOption) (*lb.TargetGroup, error) {
 	tg, err := lb.NewTargetGroup(ctx, name+"-tg", &lb.TargetGroupArgs{
 		VpcId:               args.VpcID,
@@ -124,13 +137,13 @@ func newTargetGroup(ctx *pulumi.Context, name string, args *LoadBalancerArgs, pa
 		Protocol:            pulumi.String("HTTP"),
 		ProtocolVersion:     pulumi.String("HTTP1"),
 		Port:                pulumi.Int(httpPort),
-		DeregistrationDelay: pulumi.Int(30),
+		DeregistrationDelay: pulumi.Int(deregistrationDelay),
 		HealthCheck: &lb.TargetGroupHealthCheckArgs{
 			Enabled:            pulumi.Bool(true),
 			Protocol:           pulumi.String("HTTP"),
 			Path:               pulumi.String(args.HealthCheckPath),
 			Matcher:            pulumi.String("200"),
-			Interval:           pulumi.Int(15),
+			Interval:           pulumi.Int(10),
 			Timeout:            pulumi.Int(5),
 			HealthyThreshold:   pulumi.Int(2),
 			UnhealthyThreshold: pulumi.Int(2),

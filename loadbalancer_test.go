@@ -40,18 +40,14 @@ func TestLoadBalancer(t *testing.T) {
 		t.Errorf("%s: want HTTP:80 forwarding to the target group, got %v", listener.URN, action)
 	}
 
-	var targets, instances []string
-	for _, a := range r.ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment") {
-		if a.Str("targetGroupArn") != tg.Outputs["arn"].StringValue() || a.Str("port") != "80" {
-			t.Errorf("%s: attached to %q port %q", a.URN, a.Str("targetGroupArn"), a.Str("port"))
-		}
-		targets = append(targets, a.Str("targetId"))
+	// The servers register themselves: the group's target groups (the fixed mode's
+	// attachments: TestFixedMode).
+	asg := r.one(t, "aws:autoscaling/group:Group")
+	if tgs := asg.Inputs["targetGroupArns"].ArrayValue(); len(tgs) != 1 || propString(tgs[0]) != out(tg, "arn") {
+		t.Errorf("%s: the servers must register in the target group, got %v", asg.URN, tgs)
 	}
-	for _, inst := range servers(r) {
-		instances = append(instances, out(inst, "id"))
-	}
-	if len(instances) != 2 || !sameSet(targets, instances) {
-		t.Errorf("want every server registered once, got targets %v for servers %v", targets, instances)
+	if n := len(r.ofType("aws:lb/targetGroupAttachment:TargetGroupAttachment")); n != 0 {
+		t.Errorf("the autoscaling mode registers through the group, not %d attachments (the image builder must not serve)", n)
 	}
 }
 
@@ -113,10 +109,10 @@ func TestHTTPSWithCertificate(t *testing.T) {
 	}
 }
 
-func TestSiteURLParameter(t *testing.T) {
+func TestSiteURLSetting(t *testing.T) {
 	r := mustRun(t, nil)
-	p := handoffParameter(t, r, "http://"+out(r.one(t, "aws:lb/loadBalancer:LoadBalancer"), "dnsName"))
-	if p.Str("name") != "/scalable-wordpress/test/site-url" || p.Str("type") != "String" {
-		t.Errorf("%s: name %q type %q", p.URN, p.Str("name"), p.Str("type"))
+	site := jsonInput(t, r.m.Named("aws:ssm/parameter:Parameter", "settings-site"), "insecureValue")
+	if want := "http://" + out(r.one(t, "aws:lb/loadBalancer:LoadBalancer"), "dnsName"); site[settingSiteURL] != want {
+		t.Errorf("the servers' site URL is %v, want the load balancer's %s", site[settingSiteURL], want)
 	}
 }

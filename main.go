@@ -19,8 +19,9 @@ type infrastructure struct {
 	Network  *Network
 	Security *SecurityGroups
 	Database *Database
-	Web      *WebTier
 	LB       *LoadBalancer
+	Web      *WebTier
+	Settings *SiteSettings
 }
 
 // run loads the config, builds the parts and exports the outputs.
@@ -33,18 +34,17 @@ func run(ctx *pulumi.Context) error {
 	return nil
 }
 
-// createInfrastructure wires config → network → security groups → database → web tier →
-// load balancer. Each part gets exactly its Args; this function is the one place that maps
-// the stack's config onto them. The web tier gets only the database's hand-off, so it never
-// waits for RDS.
+// createInfrastructure wires config → network → security groups → database → load
+// balancer → web tier → settings. Each part gets exactly its Args; this function is the one
+// place that maps the stack's config onto them. The web tier gets only the ARN of the
+// database's credentials secret, so it never waits for RDS; the endpoint reaches the servers
+// through the settings.
 func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	cfg, err := loadConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
 	tags := cfg.Tags()
-	dbHostParameter, siteURLParameter := cfg.handoffParameter("db-host"), cfg.handoffParameter("site-url")
-
 	network, err := NewNetwork(ctx, "network", &NetworkArgs{
 		AvailabilityZones:  cfg.AvailabilityZones,
 		VpcCidr:            cfg.VpcCidr,
@@ -72,56 +72,72 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		AllocatedStorageGiB:  cfg.DBAllocatedStorageGiB,
 		MaxStorageGiB:        cfg.DBMaxStorageGiB,
 		MultiAZ:              cfg.DBMultiAZ,
-		SingleAZPlacement:    cfg.AvailabilityZones[0],
+		ApplyImmediately:     cfg.DBApplyImmediately,
 		BackupRetentionDays:  cfg.DBBackupRetentionDays,
 		DeletionProtection:   cfg.DBDeletionProtection,
-		FinalSnapshotID:      finalSnapshotIDIf(cfg),
+		FinalSnapshotPrefix:  finalSnapshotPrefixIf(cfg),
 		SecretRecoveryWindow: cfg.SecretRecoveryWindowDays,
-		HostParameterName:    dbHostParameter,
 		Tags:                 tags,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	loadBalancer, err := NewLoadBalancer(ctx, "lb", &LoadBalancerArgs{
+		VpcID:           network.Vpc.ID().ToStringOutput(),
+		SubnetIDs:       subnetIDs(network.PublicSubnets),
+		SecurityGroupID: security.LoadBalancer.ID().ToStringOutput(),
+		HealthCheckPath: cfg.HealthCheckPath,
+		CertificateArn:  cfg.CertificateArn,
+		SiteDomain:      cfg.SiteDomain,
+		Tags:            tags,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load balancer: %w", err)
+	}
 	web, err := NewWebTier(ctx, "web", &WebTierArgs{
+		Mode:              cfg.WebTierMode,
 		Region:            cfg.Region,
 		Subnets:           network.PublicSubnets,
 		SecurityGroupID:   security.Web.ID().ToStringOutput(),
 		InstanceType:      cfg.InstanceType,
-		ServerCount:       cfg.WebServerCount,
 		AmiID:             cfg.AmiID,
 		RootVolumeSizeGiB: cfg.RootVolumeSizeGiB,
 		KeyPairName:       cfg.KeyPairName,
-		Site: SiteSettings{
-			Locale:     cfg.WordPressLocale,
-			PHPVersion: cfg.PHPVersion,
-			Title:      cfg.SiteTitle,
-			AdminUser:  cfg.AdminUser,
-			AdminEmail: cfg.AdminEmail,
-		},
-		DB:                   database.Handoff,
-		SiteURLParameterName: siteURLParameter,
+		Recipe:            ImageRecipe{PHPVersion: cfg.PHPVersion, Locale: cfg.WordPressLocale},
+		ServerCount:       cfg.WebServerCount,
+		Group: GroupSettings{Min: cfg.WebMinSize, Max: cfg.WebMaxSize, Desired: cfg.WebDesired,
+			Metric: cfg.ScalingMetric, RequestsPerTarget: cfg.ScalingRequests, CPUPercent: cfg.ScalingCPUPercent},
+		LoadBalancer:         loadBalancer.Target,
+		SettingsPath:         cfg.settingsPath(),
+		DBCredentialsSecret:  database.Secret.Arn,
 		SecretRecoveryWindow: cfg.SecretRecoveryWindowDays,
+		SiteTag:              cfg.siteTag(),
 		Tags:                 tags,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web tier: %w", err)
 	}
-	loadBalancer, err := NewLoadBalancer(ctx, "lb", &LoadBalancerArgs{
-		VpcID:                network.Vpc.ID().ToStringOutput(),
-		SubnetIDs:            subnetIDs(network.PublicSubnets),
-		SecurityGroupID:      security.LoadBalancer.ID().ToStringOutput(),
-		Targets:              web.instanceIDs(),
-		HealthCheckPath:      cfg.HealthCheckPath,
-		CertificateArn:       cfg.CertificateArn,
-		SiteDomain:           cfg.SiteDomain,
-		SiteURLParameterName: siteURLParameter,
-		Tags:                 tags,
+	settings, err := NewSiteSettings(ctx, "settings", &SiteSettingsArgs{
+		Path:   cfg.settingsPath(),
+		DBHost: database.Instance.Address,
+		Site: map[string]pulumi.StringInput{
+			settingDBName:    pulumi.String(dbName),
+			settingDBSecret:  database.Secret.Arn,
+			settingWPSecret:  web.WordPressSecret.Arn,
+			settingSiteURL:   loadBalancer.SiteURL,
+			settingTitle:     pulumi.String(cfg.SiteTitle),
+			settingAdminUser: pulumi.String(cfg.AdminUser),
+			settingEmail:     pulumi.String(cfg.AdminEmail),
+			settingLocale:    pulumi.String(cfg.WordPressLocale),
+		},
+		SiteTag: cfg.siteTag(),
+		Tags:    tags,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("load balancer: %w", err)
+		return nil, fmt.Errorf("settings: %w", err)
 	}
-	return &infrastructure{Config: cfg, Network: network, Security: security, Database: database, Web: web, LB: loadBalancer}, nil
+	return &infrastructure{Config: cfg, Network: network, Security: security, Database: database,
+		LB: loadBalancer, Web: web, Settings: settings}, nil
 }
 
 // listenerPorts are the load balancer's listeners: HTTP, and HTTPS with a certificate.
@@ -132,12 +148,12 @@ func listenerPorts(cfg Config) []int {
 	return []int{httpPort}
 }
 
-// finalSnapshotIDIf names the final snapshot when the stack keeps one, else "".
-func finalSnapshotIDIf(cfg Config) string {
+// finalSnapshotPrefixIf is the final snapshot's prefix when the stack keeps one, else "".
+func finalSnapshotPrefixIf(cfg Config) string {
 	if !cfg.DBFinalSnapshot {
 		return ""
 	}
-	return finalSnapshotID(cfg.Project, cfg.Stack)
+	return finalSnapshotPrefix(cfg.Project, cfg.Stack)
 }
 
 // exportOutputs publishes the stack outputs.
@@ -147,7 +163,8 @@ func exportOutputs(ctx *pulumi.Context, infra *infrastructure) {
 	}
 }
 
-// stackOutputs is what users and the availability drill need; secrets by name only.
+// stackOutputs is what users, the availability drill and the rollout watcher need; secrets
+// by name only.
 func stackOutputs(infra *infrastructure) pulumi.Map {
 	servers := pulumi.Array{}
 	for _, s := range infra.Web.Servers {
@@ -156,7 +173,7 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 			"availabilityZone": s.Instance.AvailabilityZone,
 		})
 	}
-	return pulumi.Map{
+	out := pulumi.Map{
 		"siteUrl":             infra.LB.SiteURL,
 		"albDnsName":          infra.LB.ALB.DnsName,
 		"targetGroupArn":      infra.LB.TargetGroup.Arn,
@@ -165,14 +182,40 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 		"dbAvailabilityZone":  infra.Database.Instance.AvailabilityZone,
 		"dbMultiAz":           infra.Database.Instance.MultiAz,
 		"dbSecretName":        infra.Database.Secret.Name,
-		"dbHostParameter":     infra.Database.HostParameter.Name,
+		"dbHostParameter":     infra.Settings.DBHost.Name,
+		"settingsPath":        pulumi.String(infra.Config.settingsPath()),
 		"wordpressSecretName": infra.Web.WordPressSecret.Name,
 		"wordpressAdminUser":  pulumi.String(infra.Config.AdminUser),
 		"amiId":               infra.Web.Image.ID(),
+		"webTierMode":         pulumi.String(infra.Config.WebTierMode),
 		"webInstances":        servers,
 		"vpcId":               infra.Network.Vpc.ID(),
 		"publicSubnetIds":     subnetIDs(infra.Network.PublicSubnets),
 		"privateSubnetIds":    subnetIDs(infra.Network.PrivateSubnets),
 		"region":              pulumi.String(infra.Config.Region),
 	}
+	if g := infra.Web.Group; g != nil {
+		out["webAutoScalingGroupName"] = g.Name
+		out["webLaunchTemplateId"] = infra.Web.LaunchTemplate.ID()
+		out["webLaunchTemplateVersion"] = infra.Web.LaunchTemplate.LatestVersion
+	}
+	return out
+}
+
+// firstLayoutOwners are the components of the first layout, by their name in main.go: they
+// created resources that now belong to other parts (the security group chain, the settings,
+// the fixed servers' target registrations).
+var firstLayoutOwners = map[string]string{
+	"lb":  "scalable-wordpress:lb:LoadBalancer",
+	"web": "scalable-wordpress:web:WebTier",
+	"db":  "scalable-wordpress:database:Database",
+}
+
+// movedFrom aliases a resource to its URN under the component that created it in the first
+// layout, so that a stack deployed then adopts it instead of replacing it (a replacement
+// would be created next to its still-existing twin: a duplicate rule, a parameter name in
+// use, which AWS refuses).
+func movedFrom(ctx *pulumi.Context, component string) pulumi.ResourceOption {
+	owner := fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", ctx.Stack(), ctx.Project(), firstLayoutOwners[component], component)
+	return pulumi.Aliases([]pulumi.Alias{{ParentURN: pulumi.URN(owner)}})
 }

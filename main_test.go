@@ -16,19 +16,24 @@ func TestStackOutputs(t *testing.T) {
 	db := r.one(t, "aws:rds/instance:Instance")
 	image := r.one(t, "aws:ec2/amiFromInstance:AmiFromInstance")
 	want := map[string]string{
-		"siteUrl":             "http://" + out(alb, "dnsName"),
-		"albDnsName":          out(alb, "dnsName"),
-		"targetGroupArn":      out(r.one(t, "aws:lb/targetGroup:TargetGroup"), "arn"),
-		"dbEndpoint":          out(db, "endpoint"),
-		"dbIdentifier":        out(db, "identifier"),
-		"dbAvailabilityZone":  out(db, "availabilityZone"),
-		"dbSecretName":        out(secretHolding(t, r, "password"), "name"),
-		"dbHostParameter":     handoffParameter(t, r, out(db, "address")).Str("name"),
-		"wordpressSecretName": out(secretHolding(t, r, "admin_password"), "name"),
-		"wordpressAdminUser":  "wpadmin",
-		"amiId":               out(image, "id"),
-		"vpcId":               out(r.one(t, "aws:ec2/vpc:Vpc"), "id"),
-		"region":              "ap-northeast-1",
+		"siteUrl":                  "http://" + out(alb, "dnsName"),
+		"albDnsName":               out(alb, "dnsName"),
+		"targetGroupArn":           out(r.one(t, "aws:lb/targetGroup:TargetGroup"), "arn"),
+		"dbEndpoint":               out(db, "endpoint"),
+		"dbIdentifier":             out(db, "identifier"),
+		"dbAvailabilityZone":       out(db, "availabilityZone"),
+		"dbSecretName":             out(secretHolding(t, r, "password"), "name"),
+		"dbHostParameter":          handoffParameter(t, r, out(db, "address")).Str("name"),
+		"settingsPath":             "/scalable-wordpress/test",
+		"webTierMode":              "autoscaling",
+		"webAutoScalingGroupName":  out(r.one(t, "aws:autoscaling/group:Group"), "name"),
+		"webLaunchTemplateId":      out(r.one(t, "aws:ec2/launchTemplate:LaunchTemplate"), "id"),
+		"webLaunchTemplateVersion": "1",
+		"wordpressSecretName":      out(secretHolding(t, r, "admin_password"), "name"),
+		"wordpressAdminUser":       "wpadmin",
+		"amiId":                    out(image, "id"),
+		"vpcId":                    out(r.one(t, "aws:ec2/vpc:Vpc"), "id"),
+		"region":                   "ap-northeast-1",
 	}
 	for k, v := range want {
 		if v == "" || fmt.Sprint(o[k]) != v {
@@ -39,9 +44,44 @@ func TestStackOutputs(t *testing.T) {
 		t.Errorf("output dbMultiAz = %v", o["dbMultiAz"])
 	}
 
-	instances, _ := o["webInstances"].([]any)
+	if instances, _ := o["webInstances"].([]any); len(instances) != 0 {
+		t.Errorf("output webInstances = %v: the group's servers come and go (webAutoScalingGroupName names them)", instances)
+	}
+	checkWebInstancesOutput(t, mustRun(t, map[string]string{"webTierMode": "fixed"}))
+
+	for k, public := range map[string]bool{"publicSubnetIds": true, "privateSubnetIds": false} {
+		ids, _ := o[k].([]string)
+		var got []string
+		for _, id := range ids {
+			sn := r.byID(fmt.Sprint(id))
+			if sn == nil || sn.Type != "aws:ec2/subnet:Subnet" || (sn.Str("mapPublicIpOnLaunch") == "true") != public {
+				t.Errorf("output %s: %v is not a subnet of that kind", k, id)
+				continue
+			}
+			got = append(got, sn.Str("availabilityZone"))
+		}
+		if strings.Join(got, ",") != "ap-northeast-1a,ap-northeast-1c" {
+			t.Errorf("output %s: AZs %v, want one per AZ in config order", k, got)
+		}
+	}
+	if len(o) != 22 {
+		t.Errorf("want 22 outputs, got %d: %v", len(o), o)
+	}
+	for k, v := range o {
+		for _, p := range r.ofType("random:index/randomPassword:RandomPassword") {
+			if strings.Contains(fmt.Sprint(v), p.Outputs["result"].SecretValue().Element.StringValue()[:20]) {
+				t.Errorf("output %s holds a generated secret", k)
+			}
+		}
+	}
+}
+
+// checkWebInstancesOutput: in the fixed mode, webInstances lists every server with its AZ.
+func checkWebInstancesOutput(t *testing.T, r *stackRun) {
+	t.Helper()
+	instances, _ := r.outputs["webInstances"].([]any)
 	if len(instances) != 2 {
-		t.Fatalf("output webInstances = %v, want 2 entries", o["webInstances"])
+		t.Fatalf("fixed mode: output webInstances = %v, want 2 entries", r.outputs["webInstances"])
 	}
 	var azs []string
 	for _, i := range instances {
@@ -60,30 +100,9 @@ func TestStackOutputs(t *testing.T) {
 	if strings.Join(azs, ",") != "ap-northeast-1a,ap-northeast-1c" {
 		t.Errorf("webInstances AZs = %v, want one in each", azs)
 	}
-
-	for k, public := range map[string]bool{"publicSubnetIds": true, "privateSubnetIds": false} {
-		ids, _ := o[k].([]string)
-		var got []string
-		for _, id := range ids {
-			sn := r.byID(fmt.Sprint(id))
-			if sn == nil || sn.Type != "aws:ec2/subnet:Subnet" || (sn.Str("mapPublicIpOnLaunch") == "true") != public {
-				t.Errorf("output %s: %v is not a subnet of that kind", k, id)
-				continue
-			}
-			got = append(got, sn.Str("availabilityZone"))
-		}
-		if strings.Join(got, ",") != "ap-northeast-1a,ap-northeast-1c" {
-			t.Errorf("output %s: AZs %v, want one per AZ in config order", k, got)
-		}
-	}
-	if len(o) != 17 {
-		t.Errorf("want 17 outputs, got %d: %v", len(o), o)
-	}
-	for k, v := range o {
-		for _, p := range r.ofType("random:index/randomPassword:RandomPassword") {
-			if strings.Contains(fmt.Sprint(v), p.Outputs["result"].SecretValue().Element.StringValue()[:20]) {
-				t.Errorf("output %s holds a generated secret", k)
-			}
+	for _, k := range []string{"webAutoScalingGroupName", "webLaunchTemplateId"} {
+		if _, ok := r.outputs[k]; ok {
+			t.Errorf("fixed mode: output %s makes no sense without a group", k)
 		}
 	}
 }
@@ -97,6 +116,7 @@ func TestComponentsInPulumiShape(t *testing.T) {
 		"scalable-wordpress:database:Database":      true,
 		"scalable-wordpress:web:WebTier":            true,
 		"scalable-wordpress:lb:LoadBalancer":        true,
+		"scalable-wordpress:settings:SiteSettings":  true,
 	}
 	components := map[string]*recorded{}
 	for _, x := range r.m.Resources {

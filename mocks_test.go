@@ -89,9 +89,29 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 		id = "arn:aws:elasticloadbalancing:" + m.region + ":" + testAccount + ":loadbalancer/app/" + r.Name + "/0123456789abcdef"
 		arn = id
 		set("dnsName", r.Name+"-123456789."+m.region+".elb.amazonaws.com")
+		set("arnSuffix", "app/"+r.Name+"/0123456789abcdef")
 	case "aws:lb/targetGroup:TargetGroup", "aws:lb/listener:Listener":
 		id = "arn:aws:elasticloadbalancing:" + m.region + ":" + testAccount + ":" + short + "/" + r.Name + "/0123456789abcdef"
 		arn = id
+		set("arnSuffix", short+"/"+r.Name+"/0123456789abcdef")
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		id = "lt-" + r.Name
+		out["latestVersion"] = resource.NewNumberProperty(1)
+	case "aws:autoscaling/group:Group":
+		name := r.Name + "-abc123"
+		id = name
+		set("name", name)
+		arn = fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:0a1b2c3d:autoScalingGroupName/%s", m.region, testAccount, name)
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		name := r.Name + "-abc123"
+		id = name
+		set("name", name)
+		arn = fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:%s", m.region, testAccount, name)
+	case "aws:ssm/document:Document":
+		id = r.Str("name")
+	case "aws:ssm/association:Association":
+		id = "assoc-" + r.Name
+		set("associationId", id)
 	case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile":
 		id = r.Name + "-abc123"
 		set("name", id)
@@ -104,6 +124,9 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 	case "aws:ssm/parameter:Parameter":
 		id = r.Str("name")
 		arn = fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", m.region, testAccount, id)
+	case "random:index/randomId:RandomId":
+		id = "none"
+		set("hex", fmt.Sprintf("%08x", len(r.Name)*2654435761%(1<<32)))
 	case "random:index/randomPassword:RandomPassword":
 		id = "none"
 		n := 16
@@ -302,6 +325,21 @@ func jsonInput(t *testing.T, x *recorded, key string) map[string]any {
 
 func resourceKey(k string) resource.PropertyKey { return resource.PropertyKey(k) }
 
+// userDataOf is the boot script a server or launch template carries, decoded from the
+// gzip+base64 payload EC2 takes.
+func userDataOf(t *testing.T, x *recorded) string {
+	t.Helper()
+	payload := x.Str("userDataBase64")
+	if x.Type == "aws:ec2/launchTemplate:LaunchTemplate" {
+		payload = x.Str("userData")
+	}
+	script, err := decodeUserData(payload)
+	if err != nil {
+		t.Fatalf("%s: user data is not base64 gzip: %v", x.URN, err)
+	}
+	return script
+}
+
 // out is an output of a custom resource as a string ("" when absent).
 func out(x *recorded, key string) string { return propString(x.Outputs[resourceKey(key)]) }
 
@@ -318,6 +356,23 @@ func secretHolding(t *testing.T, r *stackRun, field string) *recorded {
 	}
 	t.Fatalf("no secret holds a %q", field)
 	return nil
+}
+
+// secretDocument is the version of the secret holding field, and its JSON document; the
+// document must be a secret input (it is stored encrypted in the state).
+func secretDocument(t *testing.T, r *stackRun, field string) (*recorded, map[string]any) {
+	t.Helper()
+	secret := secretHolding(t, r, field)
+	for _, v := range r.ofType("aws:secretsmanager/secretVersion:SecretVersion") {
+		if v.Str("secretId") == out(secret, "id") {
+			if !v.Inputs["secretString"].IsSecret() {
+				t.Errorf("%s: secretString must be a secret input", v.URN)
+			}
+			return v, jsonInput(t, v, "secretString")
+		}
+	}
+	t.Fatalf("%s: no version", secret.URN)
+	return nil, nil
 }
 
 // handoffParameter is the SSM parameter that carries a value to the servers.
@@ -348,5 +403,22 @@ func groupRoles(r *stackRun) map[string]string {
 	attach("lb", "aws:lb/loadBalancer:LoadBalancer", "securityGroups")
 	attach("web", "aws:ec2/instance:Instance", "vpcSecurityGroupIds")
 	attach("db", "aws:rds/instance:Instance", "vpcSecurityGroupIds")
+	for _, lt := range r.ofType("aws:ec2/launchTemplate:LaunchTemplate") {
+		for _, ni := range unsecret(lt.Inputs["networkInterfaces"]).ArrayValue() {
+			for _, id := range ni.ObjectValue()["securityGroups"].ArrayValue() {
+				roles[propString(id)] = "web"
+			}
+		}
+	}
 	return roles
+}
+
+// expectAll reports each of wants that text lacks, as "<what> <want>", with the text.
+func expectAll(t *testing.T, text, what string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("%s %q; in:\n%s", what, want, text)
+		}
+	}
 }

@@ -135,8 +135,8 @@ func TestStackPassesTheGuardrails(t *testing.T) {
 
 // The harness above must be able to fail: break the stack and the rules notice.
 func TestGuardrailsCatchABrokenStack(t *testing.T) {
-	// One server: the ALB's second AZ has no target.
-	resources := analyzerResources(mustRun(t, map[string]string{"sshCidr": "203.0.113.0/24", "webServerCount": "1"}))
+	// A group that may keep a single server: the ALB's second AZ can be left without one.
+	resources := analyzerResources(mustRun(t, map[string]string{"sshCidr": "203.0.113.0/24", "webMinSize": "1", "webDesiredCapacity": "1"}))
 	for i, r := range resources {
 		switch r.Type {
 		case "aws:ec2/instance:Instance":

@@ -155,19 +155,3 @@ func (r tcpRule) create(ctx *pulumi.Context, tags Tags, parent pulumi.ResourceOp
 	}
 	return nil
 }
-
-// firstLayoutOwners are the components that created the groups and rules before the chain
-// moved into this file, by their name in main.go and their type.
-var firstLayoutOwners = map[string]string{
-	"lb":  "scalable-wordpress:lb:LoadBalancer",
-	"web": "scalable-wordpress:web:WebTier",
-	"db":  "scalable-wordpress:database:Database",
-}
-
-// movedFrom aliases a group or rule to its URN under the component that created it in the
-// first layout, so that a stack deployed then adopts it instead of replacing it (a replaced
-// rule would be created next to its still-existing twin, which AWS refuses as a duplicate).
-func movedFrom(ctx *pulumi.Context, component string) pulumi.ResourceOption {
-	owner := fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", ctx.Stack(), ctx.Project(), firstLayoutOwners[component], component)
-	return pulumi.Aliases([]pulumi.Alias{{ParentURN: pulumi.URN(owner)}})
-}

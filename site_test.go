@@ -14,9 +14,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -26,50 +28,63 @@ import (
 // siteTitle has what breaks naive quoting, in the hands-on's language.
 const siteTitle = `はじめての "AWS" & 'サイト' $HOME`
 
-// programFacts are what the program registers that the site test runs: the user data, the
-// hand-off parameters, the secrets' names and ARNs, the site URL and the health check.
+// programFacts are what the program registers that the site test runs: the image builder's
+// and the servers' boot scripts, where the settings live and what they hold, the group and
+// its launch hook, the site URL and the health check.
 type programFacts struct {
-	UserData                string
-	DBSecretName, DBSecret  string // name and ARN, as the mock made them
-	WPSecretName, WPSecret  string
-	DBHostParam, SiteParam  string
-	ArchiveURL, RDSBundle   string
-	SiteURL, HTTPSSiteURL   string
-	HealthCheck             healthCheck
-	AdminUser, AdminEmail   string
-	Locale                  string
-	ExpectedTitle           string
-	ExpectedUnhealthyWithin time.Duration // on the lab's clock
+	BuilderUserData, ServerUserData string // decoded: the scripts cloud-init runs
+	SettingsPath                    string
+	Site                            map[string]string // the site settings, as the program publishes them
+	DBSecretName, WPSecretName      string
+	ArchiveURL, RDSBundle           string
+	SiteURL, HTTPSSiteURL           string
+	Group, LaunchHook               string
+	HealthCheck                     healthCheck
+	ExpectedUnhealthyWithin         time.Duration // on the lab's clock
 }
 
 // siteProgramFacts runs the program under the mocks with the site's settings, once in HTTP
 // mode (the default) and once with a certificate and a domain.
 func siteProgramFacts(t *testing.T) programFacts {
 	t.Helper()
-	settings := map[string]string{"siteTitle": siteTitle}
-	r := mustRun(t, settings)
+	r := mustRun(t, map[string]string{"siteTitle": siteTitle})
 	https := mustRun(t, map[string]string{"siteTitle": siteTitle, "siteDomain": "www.example.com",
 		"certificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"})
-	ud := servers(r)[0].Str("userData")
-	vars := convergeVariables(t, ud, "DB_HOST_PARAM", "SITE_URL_PARAM", "WP_ARCHIVE_URL", "RDS_CA_URL", "WP_LOCALE")
-	db, wp := secretHolding(t, r, "password"), secretHolding(t, r, "admin_password")
+	builder, _ := builderOf(t, r)
+	lt := r.one(t, "aws:ec2/launchTemplate:LaunchTemplate")
+	f := programFacts{BuilderUserData: userDataOf(t, builder), ServerUserData: userDataOf(t, lt),
+		SiteURL: fmt.Sprint(r.outputs["siteUrl"]), HTTPSSiteURL: fmt.Sprint(https.outputs["siteUrl"])}
+	vars := convergeVariables(t, f.ServerUserData, "SETTINGS_PATH", "WP_ARCHIVE_URL", "RDS_CA_URL")
+	f.SettingsPath, f.ArchiveURL, f.RDSBundle = vars["SETTINGS_PATH"], vars["WP_ARCHIVE_URL"], vars["RDS_CA_URL"]
+	site := r.m.Named("aws:ssm/parameter:Parameter", "settings-site")
+	if err := json.Unmarshal([]byte(site.Str("insecureValue")), &f.Site); err != nil {
+		t.Fatalf("site settings: %v", err)
+	}
+	f.DBSecretName, f.WPSecretName = out(secretHolding(t, r, "password"), "name"), out(secretHolding(t, r, "admin_password"), "name")
+	asg := r.one(t, "aws:autoscaling/group:Group")
+	f.Group = out(asg, "name")
+	f.LaunchHook = propString(asg.Inputs["initialLifecycleHooks"].ArrayValue()[0].ObjectValue()["name"])
 	tg := r.one(t, "aws:lb/targetGroup:TargetGroup").Obj("healthCheck")
 	num := func(k string) int {
 		var n int
 		_, _ = fmt.Sscan(propString(tg[resourceKey(k)]), &n)
 		return n
 	}
-	f := programFacts{
-		UserData: ud, DBSecretName: out(db, "name"), DBSecret: out(db, "arn"), WPSecretName: out(wp, "name"), WPSecret: out(wp, "arn"),
-		DBHostParam: vars["DB_HOST_PARAM"], SiteParam: vars["SITE_URL_PARAM"], ArchiveURL: vars["WP_ARCHIVE_URL"],
-		RDSBundle: vars["RDS_CA_URL"], SiteURL: fmt.Sprint(r.outputs["siteUrl"]), HTTPSSiteURL: fmt.Sprint(https.outputs["siteUrl"]),
-		HealthCheck: healthCheck{Path: propString(tg["path"]), Matcher: propString(tg["matcher"]), Interval: num("interval"),
-			Timeout: num("timeout"), Healthy: num("healthyThreshold"), Unhealthy: num("unhealthyThreshold")},
-		AdminUser: r.cfg.AdminUser, AdminEmail: r.cfg.AdminEmail, Locale: vars["WP_LOCALE"], ExpectedTitle: siteTitle,
-	}
+	f.HealthCheck = healthCheck{Path: propString(tg["path"]), Matcher: propString(tg["matcher"]), Interval: num("interval"),
+		Timeout: num("timeout"), Healthy: num("healthyThreshold"), Unhealthy: num("unhealthyThreshold")}
 	hc := f.HealthCheck
 	f.ExpectedUnhealthyWithin = time.Duration((hc.Unhealthy+1)*hc.Interval+hc.Timeout) * time.Second / labHCScale
 	return f
+}
+
+// publishSettings writes the site settings under the stack's path, as the program does.
+func (l *lab) publishSettings(path string, site map[string]string) {
+	l.t.Helper()
+	b, err := json.Marshal(site)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	l.putParameter(path+"/"+siteParameterLeaf, string(b))
 }
 
 func TestSite(t *testing.T) {
@@ -95,32 +110,35 @@ func TestSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	userData := facts.UserData
-	for _, s := range []struct{ name, arn, value string }{{facts.DBSecretName, facts.DBSecret, dbSecret}, {facts.WPSecretName, facts.WPSecret, wpSecret}} {
-		motoARN := l.aws("secretsmanager", "create-secret", "--name", s.name, "--secret-string", s.value, "--query", "ARN", "--output", "text")
-		userData = strings.ReplaceAll(userData, s.arn, motoARN) // moto picks its own ARN suffix
-	}
-	l.putParameter(facts.DBHostParam, labDBHost)
-	l.putParameter(facts.SiteParam, facts.SiteURL)
+	site := maps.Clone(facts.Site)
+	site[settingDBSecret] = l.aws("secretsmanager", "create-secret", "--name", facts.DBSecretName, "--secret-string", dbSecret, "--query", "ARN", "--output", "text")
+	site[settingWPSecret] = l.aws("secretsmanager", "create-secret", "--name", facts.WPSecretName, "--secret-string", wpSecret, "--query", "ARN", "--output", "text")
+	l.publishSettings(facts.SettingsPath, site)
+	l.putParameter(facts.SettingsPath+"/"+dbHostParameterLeaf, labDBHost)
 	l.startWordPressOrg(facts.ArchiveURL, facts.RDSBundle)
+	l.startAutoScaling(facts.Group, facts.LaunchHook)
 	httpHost, httpsHost := hostOf(facts.SiteURL), hostOf(facts.HTTPSSiteURL)
 	hosts := map[string]string{labDBHost: labDBAddr, hostOf(facts.ArchiveURL): labWebOrg, hostOf(facts.RDSBundle): labWebOrg,
 		"api.wordpress.org": labWebOrg, httpHost: labLBAddr, httpsHost: labLBAddr}
-	t.Logf("lab ready in %.1fs (MariaDB, moto, wordpress.org stand-in)", time.Since(began).Seconds())
+	t.Logf("lab ready in %.1fs (MariaDB, moto, wordpress.org and Auto Scaling stand-ins)", time.Since(began).Seconds())
 
-	// Server 1 boots from the base image; its image is taken with a reboot; server 2 launches
-	// from the image. Both run the same user data.
-	s1, s2 := l.newServer(1), l.newServer(2)
-	s1.prepareBaseImage(hosts)
-	boot1 := s1.firstBoot(userData)
+	// The image builder prepares from the base image with its own user data; the golden
+	// image is a copy of its disk; the group's two servers launch from it with the launch
+	// template's user data, each held out of the load balancer until it completes its launch.
+	builder, s1, s2 := l.newServer(9), l.newServer(1), l.newServer(2)
+	builder.prepareBaseImage(hosts)
+	prepared := builder.firstBoot(facts.BuilderUserData)
 	downloads := l.wporg.count(facts.ArchiveURL)
-	s1.stop()
-	s2.cloneDiskFrom(s1)
-	reboot1 := s1.boot("systemctl", "start", "wordpress-converge.service")
-	boot2 := s2.firstBoot(userData)
-	t.Logf("boots: server 1 first boot %.1fs, reboot %.1fs; server 2 from the image %.1fs",
-		boot1.Duration.Seconds(), reboot1.Duration.Seconds(), boot2.Duration.Seconds())
+	builder.stop()
 	l.startLB(facts.HealthCheck, httpHost, false, 2)
+	s1.cloneDiskFrom(builder)
+	s2.cloneDiskFrom(builder)
+	l.asg.launch(s1.id, s1.name())
+	l.asg.launch(s2.id, s2.name())
+	boot1 := s1.firstBoot(facts.ServerUserData)
+	boot2 := s2.firstBoot(facts.ServerUserData)
+	t.Logf("boots: the builder's prepare %.1fs; servers from the image configure in %.1fs and %.1fs",
+		prepared.Duration.Seconds(), boot1.Duration.Seconds(), boot2.Duration.Seconds())
 	for _, s := range []*webServer{s1, s2} {
 		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
 			t.Fatalf("%s never became healthy in the load balancer: %v\n%s", s.name(), l.lb.targets(), l.log("haproxy"))
@@ -128,27 +146,60 @@ func TestSite(t *testing.T) {
 	}
 	lbClient := l.client(labLBAddr, nil)
 
+	t.Run("the image holds what prepare installs and no setting or secret", func(t *testing.T) {
+		for _, unwanted := range []string{"aws ", "systemctl start --no-block php-fpm"} {
+			if strings.Contains(prepared.Calls, unwanted) {
+				t.Errorf("the builder ran %q: prepare reads no setting or secret and serves nothing\n%s", unwanted, prepared.Calls)
+			}
+		}
+		if !strings.Contains(prepared.Calls, "dnf install") || downloads != 1 {
+			t.Errorf("the builder must install the packages and download WordPress once (downloads %d):\n%s", downloads, prepared.Calls)
+		}
+		leaks := builder.diskHolds(dbPassword, adminPassword, salts[0], salts[7], site[settingDBSecret], site[settingWPSecret], siteTitle)
+		if len(leaks) > 0 {
+			t.Errorf("the image holds stack settings or secrets: %v", leaks)
+		}
+	})
+
+	t.Run("a new server enters the load balancer only once configured, through its launch hook", func(t *testing.T) {
+		for _, s := range []*webServer{s1, s2} {
+			if st := l.asg.state(s.id); st != "InService" {
+				t.Errorf("%s is %s, want InService after completing its launch", s.name(), st)
+			}
+		}
+		l.asg.mu.Lock()
+		completed := slices.Clone(l.asg.completed)
+		l.asg.mu.Unlock()
+		if !sameSet(completed, []string{s1.id + " CONTINUE", s2.id + " CONTINUE"}) {
+			t.Errorf("launch hook completions %v, want one CONTINUE per server", completed)
+		}
+		for _, b := range []bootResult{boot1, boot2} {
+			if configured, completedAt := strings.Index(b.Log, "already installed"), strings.Index(b.Log, "completing the launch"); completedAt < 0 ||
+				(configured >= 0 && completedAt < configured) || strings.Index(b.Log, "installed") > completedAt {
+				t.Errorf("a server completed its launch before it had configured:\n%s", tailLines(b.Log, 15))
+			}
+		}
+	})
+
 	t.Run("the site installs exactly once with the configured title and locale", func(t *testing.T) {
 		if !strings.Contains(boot1.Log, "wordpress-converge: installed") {
 			t.Errorf("server 1's first boot did not install the site:\n%s", tailLines(boot1.Log, 20))
 		}
-		for what, log := range map[string]string{"server 1's reboot": reboot1.Log, "server 2's first boot": boot2.Log} {
-			if !strings.Contains(log, "already installed") || strings.Contains(log, "wordpress-converge: installed") {
-				t.Errorf("%s installed again instead of finding the site:\n%s", what, tailLines(log, 20))
-			}
+		if !strings.Contains(boot2.Log, "already installed") || strings.Contains(boot2.Log, "wordpress-converge: installed") {
+			t.Errorf("server 2 installed again instead of finding the site:\n%s", tailLines(boot2.Log, 20))
 		}
 		q := func(sql string) string { return l.db.sql("USE " + dbName + "; " + sql) }
-		if got := html.UnescapeString(q("SELECT option_value FROM wp_options WHERE option_name = 'blogname'")); got != facts.ExpectedTitle {
-			t.Errorf("site title %q, want %q", got, facts.ExpectedTitle)
+		if got := html.UnescapeString(q("SELECT option_value FROM wp_options WHERE option_name = 'blogname'")); got != siteTitle {
+			t.Errorf("site title %q, want %q", got, siteTitle)
 		}
-		if got := q("SELECT option_value FROM wp_options WHERE option_name = 'WPLANG'"); got != facts.Locale {
-			t.Errorf("site language %q, want %q", got, facts.Locale)
+		if got := q("SELECT option_value FROM wp_options WHERE option_name = 'WPLANG'"); got != site[settingLocale] {
+			t.Errorf("site language %q, want %q", got, site[settingLocale])
 		}
 		if got := q("SELECT COUNT(*) FROM wp_users"); got != "1" {
 			t.Errorf("%s users, want the one administrator", got)
 		}
-		if got := q("SELECT CONCAT(user_login, ' ', user_email) FROM wp_users"); got != facts.AdminUser+" "+facts.AdminEmail {
-			t.Errorf("administrator %q, want %s %s", got, facts.AdminUser, facts.AdminEmail)
+		if got := q("SELECT CONCAT(user_login, ' ', user_email) FROM wp_users"); got != site[settingAdminUser]+" "+site[settingEmail] {
+			t.Errorf("administrator %q, want %s %s", got, site[settingAdminUser], site[settingEmail])
 		}
 		page, err := fetch(lbClient, http.MethodGet, facts.SiteURL+"/", nil, nil)
 		if err != nil || page.Code != http.StatusOK {
@@ -178,9 +229,9 @@ func TestSite(t *testing.T) {
 		}
 		jar := newJar()
 		c := l.client(labLBAddr, jar)
-		login(t, c, facts.SiteURL, facts.AdminUser, secret.AdminPassword)
+		login(t, c, facts.SiteURL, site[settingAdminUser], secret.AdminPassword)
 		checkDashboard(t, c, facts.SiteURL)
-		wrong, _ := postLogin(l.client(labLBAddr, newJar()), facts.SiteURL, facts.AdminUser, secret.AdminPassword+"x")
+		wrong, _ := postLogin(l.client(labLBAddr, newJar()), facts.SiteURL, site[settingAdminUser], secret.AdminPassword+"x")
 		if wrong.Code == http.StatusFound && strings.Contains(wrong.Location, "wp-admin") {
 			t.Errorf("a wrong password logged in too")
 		}
@@ -188,7 +239,7 @@ func TestSite(t *testing.T) {
 
 	t.Run("a login cookie from server 1 is accepted by server 2", func(t *testing.T) {
 		jar := newJar()
-		login(t, l.client(s1.addr, jar), facts.SiteURL, facts.AdminUser, adminPassword)
+		login(t, l.client(s1.addr, jar), facts.SiteURL, site[settingAdminUser], adminPassword)
 		checkDashboard(t, l.client(s2.addr, jar), facts.SiteURL)
 	})
 
@@ -201,23 +252,57 @@ func TestSite(t *testing.T) {
 		}
 	})
 
-	t.Run("a second boot and a server from the image download and install nothing", func(t *testing.T) {
-		if downloads != 1 {
-			t.Errorf("server 1's first boot downloaded the archive %d times, want 1", downloads)
+	t.Run("servers from the image, and their reboots, download and install nothing", func(t *testing.T) {
+		reboot := s1.reboot()
+		if !l.lb.waitTarget(s1.name(), "UP", 30*time.Second) {
+			t.Fatalf("%s did not come back after a reboot", s1.name())
 		}
 		if got := l.wporg.count(facts.ArchiveURL); got != downloads {
-			t.Errorf("the archive was downloaded %d more times by the reboot or the server from the image", got-downloads)
+			t.Errorf("the archive was downloaded %d more times by servers from the image", got-downloads)
 		}
-		for what, b := range map[string]bootResult{"server 1's reboot": reboot1, "server 2's first boot": boot2} {
+		for what, b := range map[string]bootResult{"server 1": boot1, "server 2": boot2, "server 1's reboot": reboot} {
 			for _, again := range []string{"dnf ", "update-ca-trust"} {
 				if strings.Contains(b.Calls, again) {
 					t.Errorf("%s ran %q again:\n%s", what, again, b.Calls)
 				}
 			}
 		}
-		if !strings.Contains(boot1.Calls, "dnf install") {
-			t.Errorf("server 1's first boot installed no packages:\n%s", boot1.Calls)
+		if strings.Contains(reboot.Log, "completing the launch") {
+			t.Errorf("a reboot must not complete a launch again:\n%s", reboot.Log)
 		}
+		t.Logf("a reboot converges in %.1fs", reboot.Duration.Seconds())
+	})
+
+	t.Run("a settings change reaches the running servers without a failed request", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		results := probe(ctx, lbClient, facts.SiteURL+"/", 50*time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
+		changed := maps.Clone(site)
+		changed[settingTitle] = "新しいタイトル"
+		changed[settingEmail] = "owner@example.org"
+		l.publishSettings(facts.SettingsPath, changed)
+		began := time.Now()
+		for _, s := range []*webServer{s1, s2} { // as the settings association does
+			if out, err := s.run("/usr/local/sbin/wordpress-converge", "refresh"); err != nil || !strings.Contains(out, "refresh: converged") {
+				t.Fatalf("refresh on %s: %v\n%s", s.name(), err, out)
+			}
+		}
+		took := time.Since(began)
+		time.Sleep(500 * time.Millisecond)
+		cancel()
+		o := summarise(<-results, began)
+		t.Logf("settings refreshed on both servers in %.1fs; through the load balancer %s", took.Seconds(), o)
+		if o.Failed > 0 || o.Slow > 0 {
+			t.Errorf("requests failed or slowed while the settings were applied: %s", o)
+		}
+		q := func(sql string) string { return l.db.sql("USE " + dbName + "; " + sql) }
+		if got := html.UnescapeString(q("SELECT option_value FROM wp_options WHERE option_name = 'blogname'")); got != "新しいタイトル" {
+			t.Errorf("title after the refresh %q", got)
+		}
+		if got := q("SELECT CONCAT(option_value, ' ', (SELECT user_email FROM wp_users)) FROM wp_options WHERE option_name = 'admin_email'"); got != "owner@example.org owner@example.org" {
+			t.Errorf("administrator e-mail after the refresh %q", got)
+		}
+		site = changed
 	})
 
 	t.Run("WordPress's database connection is TLS with the server certificate verified", func(t *testing.T) {
@@ -330,12 +415,18 @@ func TestSite(t *testing.T) {
 		}
 	})
 
-	// HTTPS: the program with a certificate and a domain. The site URL reaches the running
-	// servers through the same parameter and a reboot; the load balancer ends TLS.
-	l.putParameter(facts.SiteParam, facts.HTTPSSiteURL)
+	// HTTPS: the program with a certificate and a domain. The new site URL reaches the
+	// running servers as every setting does, by a refresh (no reboot); the load balancer
+	// ends TLS.
+	site[settingSiteURL] = facts.HTTPSSiteURL
+	l.publishSettings(facts.SettingsPath, site)
+	for _, s := range []*webServer{s1, s2} {
+		if out, err := s.run("/usr/local/sbin/wordpress-converge", "refresh"); err != nil {
+			t.Fatalf("refresh on %s: %v\n%s", s.name(), err, out)
+		}
+	}
 	l.startLB(facts.HealthCheck, httpsHost, true, 2)
 	for _, s := range []*webServer{s1, s2} {
-		s.reboot()
 		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
 			t.Fatalf("%s did not come back in HTTPS mode", s.name())
 		}
@@ -349,7 +440,7 @@ func TestSite(t *testing.T) {
 		checkPublicURL(t, lbClient, facts.HTTPSSiteURL)
 		jar := newJar()
 		c := l.client(labLBAddr, jar)
-		login(t, c, facts.HTTPSSiteURL, facts.AdminUser, adminPassword)
+		login(t, c, facts.HTTPSSiteURL, site[settingAdminUser], adminPassword)
 		for _, path := range []string{"/", "/wp-admin/", "/wp-admin/options-general.php", "/?p=1"} {
 			final, body := followRedirects(t, c, facts.HTTPSSiteURL+path)
 			if !strings.HasPrefix(final, facts.HTTPSSiteURL) {

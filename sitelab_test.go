@@ -50,16 +50,17 @@ import (
 )
 
 const (
-	labDBAddr    = "127.0.2.1"
-	labMotoAddr  = "127.0.3.1:5000"
-	labLBAddr    = "127.0.4.1"
-	labWebOrg    = "127.0.5.1"
-	labDBHost    = "wp-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com" // what RDS's endpoint looks like
-	labRegion    = "ap-northeast-1"
-	labAccount   = "123456789012" // moto's account
-	labDebianWP  = "/usr/share/wordpress"
-	labHCScale   = 5 // the load balancer's health checks run this many times faster than the ALB's
-	labBootLimit = 3 * time.Minute
+	labDBAddr          = "127.0.2.1"
+	labMotoAddr        = "127.0.3.1:5000"
+	labLBAddr          = "127.0.4.1"
+	labWebOrg          = "127.0.5.1"
+	labAutoScalingAddr = "127.0.6.1:5000"
+	labDBHost          = "wp-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com" // what RDS's endpoint looks like
+	labRegion          = "ap-northeast-1"
+	labAccount         = "123456789012" // moto's account
+	labDebianWP        = "/usr/share/wordpress"
+	labHCScale         = 5 // the load balancer's health checks run this many times faster than the ALB's
+	labBootLimit       = 3 * time.Minute
 )
 
 // labServerAddr is web server n's address (1-based).
@@ -123,6 +124,7 @@ type lab struct {
 	db       *mariaDB
 	motoProc *proc
 	lb       *loadBalancer
+	asg      *autoScaling
 	wporg    *wordpressOrg
 	servers  []*webServer
 	procs    []*proc
@@ -216,6 +218,9 @@ func (l *lab) stopAll() {
 	}
 	if l.wporg != nil {
 		_ = l.wporg.srv.Close()
+	}
+	if l.asg != nil {
+		_ = l.asg.srv.Close()
 	}
 }
 
@@ -393,7 +398,8 @@ func sqlQuote(s string) string {
 
 func (l *lab) awsEnv() []string {
 	return []string{
-		"AWS_ENDPOINT_URL=http://" + labMotoAddr, "AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
+		"AWS_ENDPOINT_URL=http://" + labMotoAddr, "AWS_ENDPOINT_URL_AUTO_SCALING=http://" + labAutoScalingAddr,
+		"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing",
 		"AWS_DEFAULT_REGION=" + labRegion, "AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
 	}
 }
@@ -425,6 +431,97 @@ func (l *lab) putParameter(name, value string) {
 	l.t.Helper()
 	in, _ := json.Marshal(map[string]any{"Name": name, "Value": value, "Type": "String", "Overwrite": true})
 	l.aws("ssm", "put-parameter", "--cli-input-json", string(in))
+}
+
+// --- the Auto Scaling group's lifecycle hook ---
+
+// autoScaling stands in for the two Auto Scaling calls the boot script makes, in the AWS
+// query protocol the real CLI speaks: DescribeAutoScalingInstances (a new server is
+// Pending:Wait in the program's group) and CompleteLifecycleAction. A completed launch
+// enables the server in the load balancer, as the group registers it in the target group.
+type autoScaling struct {
+	l         *lab
+	group     string
+	hook      string
+	mu        sync.Mutex
+	states    map[string]string // instance ID -> lifecycle state
+	servers   map[string]string // instance ID -> load balancer server name
+	completed []string          // "instance result" in call order
+	srv       *http.Server
+}
+
+func (l *lab) startAutoScaling(group, hook string) {
+	l.t.Helper()
+	a := &autoScaling{l: l, group: group, hook: hook, states: map[string]string{}, servers: map[string]string{}}
+	ln, err := net.Listen("tcp", labAutoScalingAddr)
+	if err != nil {
+		l.t.Fatalf("Auto Scaling stand-in: %v", err)
+	}
+	a.srv = &http.Server{Handler: a, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = a.srv.Serve(ln) }()
+	l.asg = a
+}
+
+// launch registers a new instance of the group, held in Pending:Wait.
+func (a *autoScaling) launch(id, server string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.states[id], a.servers[id] = "Pending:Wait", server
+}
+
+func (a *autoScaling) state(id string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.states[id]
+}
+
+func (a *autoScaling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	const ns = `xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/"`
+	fail := func(code, msg string) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `<ErrorResponse %s><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>lab</RequestId></ErrorResponse>`, ns, code, msg)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch action := r.PostForm.Get("Action"); action {
+	case "DescribeAutoScalingInstances":
+		var members strings.Builder
+		for i := 1; ; i++ {
+			id := r.PostForm.Get(fmt.Sprintf("InstanceIds.member.%d", i))
+			if id == "" {
+				break
+			}
+			if st, ok := a.states[id]; ok {
+				fmt.Fprintf(&members, `<member><InstanceId>%s</InstanceId><AutoScalingGroupName>%s</AutoScalingGroupName><AvailabilityZone>%sa</AvailabilityZone><LifecycleState>%s</LifecycleState><HealthStatus>HEALTHY</HealthStatus><ProtectedFromScaleIn>false</ProtectedFromScaleIn></member>`,
+					id, a.group, labRegion, st)
+			}
+		}
+		fmt.Fprintf(w, `<DescribeAutoScalingInstancesResponse %s><DescribeAutoScalingInstancesResult><AutoScalingInstances>%s</AutoScalingInstances></DescribeAutoScalingInstancesResult><ResponseMetadata><RequestId>lab</RequestId></ResponseMetadata></DescribeAutoScalingInstancesResponse>`, ns, members.String())
+	case "CompleteLifecycleAction":
+		id, group, hook, result := r.PostForm.Get("InstanceId"), r.PostForm.Get("AutoScalingGroupName"), r.PostForm.Get("LifecycleHookName"), r.PostForm.Get("LifecycleActionResult")
+		switch {
+		case group != a.group || hook != a.hook:
+			fail("ValidationError", fmt.Sprintf("No active Lifecycle Action found with instance ID %s (group %s, hook %s)", id, group, hook))
+			return
+		case a.states[id] != "Pending:Wait":
+			fail("ValidationError", "No active Lifecycle Action found with instance ID "+id)
+			return
+		}
+		a.completed = append(a.completed, id+" "+result)
+		if result == "CONTINUE" {
+			a.states[id] = "InService"
+			a.l.lb.enable(a.servers[id])
+		} else {
+			a.states[id] = "Terminating"
+		}
+		fmt.Fprintf(w, `<CompleteLifecycleActionResponse %s><CompleteLifecycleActionResult/><ResponseMetadata><RequestId>lab</RequestId></ResponseMetadata></CompleteLifecycleActionResponse>`, ns)
+	default:
+		fail("InvalidAction", "the lab's Auto Scaling stand-in does not answer "+action)
+	}
 }
 
 // --- wordpress.org and the RDS trust store ---
@@ -612,7 +709,8 @@ backend targets
     timeout check {{.TimeoutMs}}ms
     default-server inter {{.IntervalMs}}ms fall {{.HC.Unhealthy}} rise {{.HC.Healthy}}
 {{- range $i, $a := .Servers}}
-    server web{{inc $i}} {{$a}}:80 check
+    # Out of rotation until the group registers them (their launch completed).
+    server web{{inc $i}} {{$a}}:80 check disabled
 {{- end}}
 `))
 
@@ -643,6 +741,36 @@ func (l *lab) startLB(hc healthCheck, host string, https bool, servers int) {
 		l.t.Fatalf("HAProxy did not start:\n%s", l.log("haproxy"))
 	}
 	l.lb = lb
+	// A restarted load balancer keeps the targets the group had registered.
+	if l.asg != nil {
+		l.asg.mu.Lock()
+		for id, st := range l.asg.states {
+			if st == "InService" {
+				lb.enable(l.asg.servers[id])
+			}
+		}
+		l.asg.mu.Unlock()
+	}
+}
+
+// command sends one command to HAProxy's admin socket.
+func (lb *loadBalancer) command(cmd string) string {
+	c, err := net.DialTimeout("unix", lb.sock, time.Second)
+	if err != nil {
+		return ""
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte(cmd + "\n")); err != nil {
+		return ""
+	}
+	raw, _ := io.ReadAll(bufio.NewReader(c))
+	return string(raw)
+}
+
+// enable puts a registered server in rotation (health checks decide from then on).
+func (lb *loadBalancer) enable(server string) {
+	lb.command("enable server targets/" + server)
 }
 
 // targetStat is one target's state in the load balancer.
@@ -654,17 +782,7 @@ type targetStat struct {
 // targets reads HAProxy's view of the target group.
 func (lb *loadBalancer) targets() map[string]targetStat {
 	out := map[string]targetStat{}
-	c, err := net.DialTimeout("unix", lb.sock, time.Second)
-	if err != nil {
-		return out
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write([]byte("show stat\n")); err != nil {
-		return out
-	}
-	raw, _ := io.ReadAll(bufio.NewReader(c))
-	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(raw), "# ")))
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(lb.command("show stat"), "# ")))
 	r.FieldsPerRecord = -1
 	rows, err := r.ReadAll()
 	if err != nil || len(rows) < 2 {
@@ -698,12 +816,13 @@ type webServer struct {
 	n     int
 	addr  string
 	dir   string
+	id    string // EC2 instance ID, as cloud-init records it
 	boots int
 }
 
 func (l *lab) newServer(n int) *webServer {
 	l.t.Helper()
-	s := &webServer{l: l, n: n, addr: labServerAddr(n), dir: filepath.Join(l.dir, fmt.Sprintf("web%d", n))}
+	s := &webServer{l: l, n: n, addr: labServerAddr(n), dir: filepath.Join(l.dir, fmt.Sprintf("web%d", n)), id: fmt.Sprintf("i-0lab%012d", n)}
 	for _, d := range []string{"disk", "work", "root", "out/pids"} {
 		if err := os.MkdirAll(filepath.Join(s.dir, d), 0o755); err != nil {
 			l.t.Fatal(err)
@@ -758,6 +877,29 @@ func (s *webServer) cloneDiskFrom(src *webServer) {
 	}
 }
 
+// diskHolds lists the files of the server's disk that contain any of the needles.
+func (s *webServer) diskHolds(needles ...string) []string {
+	var found []string
+	root := filepath.Join(s.dir, "disk")
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		for _, n := range needles {
+			if n != "" && bytes.Contains(b, []byte(n)) {
+				rel, _ := filepath.Rel(root, path)
+				found = append(found, "/"+rel+" holds "+strconv.Quote(n[:min(len(n), 12)]))
+			}
+		}
+		return nil
+	})
+	return found
+}
+
 // bootResult is what one boot did.
 type bootResult struct {
 	Status   string // the converge unit's exit status ("0" on success)
@@ -767,13 +909,37 @@ type bootResult struct {
 	Err      error
 }
 
-// firstBoot runs the user data, as cloud-init does on an instance's first boot.
+// firstBoot runs the user data, as cloud-init does on an instance's first boot, after
+// recording the instance's ID where cloud-init keeps it.
 func (s *webServer) firstBoot(userData string) bootResult {
+	s.l.t.Helper()
 	p := filepath.Join(s.dir, "out", "user-data")
 	if err := os.WriteFile(p, []byte(userData), 0o700); err != nil {
 		s.l.t.Fatal(err)
 	}
+	idFile := filepath.Join(s.dir, "disk", "var", "lib", "cloud", "data", "instance-id")
+	if err := os.MkdirAll(filepath.Dir(idFile), 0o755); err != nil {
+		s.l.t.Fatal(err)
+	}
+	if err := os.WriteFile(idFile, []byte(s.id+"\n"), 0o644); err != nil {
+		s.l.t.Fatal(err)
+	}
 	return s.boot("bash", p)
+}
+
+// run runs a command on the running server (as SSM Run Command does), in its mount
+// namespace and root.
+func (s *webServer) run(command ...string) (string, error) {
+	pid := s.pid("httpd")
+	if pid <= 0 {
+		return "", fmt.Errorf("%s is not running", s.name())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), labBootLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "nsenter", append([]string{"--mount=/proc/" + strconv.Itoa(pid) + "/ns/mnt", "chroot", filepath.Join(s.dir, "root")}, command...)...)
+	cmd.Env = s.env()
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // reboot stops the server's services and boots it again: systemd starts the enabled
@@ -800,17 +966,12 @@ func (s *webServer) bootE(command ...string) bootResult {
 	for _, f := range []string{"converge.log", "calls.log", "converge.status"} {
 		_ = os.Remove(filepath.Join(out, f))
 	}
-	stubs, _ := filepath.Abs("testdata/site/stubs")
 	fixtures, _ := filepath.Abs("testdata/site")
-	env := append([]string{
-		"PATH=" + stubs + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" + filepath.Dir(s.l.awsPath),
-		"HOME=/root", "LANG=C.UTF-8", "SITE_OUT=" + out, "SITE_FIXTURES=" + fixtures, "SERVER_ADDR=" + s.addr,
-	}, s.l.awsEnv()...)
 	ctx, cancel := context.WithTimeout(context.Background(), labBootLimit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "unshare", append([]string{"--mount", "--propagation", "private", "bash",
 		filepath.Join(fixtures, "boot.sh"), s.dir}, command...)...)
-	cmd.Env = env
+	cmd.Env = s.env()
 	started := time.Now()
 	raw, err := cmd.CombinedOutput()
 	r := bootResult{Duration: time.Since(started), Log: s.read("converge.log"), Calls: s.read("calls.log"),
@@ -819,6 +980,17 @@ func (s *webServer) bootE(command ...string) bootResult {
 		r.Err = fmt.Errorf("%s boot %d failed (converge status %q): %w\n%s", s.name(), s.boots, r.Status, err, raw)
 	}
 	return r
+}
+
+// env is the environment of the server's programs: the stubs first, the real AWS CLI, and
+// where the stand-ins are.
+func (s *webServer) env() []string {
+	stubs, _ := filepath.Abs("testdata/site/stubs")
+	fixtures, _ := filepath.Abs("testdata/site")
+	return append([]string{
+		"PATH=" + stubs + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" + filepath.Dir(s.l.awsPath),
+		"HOME=/root", "LANG=C.UTF-8", "SITE_OUT=" + filepath.Join(s.dir, "out"), "SITE_FIXTURES=" + fixtures, "SERVER_ADDR=" + s.addr,
+	}, s.l.awsEnv()...)
 }
 
 func (s *webServer) read(rel string) string {
@@ -970,8 +1142,9 @@ type probeResult struct {
 	Detail  string
 }
 
-// outage summarises probe results: failed requests and the window from the first failure
-// to the first success after the last one.
+// outage summarises probe results: failed requests, slow ones (answered after more than a
+// second: a user waiting), and the window from the first failed or slow request to the
+// first good one after the last.
 type outage struct {
 	Requests, Failed int
 	Slow             int // answered, but after more than a second
@@ -985,12 +1158,15 @@ func summarise(results []probeResult, origin time.Time) outage {
 	o := outage{Requests: len(results), Kinds: map[string]int{}}
 	first, last := -1, -1
 	for i, r := range results {
-		if r.OK && r.Latency > time.Second {
+		slow := r.OK && r.Latency > time.Second
+		if slow {
 			o.Slow++
 		}
 		if !r.OK {
 			o.Failed++
 			o.Kinds[r.Detail]++
+		}
+		if !r.OK || slow {
 			if first < 0 {
 				first = i
 			}
@@ -1009,10 +1185,10 @@ func summarise(results []probeResult, origin time.Time) outage {
 }
 
 func (o outage) String() string {
-	if o.Failed == 0 {
-		return fmt.Sprintf("%d requests, 0 failed, %d slow (>1s)", o.Requests, o.Slow)
+	if o.Failed == 0 && o.Slow == 0 {
+		return fmt.Sprintf("%d requests, none failed or slow (>1s)", o.Requests)
 	}
 	kinds, _ := json.Marshal(o.Kinds)
-	return fmt.Sprintf("%d requests, %d failed (%.1f%%), %d slow (>1s), error window %.1fs %s", o.Requests, o.Failed,
+	return fmt.Sprintf("%d requests, %d failed (%.1f%%), %d slow (>1s), window %.1fs %s", o.Requests, o.Failed,
 		100*float64(o.Failed)/float64(o.Requests), o.Slow, o.Window.Seconds(), kinds)
 }

@@ -71,20 +71,34 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	}
 	n.Vpc = vpc
 
+	// The private subnets first: the database's subnet group waits for them, and RDS, the
+	// slowest resource of the stack, waits for the subnet group. Registered before anything
+	// else that needs the VPC, they are created first when it is ready.
+	subnets := make([]*ec2.Subnet, 2*len(args.AvailabilityZones))
+	for i, az := range args.AvailabilityZones {
+		suffix := azSuffix(az)
+		if subnets[2*i+1], err = newSubnet(ctx, name+"-private-"+suffix, subnetSpec{vpc: vpc, az: az, cidr: args.PrivateSubnetCidrs[i],
+			tags: args.Tags.Named("private-" + suffix)}, parent); err != nil {
+			return nil, err
+		}
+	}
+	for i, az := range args.AvailabilityZones {
+		suffix := azSuffix(az)
+		if subnets[2*i], err = newSubnet(ctx, name+"-public-"+suffix, subnetSpec{vpc: vpc, az: az, cidr: args.PublicSubnetCidrs[i],
+			public: true, tags: args.Tags.Named("public-" + suffix)}, parent); err != nil {
+			return nil, err
+		}
+	}
 	publicRT, privateRT, err := newRouteTables(ctx, name, vpc, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}
 	for i, az := range args.AvailabilityZones {
-		suffix := azSuffix(az)
-		pub, err := newSubnet(ctx, name+"-public-"+suffix, subnetSpec{vpc: vpc, az: az, cidr: args.PublicSubnetCidrs[i],
-			public: true, routeTable: publicRT, tags: args.Tags.Named("public-" + suffix)}, parent)
-		if err != nil {
+		pub, priv := subnets[2*i], subnets[2*i+1]
+		if err := associate(ctx, name+"-public-"+azSuffix(az), pub, publicRT, parent); err != nil {
 			return nil, err
 		}
-		priv, err := newSubnet(ctx, name+"-private-"+suffix, subnetSpec{vpc: vpc, az: az, cidr: args.PrivateSubnetCidrs[i],
-			routeTable: privateRT, tags: args.Tags.Named("private-" + suffix)}, parent)
-		if err != nil {
+		if err := associate(ctx, name+"-private-"+azSuffix(az), priv, privateRT, parent); err != nil {
 			return nil, err
 		}
 		n.PublicSubnets = append(n.PublicSubnets, Subnet{AZ: az, ID: pub.ID().ToStringOutput()})
@@ -135,14 +149,13 @@ func newRouteTables(ctx *pulumi.Context, name string, vpc *ec2.Vpc, tags Tags, p
 
 // subnetSpec is one subnet to create.
 type subnetSpec struct {
-	vpc        *ec2.Vpc
-	az, cidr   string
-	public     bool
-	routeTable *ec2.RouteTable
-	tags       pulumi.StringMap
+	vpc      *ec2.Vpc
+	az, cidr string
+	public   bool
+	tags     pulumi.StringMap
 }
 
-// newSubnet creates one subnet and associates it with its route table.
+// newSubnet creates one subnet.
 func newSubnet(ctx *pulumi.Context, name string, s subnetSpec, parent pulumi.ResourceOption) (*ec2.Subnet, error) {
 	sn, err := ec2.NewSubnet(ctx, name, &ec2.SubnetArgs{
 		VpcId:               s.vpc.ID(),
@@ -154,13 +167,18 @@ func newSubnet(ctx *pulumi.Context, name string, s subnetSpec, parent pulumi.Res
 	if err != nil {
 		return nil, fmt.Errorf("create subnet %s: %w", name, err)
 	}
+	return sn, nil
+}
+
+// associate attaches a subnet to its route table.
+func associate(ctx *pulumi.Context, name string, sn *ec2.Subnet, rt *ec2.RouteTable, parent pulumi.ResourceOption) error {
 	if _, err := ec2.NewRouteTableAssociation(ctx, name+"-rta", &ec2.RouteTableAssociationArgs{
 		SubnetId:     sn.ID(),
-		RouteTableId: s.routeTable.ID(),
+		RouteTableId: rt.ID(),
 	}, parent); err != nil {
-		return nil, fmt.Errorf("associate subnet %s with its route table: %w", name, err)
+		return fmt.Errorf("associate subnet %s with its route table: %w", name, err)
 	}
-	return sn, nil
+	return nil
 }
 
 // azSuffix turns "ap-northeast-1a" into "1a", the hands-on's naming ("パブリックサブネット-1a").

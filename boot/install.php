@@ -1,8 +1,19 @@
 <?php
-// Completes the WordPress install once per database. Safe on every boot and on many servers
-// at once: a MySQL named lock lets one server install while the others wait and then skip.
+// Installs WordPress once per database, or applies the site settings that changed since they
+// were last applied. Safe on every boot and on many servers at once: a MySQL named lock lets
+// one server work while the others wait, and then find nothing left to do.
+//
+// The settings (SETTINGS_FILE, from SSM) are the stack's config: site-title, admin-user,
+// admin-email, locale. A setting is applied when its config value changes, not on every
+// boot, so an edit made in wp-admin stands until the config changes that setting again. What
+// was applied is kept in the option scalable_wordpress_applied.
+$settings = json_decode( (string) file_get_contents( (string) getenv( 'SETTINGS_FILE' ) ), true );
+if ( ! is_array( $settings ) ) {
+	fwrite( STDERR, "the settings are not the JSON object expected\n" );
+	exit( 1 );
+}
 define( 'WP_INSTALLING', true );
-$host = (string) parse_url( (string) getenv( 'SITE_URL' ), PHP_URL_HOST );
+$host                   = (string) parse_url( (string) $settings['site-url'], PHP_URL_HOST );
 $_SERVER['HTTP_HOST']   = $host;
 $_SERVER['SERVER_NAME'] = $host;
 $_SERVER['REQUEST_URI'] = '/';
@@ -16,15 +27,67 @@ if ( '1' !== (string) $wpdb->get_var( "SELECT GET_LOCK('wordpress-converge-insta
 	fwrite( STDERR, "could not take the install lock\n" );
 	exit( 1 );
 }
-if ( is_blog_installed() ) {
-	echo "wordpress-converge: already installed\n";
+$wanted = array(
+	'site-title'  => (string) $settings['site-title'],
+	'admin-user'  => (string) $settings['admin-user'],
+	'admin-email' => (string) $settings['admin-email'],
+	'locale'      => (string) $settings['locale'],
+);
+$language = 'en_US' === $wanted['locale'] ? '' : $wanted['locale'];
+
+if ( ! is_blog_installed() ) {
+	$result = wp_install( $wanted['site-title'], $wanted['admin-user'], $wanted['admin-email'], true, '', getenv( 'WP_ADMIN_PASSWORD' ), $language );
+	if ( is_wp_error( $result ) || empty( $result['user_id'] ) ) {
+		fwrite( STDERR, "wp_install failed\n" );
+		exit( 1 );
+	}
+	update_option( 'permalink_structure', '/%postname%/' );
+	update_option( 'scalable_wordpress_applied', $wanted + array( 'admin-id' => (int) $result['user_id'] ), false );
+	echo "wordpress-converge: installed\n";
 	exit( 0 );
 }
-$locale = getenv( 'WP_LOCALE' );
-$result = wp_install( getenv( 'WP_TITLE' ), getenv( 'WP_ADMIN_USER' ), getenv( 'WP_ADMIN_EMAIL' ), true, '', getenv( 'WP_ADMIN_PASSWORD' ), 'en_US' === $locale ? '' : $locale );
-if ( is_wp_error( $result ) || empty( $result['user_id'] ) ) {
-	fwrite( STDERR, "wp_install failed\n" );
-	exit( 1 );
+
+$applied = get_option( 'scalable_wordpress_applied' );
+if ( ! is_array( $applied ) ) {
+	// Installed before settings were applied after install: take the site as it is.
+	$admin   = get_user_by( 'login', $wanted['admin-user'] );
+	$applied = $wanted + array( 'admin-id' => $admin ? (int) $admin->ID : 0 );
+	update_option( 'scalable_wordpress_applied', $applied, false );
 }
-update_option( 'permalink_structure', '/%postname%/' );
-echo "wordpress-converge: installed\n";
+$changed = array();
+foreach ( $wanted as $key => $value ) {
+	if ( ( $applied[ $key ] ?? null ) === $value ) {
+		continue;
+	}
+	$admin_id = (int) ( $applied['admin-id'] ?? 0 );
+	switch ( $key ) {
+		case 'site-title':
+			update_option( 'blogname', $value );
+			break;
+		case 'locale':
+			update_option( 'WPLANG', $language );
+			break;
+		case 'admin-email':
+			update_option( 'admin_email', $value );
+			if ( $admin_id ) {
+				// Directly, not wp_update_user(): that mails the old address, and servers send no mail.
+				$wpdb->update( $wpdb->users, array( 'user_email' => $value ), array( 'ID' => $admin_id ) );
+				clean_user_cache( $admin_id );
+			}
+			break;
+		case 'admin-user':
+			$taken = get_user_by( 'login', $value );
+			if ( ! $admin_id || ( $taken && (int) $taken->ID !== $admin_id ) ) {
+				fwrite( STDERR, "wordpress-converge: cannot rename the administrator to $value: the login is taken or the administrator is unknown\n" );
+				continue 2;
+			}
+			// WordPress offers no rename; the login is a column of its own.
+			$wpdb->update( $wpdb->users, array( 'user_login' => $value, 'user_nicename' => sanitize_title( $value ) ), array( 'ID' => $admin_id ) );
+			clean_user_cache( $admin_id );
+			break;
+	}
+	$applied[ $key ] = $value;
+	$changed[]       = $key;
+}
+update_option( 'scalable_wordpress_applied', $applied, false );
+echo 'wordpress-converge: already installed', $changed ? '; applied ' . implode( ', ', $changed ) : '', "\n";

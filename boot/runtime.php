@@ -1,18 +1,20 @@
 <?php
-// Reads the two secrets (one JSON document per line on stdin) and prints runtime.php.
-$db = json_decode( (string) fgets( STDIN ), true );
-$wp = json_decode( (string) fgets( STDIN ), true );
-if ( ! is_array( $db ) || ! is_array( $wp ) || ! is_array( $wp['salts'] ?? null ) ) {
-	fwrite( STDERR, "a secret is not the JSON object expected\n" );
+// Prints runtime.php: the database settings, site URL and salts as PHP defines. It reads the
+// settings (SETTINGS_FILE) and the two secrets, one JSON document per line on stdin.
+$settings = json_decode( (string) file_get_contents( (string) getenv( 'SETTINGS_FILE' ) ), true );
+$db       = json_decode( (string) fgets( STDIN ), true );
+$wp       = json_decode( (string) fgets( STDIN ), true );
+if ( ! is_array( $settings ) || ! is_array( $db ) || ! is_array( $wp ) || ! is_array( $wp['salts'] ?? null ) ) {
+	fwrite( STDERR, "the settings or a secret is not the JSON object expected\n" );
 	exit( 1 );
 }
 $defs = array(
-	'DB_NAME'     => getenv( 'DB_NAME' ),
+	'DB_NAME'     => $settings['db-name'] ?? '',
 	'DB_USER'     => $db['username'] ?? '',
 	'DB_PASSWORD' => $db['password'] ?? '',
-	'DB_HOST'     => getenv( 'DB_HOST' ),
-	'WP_HOME'     => getenv( 'SITE_URL' ),
-	'WP_SITEURL'  => getenv( 'SITE_URL' ),
+	'DB_HOST'     => $settings['db-host'] ?? '',
+	'WP_HOME'     => $settings['site-url'] ?? '',
+	'WP_SITEURL'  => $settings['site-url'] ?? '',
 );
 foreach ( array( 'AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY', 'AUTH_SALT', 'SECURE_AUTH_SALT', 'LOGGED_IN_SALT', 'NONCE_SALT' ) as $k ) {
 	$defs[ $k ] = $wp['salts'][ $k ] ?? '';

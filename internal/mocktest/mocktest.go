@@ -22,6 +22,8 @@ type Resource struct {
 	Deps                    []string            // URNs of resources this one's inputs came from
 	PropDeps                map[string][]string // the same, per input property
 	Aliases                 []string            // former URNs the resource answers to
+	IgnoreChanges           []string            // inputs the engine leaves to another owner
+	ReplaceOnChanges        []string            // inputs whose change replaces the resource
 }
 
 // Str is an input as a string ("" when absent; numbers and booleans formatted).
@@ -100,7 +102,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	r := &Resource{Type: args.TypeToken, Name: args.Name, URN: urn, Parent: rpc.GetParent(),
 		Custom: args.Custom, Protect: rpc.GetProtect(), Inputs: args.Inputs, PropDeps: propDeps,
-		Aliases: m.aliasURNs(args)}
+		Aliases: m.aliasURNs(args), IgnoreChanges: rpc.GetIgnoreChanges(), ReplaceOnChanges: rpc.GetReplaceOnChanges()}
 	for d := range deps {
 		r.Deps = append(r.Deps, d)
 	}

@@ -1,0 +1,168 @@
+package main
+
+// SiteSettings are the stack-specific settings the web servers read at boot, in SSM Parameter
+// Store under the stack's path: <path>/site holds the site's settings as one JSON document,
+// and <path>/db-host the database endpoint, which exists only once RDS is up. A change
+// reaches servers that are already running through an SSM association that runs the boot
+// script's refresh on every serving instance whenever the site's settings change (its
+// settingsVersion parameter is a digest of them). User data never holds them, so no
+// settings change touches a server's user data, restarts it or replaces it.
+//
+// What needs new servers instead (the base image, the PHP version, the WordPress release)
+// is in the image recipe (compute.go) and rolls through the Auto Scaling group.
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// The settings, by name. boot/settings.php requires each one.
+const (
+	settingDBHost    = "db-host"
+	settingDBName    = "db-name"
+	settingDBSecret  = "db-secret-arn" //nolint:gosec // the name of a setting that holds a secret's ARN, not a credential
+	settingWPSecret  = "wordpress-secret-arn"
+	settingSiteURL   = "site-url"
+	settingTitle     = "site-title"
+	settingAdminUser = "admin-user"
+	settingEmail     = "admin-email"
+	settingLocale    = "locale"
+)
+
+// siteSettings are the settings kept together in the site parameter; the database endpoint
+// has a parameter of its own.
+var siteSettings = []string{settingDBName, settingDBSecret, settingWPSecret, settingSiteURL, settingTitle,
+	settingAdminUser, settingEmail, settingLocale}
+
+// The parameters' leaf names under the stack's path.
+const (
+	siteParameterLeaf   = "site"
+	dbHostParameterLeaf = settingDBHost
+)
+
+// SiteSettingsArgs are the settings' values and where servers find them.
+type SiteSettingsArgs struct {
+	Path    string                        // the stack's path, e.g. /scalable-wordpress/dev
+	DBHost  pulumi.StringInput            // the database endpoint (once RDS is up)
+	Site    map[string]pulumi.StringInput // every one of siteSettings
+	SiteTag string                        // value of siteTagKey on the serving instances
+	Tags    Tags
+}
+
+// SiteSettings is the settings component.
+type SiteSettings struct {
+	pulumi.ResourceState
+
+	Site    *ssm.Parameter
+	DBHost  *ssm.Parameter
+	Refresh *ssm.Association
+}
+
+// NewSiteSettings creates the two parameters and the refresh association.
+func NewSiteSettings(ctx *pulumi.Context, name string, args *SiteSettingsArgs, opts ...pulumi.ResourceOption) (*SiteSettings, error) {
+	values := pulumi.StringMap{}
+	for _, k := range siteSettings {
+		if args.Site[k] == nil {
+			return nil, fmt.Errorf("site settings %s: no value for %s", name, k)
+		}
+		values[k] = args.Site[k]
+	}
+	st := &SiteSettings{}
+	if err := ctx.RegisterComponentResource("scalable-wordpress:settings:SiteSettings", name, st, opts...); err != nil {
+		return nil, fmt.Errorf("register settings component: %w", err)
+	}
+	parent := pulumi.Parent(st)
+
+	site := values.ToStringMapOutput().ApplyT(func(m map[string]string) (string, error) {
+		b, err := json.Marshal(m) // keys sorted: the same settings are the same document
+		return string(b), err
+	}).(pulumi.StringOutput)
+	var err error
+	st.Site, err = ssm.NewParameter(ctx, name+"-site", &ssm.ParameterArgs{
+		Name:          pulumi.String(args.Path + "/" + siteParameterLeaf),
+		Description:   pulumi.String("WordPress site settings (JSON), read by the web servers at boot and applied to running ones on change"),
+		Type:          pulumi.String("String"),
+		InsecureValue: site,
+		Tags:          args.Tags.Named("site-settings"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create the site settings parameter: %w", err)
+	}
+	// Created by the database component in the first layout; the alias keeps it.
+	st.DBHost, err = ssm.NewParameter(ctx, "db-host", &ssm.ParameterArgs{
+		Name:          pulumi.String(args.Path + "/" + dbHostParameterLeaf),
+		Description:   pulumi.String("WordPress database endpoint, read by the web servers at boot"),
+		Type:          pulumi.String("String"),
+		InsecureValue: args.DBHost,
+		Tags:          args.Tags.Named("db-host"),
+	}, parent, movedFrom(ctx, "db"))
+	if err != nil {
+		return nil, fmt.Errorf("create the database endpoint parameter: %w", err)
+	}
+	// Not the database endpoint in the digest: it exists only once RDS is up, and waiting for
+	// it would put the refresh on the deploy's critical path. It never changes while the
+	// database lives (a failover keeps the name), and nothing replaces the database.
+	version := st.Site.InsecureValue.ApplyT(func(v string) string {
+		sum := sha256.Sum256([]byte(v))
+		return hex.EncodeToString(sum[:8])
+	}).(pulumi.StringOutput)
+	if st.Refresh, err = newSettingsRefresh(ctx, name, args, version, parent); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(st, pulumi.Map{"path": pulumi.String(args.Path)}); err != nil {
+		return nil, fmt.Errorf("register settings outputs: %w", err)
+	}
+	return st, nil
+}
+
+// refreshScript is what the refresh association runs on each server.
+const refreshScript = `echo "applying settings version {{ settingsVersion }}"
+/usr/local/sbin/wordpress-converge refresh`
+
+// newSettingsRefresh runs the boot script's refresh on every serving instance of the stack
+// when the settings change (and on servers that join later, where it finds nothing to do).
+// Half the servers at a time; the refresh replaces the runtime settings file atomically and
+// restarts nothing, so no request is dropped.
+func newSettingsRefresh(ctx *pulumi.Context, name string, args *SiteSettingsArgs, version pulumi.StringOutput, parent pulumi.ResourceOption) (*ssm.Association, error) {
+	content, err := commandDocument("Re-applies the stack's WordPress settings on this server (wordpress-converge refresh).",
+		"refresh", refreshScript, 900, map[string]string{"settingsVersion": "Digest of the settings; a new value re-runs the refresh"})
+	if err != nil {
+		return nil, err
+	}
+	doc, err := ssm.NewDocument(ctx, name+"-refresh", &ssm.DocumentArgs{
+		Name:           pulumi.String(documentName(ctx, "settings-refresh")),
+		DocumentType:   pulumi.String("Command"),
+		DocumentFormat: pulumi.String("JSON"),
+		Content:        pulumi.String(content),
+		Tags:           args.Tags.Named("settings-refresh"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create the settings refresh document: %w", err)
+	}
+	assoc, err := ssm.NewAssociation(ctx, name+"-refresh", &ssm.AssociationArgs{
+		Name: doc.Name,
+		Targets: ssm.AssociationTargetArray{&ssm.AssociationTargetArgs{
+			Key:    pulumi.String("tag:" + siteTagKey),
+			Values: pulumi.StringArray{pulumi.String(args.SiteTag)},
+		}},
+		Parameters:     pulumi.StringMap{"settingsVersion": version},
+		MaxConcurrency: pulumi.String("50%"),
+		MaxErrors:      pulumi.String("50%"),
+		Tags:           args.Tags.Named("settings-refresh"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create the settings refresh association: %w", err)
+	}
+	return assoc, nil
+}
+
+// allSettings are every setting a server needs, in the order boot/settings.php lists them.
+func allSettings() []string {
+	return append([]string{settingDBHost}, slices.Clone(siteSettings)...)
+}
