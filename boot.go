@@ -50,6 +50,8 @@ type BootParams struct {
 	SettingsPath string // SSM path holding the stack's settings, e.g. /scalable-wordpress/dev
 	PHPVersion   string
 	ArchiveURL   string
+	Plugins      []wpPackage
+	Themes       []wpPackage
 	Mode         string // convergeBoot or convergePrepare
 }
 
@@ -101,7 +103,8 @@ func renderConverge(p BootParams) (string, error) {
 		BootParams
 		HandoffTimeoutSeconds int
 		LaunchHook            string
-	}{p, handoffTimeoutSeconds, launchHookName})
+		PluginList, ThemeList string
+	}{p, handoffTimeoutSeconds, launchHookName, packageList(p.Plugins), packageList(p.Themes)})
 	if err != nil {
 		return "", fmt.Errorf("render bootstrap: %w", err)
 	}
@@ -168,12 +171,27 @@ func decodeUserData(payload string) (string, error) {
 	return string(b), err
 }
 
-// wordpressArchiveURL is where the release archive for a locale is published; the
-// checksum is the same URL with ".sha1" appended.
-func wordpressArchiveURL(locale string) string {
+// wordpressArchiveURL is where a release's archive for a locale is published; the checksum
+// is the same URL with ".sha1" appended.
+func wordpressArchiveURL(locale, version string) string {
 	host := wordpressDownloadHosts[locale]
 	if locale == "en_US" {
-		return "https://" + host + "/latest.tar.gz"
+		return "https://" + host + "/wordpress-" + version + ".tar.gz"
 	}
-	return "https://" + host + "/latest-" + locale + ".tar.gz"
+	return "https://" + host + "/wordpress-" + version + "-" + locale + ".tar.gz"
+}
+
+// packageList is the boot script's form of a plugin or theme list: space-separated
+// slug@version, with :sha256 when pinned. The config's syntax (config.go) keeps every part
+// free of spaces and shell characters.
+func packageList(pkgs []wpPackage) string {
+	out := make([]string, 0, len(pkgs))
+	for _, p := range pkgs {
+		s := p.Slug + "@" + p.Version
+		if p.SHA256 != "" {
+			s += ":" + p.SHA256
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, " ")
 }

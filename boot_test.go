@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -19,7 +20,9 @@ func sampleParams() BootParams {
 		Region:       "ap-northeast-1",
 		SettingsPath: "/scalable-wordpress/dev",
 		PHPVersion:   "8.3",
-		ArchiveURL:   wordpressArchiveURL("ja"),
+		ArchiveURL:   wordpressArchiveURL("ja", "7.0"),
+		Plugins:      []wpPackage{{Slug: "akismet", Version: "5.3.3"}},
+		Themes:       []wpPackage{{Slug: "twentytwentyfive", Version: "1.2", SHA256: strings.Repeat("ab", 32)}},
 		Mode:         convergeBoot,
 	}
 }
@@ -99,7 +102,7 @@ func TestBootFilesAreValidAndInlinedVerbatim(t *testing.T) {
 			continue
 		}
 		body := bootFile(t, name)
-		if !strings.Contains(converge, "<<'PHP'\n"+body+"PHP\n") && !strings.Contains(converge, "<<'CONF'\n"+body+"CONF\n") {
+		if !slices.ContainsFunc([]string{"PHP", "CONF", "UNIT"}, func(d string) bool { return strings.Contains(converge, "<<'"+d+"'\n"+body+d+"\n") }) {
 			t.Errorf("the converge script does not write boot/%s verbatim", name)
 		}
 		if strings.HasSuffix(name, ".php") {
@@ -113,8 +116,8 @@ func TestBootFilesAreValidAndInlinedVerbatim(t *testing.T) {
 	if _, err := inlineBootFile("wp-config.php", "<?php"); err == nil {
 		t.Error("a boot file holding its heredoc delimiter on a line must be refused")
 	}
-	if phpFiles != 5 {
-		t.Errorf("want the 5 PHP programs (wp-config, healthz, settings, runtime, install), found %d", phpFiles)
+	if phpFiles != 7 {
+		t.Errorf("want the 7 PHP programs (wp-config, healthz, settings, runtime, install, checksums, cron), found %d", phpFiles)
 	}
 }
 
@@ -242,13 +245,15 @@ func TestConvergeScriptCarriesParams(t *testing.T) {
 		t.Fatal("the converge script no longer exports AWS_DEFAULT_REGION after its variables")
 	}
 	script := writeTemp(t, "vars.sh", vars+
-		"\nprintf '%s\\n' \"$PHP_VERSION\" \"$WP_ARCHIVE_URL\" \"$REGION\" \"$SETTINGS_PATH\" \"$HANDOFF_TIMEOUT\" \"$LAUNCH_HOOK\" \"$RECIPE\"\n")
+		"\nprintf '%s\\n' \"$PHP_VERSION\" \"$WP_ARCHIVE_URL\" \"$WP_PLUGINS\" \"$WP_THEMES\" \"$REGION\" \"$SETTINGS_PATH\" \"$HANDOFF_TIMEOUT\" \"$LAUNCH_HOOK\" \"$RECIPE\"\n")
 	out, err := exec.Command("bash", script).Output()
 	if err != nil {
 		t.Fatalf("variable block does not run: %v", err)
 	}
-	want := strings.Join([]string{"8.3", "https://ja.wordpress.org/latest-ja.tar.gz", "ap-northeast-1", "/scalable-wordpress/dev",
-		"3600", launchHookName, "php=8.3 wordpress=https://ja.wordpress.org/latest-ja.tar.gz"}, "\n") + "\n"
+	theme := "twentytwentyfive@1.2:" + strings.Repeat("ab", 32)
+	want := strings.Join([]string{"8.3", "https://ja.wordpress.org/wordpress-7.0-ja.tar.gz", "akismet@5.3.3", theme,
+		"ap-northeast-1", "/scalable-wordpress/dev", "3600", launchHookName,
+		"php=8.3 wordpress=https://ja.wordpress.org/wordpress-7.0-ja.tar.gz plugins=akismet@5.3.3 themes=" + theme}, "\n") + "\n"
 	if string(out) != want {
 		t.Errorf("script variables:\n got %q\nwant %q", out, want)
 	}
@@ -381,12 +386,12 @@ func TestSettingsReader(t *testing.T) {
 
 func TestWordPressArchiveURL(t *testing.T) {
 	for locale, want := range map[string]string{
-		"ja":    "https://ja.wordpress.org/latest-ja.tar.gz",
-		"en_US": "https://wordpress.org/latest.tar.gz",
-		"pt_BR": "https://br.wordpress.org/latest-pt_BR.tar.gz",
-		"de_DE": "https://de.wordpress.org/latest-de_DE.tar.gz",
+		"ja":    "https://ja.wordpress.org/wordpress-7.0-ja.tar.gz",
+		"en_US": "https://wordpress.org/wordpress-7.0.tar.gz",
+		"pt_BR": "https://br.wordpress.org/wordpress-7.0-pt_BR.tar.gz",
+		"de_DE": "https://de.wordpress.org/wordpress-7.0-de_DE.tar.gz",
 	} {
-		if got := wordpressArchiveURL(locale); got != want {
+		if got := wordpressArchiveURL(locale, "7.0"); got != want {
 			t.Errorf("wordpressArchiveURL(%q) = %q, want %q", locale, got, want)
 		}
 	}

@@ -38,8 +38,10 @@ const siteTagKey = "wordpress-site"
 // ImageRecipe is what the golden image holds besides Amazon Linux: a change to it builds a
 // new image and rolls new servers.
 type ImageRecipe struct {
-	PHPVersion string
-	Locale     string // selects the WordPress release archive
+	PHPVersion       string
+	Locale           string // selects the WordPress release archive
+	WordPressVersion string
+	Plugins, Themes  []wpPackage
 }
 
 // GroupSettings size the Auto Scaling group and its target-tracking policy.
@@ -151,7 +153,9 @@ func bootUserData(args *WebTierArgs, mode string) (string, error) {
 		Region:       args.Region,
 		SettingsPath: args.SettingsPath,
 		PHPVersion:   args.Recipe.PHPVersion,
-		ArchiveURL:   wordpressArchiveURL(args.Recipe.Locale),
+		ArchiveURL:   wordpressArchiveURL(args.Recipe.Locale, args.Recipe.WordPressVersion),
+		Plugins:      args.Recipe.Plugins,
+		Themes:       args.Recipe.Themes,
 		Mode:         mode,
 	})
 	if err != nil {

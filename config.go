@@ -47,11 +47,17 @@ type Config struct {
 	SSHCidr           string // sshCidr: empty keeps port 22 closed
 	KeyPairName       string // keyPairName
 
-	WordPressLocale string // wordpressLocale
-	PHPVersion      string // phpVersion
-	SiteTitle       string // siteTitle
-	AdminUser       string // adminUser
-	AdminEmail      string // adminEmail
+	WordPressLocale  string   // wordpressLocale
+	WordPressVersion string   // wordpressVersion
+	Plugins          []string // wordpressPlugins: slug@version
+	Themes           []string // wordpressThemes: slug@version:sha256
+	PHPVersion       string   // phpVersion
+
+	UploadsThroughputMode string // uploadsThroughputMode
+	UploadsBackup         bool   // uploadsBackup
+	SiteTitle             string // siteTitle
+	AdminUser             string // adminUser
+	AdminEmail            string // adminEmail
 
 	DBEngineVersion          string // dbEngineVersion (major, e.g. 8.4)
 	DBInstanceClass          string // dbInstanceClass
@@ -111,6 +117,80 @@ const (
 // minRootVolumeGiB is the smallest root volume a web server may have: Amazon Linux 2023's own.
 const minRootVolumeGiB = 8
 
+// wordpressVersionRe is a WordPress release number: x.y or x.y.z.
+var wordpressVersionRe = regexp.MustCompile(`^([1-9][0-9]?)\.([0-9]{1,2})(\.[0-9]{1,2})?$`)
+
+// minWordPress is the oldest release the servers' PHP (8.3 and later) supports.
+var minWordPress = [2]int{6, 4}
+
+// packageRe is a plugin or theme of wordpress.org pinned to a version (slug@version), with the
+// archive's SHA-256 after a colon (required for themes).
+var packageRe = regexp.MustCompile(`^([a-z0-9][a-z0-9-]{0,99})@([0-9A-Za-z][0-9A-Za-z.+-]{0,31})(?::([0-9a-f]{64}))?$`)
+
+// wpPackage is one plugin or theme of the image recipe.
+type wpPackage struct {
+	Slug, Version, SHA256 string
+}
+
+// parsePackages reads a plugin or theme list; needHash says every entry must carry its
+// archive's SHA-256. The error names the key and the entry.
+func parsePackages(key string, list []string, needHash bool) ([]wpPackage, error) {
+	form := "slug@version, e.g. akismet@5.3.3 (the slug and version of its wordpress.org page)"
+	if needHash {
+		form = "slug@version:sha256, e.g. twentytwentyfive@1.2:<64 hex digits> (wordpress.org publishes no checksums for themes: pin the archive's SHA-256, from sha256sum of the .zip)"
+	}
+	var out []wpPackage
+	seen := map[string]bool{}
+	for _, entry := range list {
+		m := packageRe.FindStringSubmatch(entry)
+		if m == nil || (needHash && m[3] == "") {
+			return nil, invalid(key, fmt.Sprintf("%q", entry), "want %s", form)
+		}
+		if seen[m[1]] {
+			return nil, invalid(key, fmt.Sprintf("%q", entry), "%s is listed twice; list each slug once", m[1])
+		}
+		seen[m[1]] = true
+		out = append(out, wpPackage{Slug: m[1], Version: m[2], SHA256: m[3]})
+	}
+	return out, nil
+}
+
+// validateCode checks what the image is built from besides PHP: the WordPress release, its
+// plugins and themes, and where uploads live.
+func (c Config) validateCode() error {
+	m := wordpressVersionRe.FindStringSubmatch(c.WordPressVersion)
+	if m == nil {
+		return invalid("wordpressVersion", fmt.Sprintf("%q", c.WordPressVersion), "want a WordPress release number such as 7.0 or 6.8.3%s", quoteHint(c.WordPressVersion))
+	}
+	if major, minor := atoi(m[1]), atoi(m[2]); major < minWordPress[0] || (major == minWordPress[0] && minor < minWordPress[1]) {
+		return invalid("wordpressVersion", c.WordPressVersion, "want %d.%d or later (older releases do not support PHP 8.3)", minWordPress[0], minWordPress[1])
+	}
+	if _, err := parsePackages("wordpressPlugins", c.Plugins, false); err != nil {
+		return err
+	}
+	if _, err := parsePackages("wordpressThemes", c.Themes, true); err != nil {
+		return err
+	}
+	if c.UploadsThroughputMode != throughputElastic && c.UploadsThroughputMode != throughputBursting {
+		return invalid("uploadsThroughputMode", c.UploadsThroughputMode, "want %s (pay per GB transferred) or %s (credits that grow with the stored size)", throughputElastic, throughputBursting)
+	}
+	return nil
+}
+
+// recipe is what the golden image is built from (the lists were validated by validateCode).
+func (c Config) recipe() ImageRecipe {
+	plugins, _ := parsePackages("wordpressPlugins", c.Plugins, false)
+	themes, _ := parsePackages("wordpressThemes", c.Themes, true)
+	return ImageRecipe{PHPVersion: c.PHPVersion, Locale: c.WordPressLocale, WordPressVersion: c.WordPressVersion,
+		Plugins: plugins, Themes: themes}
+}
+
+// atoi is strconv.Atoi for digits a pattern already matched.
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
 // phpVersions are the PHP 8.x streams Amazon Linux 2023 packages that still get security fixes.
 var phpVersions = []string{"8.3", "8.4"}
 
@@ -148,6 +228,11 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.KeyPairName = read(r, "keyPairName", "", r.c.Try)
 	c.WordPressLocale = read(r, "wordpressLocale", "", r.c.Try)
 	c.PHPVersion = read(r, "phpVersion", "", r.c.Try)
+	c.WordPressVersion = read(r, "wordpressVersion", "", r.c.Try)
+	c.Plugins = read(r, "wordpressPlugins", stringList, tryJSON[[]string](r.c))
+	c.Themes = read(r, "wordpressThemes", stringList, tryJSON[[]string](r.c))
+	c.UploadsThroughputMode = read(r, "uploadsThroughputMode", "", r.c.Try)
+	c.UploadsBackup = read(r, "uploadsBackup", trueFalse, r.c.TryBool)
 	c.SiteTitle = read(r, "siteTitle", "", r.c.Try)
 	c.AdminUser = read(r, "adminUser", "", r.c.Try)
 	c.AdminEmail = read(r, "adminEmail", "", r.c.Try)
@@ -320,6 +405,9 @@ func (c Config) validateWeb() error {
 	}
 	if _, ok := wordpressDownloadHosts[c.WordPressLocale]; !ok {
 		return invalid("wordpressLocale", c.WordPressLocale, "want one of %s", strings.Join(sortedKeys(wordpressDownloadHosts), ", "))
+	}
+	if err := c.validateCode(); err != nil {
+		return err
 	}
 	if !slices.Contains(phpVersions, c.PHPVersion) {
 		return invalid("phpVersion", c.PHPVersion, "want one of %s (PHP streams Amazon Linux 2023 packages with security support)%s", strings.Join(phpVersions, ", "), quoteHint(c.PHPVersion))

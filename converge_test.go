@@ -28,7 +28,8 @@ import (
 var fakeWordPress = map[string]string{
 	"wordpress/index.php":                     "<?php // fake WordPress front controller\n",
 	"wordpress/wp-includes/version.php":       "<?php $wp_version = '0.0-fake';\n",
-	"wordpress/wp-admin/includes/upgrade.php": "<?php // fake upgrade.php\n",
+	"wordpress/wp-admin/includes/upgrade.php": "<?php // fake upgrade.php\nfunction wp_upgrade() { fake_log( 'upgrades.log', 'wp_upgrade' ); update_option( 'db_version', $GLOBALS['wp_db_version'] ); }\n",
+	"wordpress/wp-admin/includes/plugin.php":  "<?php // fake plugin.php\nfunction get_plugins( $dir ) { return array(); }\n",
 	"wordpress/wp-load.php": `<?php
 define( 'ABSPATH', __DIR__ . '/' );
 require ABSPATH . 'wp-config.php';
@@ -43,6 +44,8 @@ class Fake_Wpdb {
 	public function update( $table, $data, $where ) { fake_log( 'updates.log', $table . ' ' . json_encode( $data ) . ' ' . json_encode( $where ) ); return 1; }
 }
 $GLOBALS['wpdb'] = new Fake_Wpdb();
+$GLOBALS['wp_version']    = '0.0-fake';
+$GLOBALS['wp_db_version'] = 1000;
 function fake_options() { return json_decode( (string) @file_get_contents( fake_db( 'options.json' ) ), true ) ?: array(); }
 function get_option( $k ) { return fake_options()[ $k ] ?? false; }
 function update_option( $k, $v, $autoload = null ) { $o = fake_options(); $o[ $k ] = $v; file_put_contents( fake_db( 'options.json' ), json_encode( $o ) ); fake_log( 'options.log', "$k=" . json_encode( $v ) ); }
@@ -52,6 +55,7 @@ function get_user_by( $field, $v ) { return 'wpadmin' === $v ? (object) array( '
 function clean_user_cache( $id ) {}
 function sanitize_title( $s ) { return strtolower( $s ); }
 function wp_install( $title, $user, $email, $public, $deprecated, $password, $lang ) {
+	update_option( 'db_version', $GLOBALS['wp_db_version'] );
 	file_put_contents( fake_db( 'installed.json' ), json_encode( array(
 		'title' => $title, 'user' => $user, 'email' => $email, 'password' => $password, 'lang' => $lang,
 		'db_user' => DB_USER, 'db_password' => DB_PASSWORD, 'db_host' => DB_HOST, 'db_name' => DB_NAME,
@@ -111,8 +115,12 @@ case $1 in
 esac
 `,
 	"update-ca-trust": "#!/bin/bash\necho \"update-ca-trust $*\" >>@F@/calls.log\n",
-	"chown":           "#!/bin/bash\necho \"chown $*\" >>@F@/calls.log\n",
-	"sleep":           "#!/bin/bash\necho \"sleep $*\" >>@F@/calls.log\n",
+	// The shared uploads: mounted means a marker in the overlay's /run (gone after a reboot).
+	"mount":      "#!/bin/bash\necho \"mount $*\" >>@F@/calls.log\n[[ -f @F@/mount-fails ]] && exit 32\ntouch /run/uploads-mounted\n",
+	"mountpoint": "#!/bin/bash\n[[ -f /run/uploads-mounted ]]\n",
+	"umount":     "#!/bin/bash\necho \"umount $*\" >>@F@/calls.log\nrm -f /run/uploads-mounted\n",
+	"chown":      "#!/bin/bash\necho \"chown $*\" >>@F@/calls.log\n",
+	"sleep":      "#!/bin/bash\necho \"sleep $*\" >>@F@/calls.log\n",
 	"install": `#!/bin/bash
 args=()
 while (($#)); do
@@ -142,7 +150,7 @@ mkdir -p "$mnt/root/var/lib/cloud/data" && echo i-0fake0instance >"$mnt/root/var
 boot=0
 for mode in "$@"; do
   boot=$((boot + 1))
-  reboot='rm -rf /run/wordpress /run/wordpress-converge.lock /run/httpd-running;'
+  reboot='rm -rf /run/wordpress /run/wordpress-converge.lock /run/httpd-running /run/uploads-mounted;'
   [[ $mode == refresh ]] && reboot=
   echo "--- boot $boot: $mode" >>"$mnt/root$F/calls.log"
   chroot "$mnt/root" /usr/bin/env -i PATH="$F/stubs:/usr/sbin:/usr/bin:/sbin:/bin" FAKE_DB="$F/db" \
@@ -202,7 +210,8 @@ const (
 // convergeSite are the site settings of the sandbox, as the program publishes them.
 func convergeSite(title string) map[string]string {
 	return map[string]string{settingDBName: dbName, settingDBSecret: convergeDBSecretARN, settingWPSecret: convergeWPSecretARN,
-		settingSiteURL: convergeSiteURL, settingTitle: title, settingAdminUser: "wpadmin", settingEmail: "admin@example.com", settingLocale: "ja"}
+		settingSiteURL: convergeSiteURL, settingTitle: title, settingAdminUser: "wpadmin", settingEmail: "admin@example.com", settingLocale: "ja",
+		settingUploadsFS: "fs-0123456789abcdef0", settingUploadsAP: "fsap-0123456789abcdef0"}
 }
 
 // parametersByPath is what `aws ssm get-parameters-by-path` prints for the stack's settings.
@@ -243,6 +252,7 @@ func newConvergeSandbox(t *testing.T, checksum string) *convergeSandbox {
 		checksum = hex.EncodeToString(sum[:])
 	}
 	p := sampleParams()
+	p.Plugins, p.Themes = nil, nil // wordpress.org's plugins and themes: the site test, against real archives
 	dbSecret, err := dbCredentialsJSON(convergeDBPassword)
 	if err != nil {
 		t.Fatal(err)
@@ -346,18 +356,18 @@ func TestConvergePhases(t *testing.T) {
 	// image holds no setting and no secret, and no web server runs.
 	prepare := s.calls(1)
 	expectAll(t, prepare, "prepare did not run", []string{
-		"dnf install --assumeyes httpd php8.3 php8.3-fpm php8.3-mysqlnd php8.3-mbstring php8.3-xml php8.3-gd php8.3-intl php8.3-opcache",
+		"dnf install --assumeyes httpd php8.3 php8.3-fpm php8.3-mysqlnd php8.3-mbstring php8.3-xml php8.3-gd php8.3-intl php8.3-opcache amazon-efs-utils unzip",
 		"curl https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem",
 		"update-ca-trust extract",
-		"curl https://ja.wordpress.org/latest-ja.tar.gz\n",
-		"curl https://ja.wordpress.org/latest-ja.tar.gz.sha1",
+		"curl https://ja.wordpress.org/wordpress-7.0-ja.tar.gz\n",
+		"curl https://ja.wordpress.org/wordpress-7.0-ja.tar.gz.sha1",
 	}...)
 	for _, unwanted := range []string{"aws ", "systemctl start", "systemctl enable"} {
 		if strings.Contains(prepare, unwanted) {
 			t.Errorf("prepare ran %q: the image must hold no setting or secret and run no server; calls:\n%s", unwanted, prepare)
 		}
 	}
-	if got := strings.TrimSpace(s.read("result/var/lib/wordpress-converge/prepared")); got != "php=8.3 wordpress=https://ja.wordpress.org/latest-ja.tar.gz" {
+	if got := strings.TrimSpace(s.read("result/var/lib/wordpress-converge/prepared")); got != "php=8.3 wordpress=https://ja.wordpress.org/wordpress-7.0-ja.tar.gz" {
 		t.Errorf("prepared marker %q", got)
 	}
 
@@ -373,11 +383,16 @@ func TestConvergePhases(t *testing.T) {
 		"aws ssm get-parameters-by-path --path /scalable-wordpress/dev --output json",
 		"sleep 15", // the endpoint was not there yet
 		"aws secretsmanager get-secret-value --secret-id " + convergeDBSecretARN,
-		"systemctl enable php-fpm.service httpd.service",
-		"systemctl start --no-block php-fpm.service httpd.service",
+		// The shared uploads over TLS with IAM through the access point, before the web server.
+		"mount -t efs -o tls,iam,accesspoint=fsap-0123456789abcdef0,_netdev,noresvport fs-0123456789abcdef0:/ /var/www/html/wp-content/uploads",
+		"systemctl enable php-fpm.service httpd.service wordpress-cron.timer",
+		"systemctl start --no-block php-fpm.service httpd.service wordpress-cron.timer",
 		"aws autoscaling complete-lifecycle-action --auto-scaling-group-name web-asg-abc123 --lifecycle-hook-name " + launchHookName +
 			" --instance-id i-0fake0instance --lifecycle-action-result CONTINUE",
 	}...)
+	if m, e := strings.Index(boot, "mount -t efs"), strings.Index(boot, "systemctl start"); m < 0 || e < m {
+		t.Errorf("the uploads must be mounted before the web server starts; calls:\n%s", boot)
+	}
 	if !strings.Contains(s.read("boot2.log"), "wordpress-converge: installed") ||
 		!strings.Contains(s.read("boot3.log"), "wordpress-converge: already installed") {
 		t.Errorf("want install on the first serving boot and a skip on the reboot:\n%s\n---\n%s", s.read("boot2.log"), s.read("boot3.log"))
@@ -481,4 +496,22 @@ func TestConvergeAbandonsTheLaunchWhenConfiguringFails(t *testing.T) {
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
 	return err == nil
+}
+
+// A server that cannot mount the shared uploads must not serve its local folder: converge
+// fails, the launch is abandoned and no web server starts.
+func TestConvergeFailsWithoutTheSharedUploads(t *testing.T) {
+	s := newConvergeSandbox(t, "")
+	s.write("mount-fails", "")
+	st := s.boot(convergePrepare, convergeBoot)
+	if st[1] == "0" {
+		t.Fatalf("converge succeeded without the shared uploads mounted:\n%s", s.read("boot2.log"))
+	}
+	calls := s.calls(2)
+	if strings.Count(calls, "mount -t efs") != 10 || !strings.Contains(s.read("boot2.log"), "cannot mount the shared uploads fs-0123456789abcdef0") {
+		t.Errorf("want 10 mount attempts and a journal line naming the file system; calls:\n%s\nlog:\n%s", calls, s.read("boot2.log"))
+	}
+	if !strings.Contains(calls, "--lifecycle-action-result ABANDON") || strings.Contains(calls, "systemctl start") {
+		t.Errorf("a server without its uploads must abandon the launch and start no web server; calls:\n%s", calls)
+	}
 }

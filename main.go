@@ -21,6 +21,7 @@ type infrastructure struct {
 	Database *Database
 	LB       *LoadBalancer
 	Web      *WebTier
+	Uploads  *SharedUploads
 	Settings *SiteSettings
 }
 
@@ -103,7 +104,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		AmiID:             cfg.AmiID,
 		RootVolumeSizeGiB: cfg.RootVolumeSizeGiB,
 		KeyPairName:       cfg.KeyPairName,
-		Recipe:            ImageRecipe{PHPVersion: cfg.PHPVersion, Locale: cfg.WordPressLocale},
+		Recipe:            cfg.recipe(),
 		ServerCount:       cfg.WebServerCount,
 		Group: GroupSettings{Min: cfg.WebMinSize, Max: cfg.WebMaxSize, Desired: cfg.WebDesired,
 			Metric: cfg.ScalingMetric, RequestsPerTarget: cfg.ScalingRequests, CPUPercent: cfg.ScalingCPUPercent},
@@ -117,6 +118,18 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web tier: %w", err)
 	}
+	uploads, err := NewSharedUploads(ctx, "uploads", &SharedUploadsArgs{
+		SubnetIDs:       subnetIDs(network.PrivateSubnets),
+		SecurityGroupID: security.Uploads.ID().ToStringOutput(),
+		ServerRoleArn:   web.Role.Arn,
+		ThroughputMode:  cfg.UploadsThroughputMode,
+		Backup:          cfg.UploadsBackup,
+		Protect:         cfg.DBDeletionProtection,
+		Tags:            tags,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("uploads: %w", err)
+	}
 	settings, err := NewSiteSettings(ctx, "settings", &SiteSettingsArgs{
 		Path:   cfg.settingsPath(),
 		DBHost: database.Instance.Address,
@@ -129,6 +142,8 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 			settingAdminUser: pulumi.String(cfg.AdminUser),
 			settingEmail:     pulumi.String(cfg.AdminEmail),
 			settingLocale:    pulumi.String(cfg.WordPressLocale),
+			settingUploadsFS: uploads.ReadyFileSystemID(),
+			settingUploadsAP: uploads.AccessPoint.ID().ToStringOutput(),
 		},
 		SiteTag: cfg.siteTag(),
 		Tags:    tags,
@@ -137,7 +152,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		return nil, fmt.Errorf("settings: %w", err)
 	}
 	return &infrastructure{Config: cfg, Network: network, Security: security, Database: database,
-		LB: loadBalancer, Web: web, Settings: settings}, nil
+		LB: loadBalancer, Web: web, Uploads: uploads, Settings: settings}, nil
 }
 
 // listenerPorts are the load balancer's listeners: HTTP, and HTTPS with a certificate.
@@ -192,6 +207,8 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 		"vpcId":               infra.Network.Vpc.ID(),
 		"publicSubnetIds":     subnetIDs(infra.Network.PublicSubnets),
 		"privateSubnetIds":    subnetIDs(infra.Network.PrivateSubnets),
+		"uploadsFileSystemId": infra.Uploads.FileSystem.ID(),
+		"wordpressVersion":    pulumi.String(infra.Config.WordPressVersion),
 		"region":              pulumi.String(infra.Config.Region),
 	}
 	if g := infra.Web.Group; g != nil {
@@ -215,7 +232,11 @@ var firstLayoutOwners = map[string]string{
 // layout, so that a stack deployed then adopts it instead of replacing it (a replacement
 // would be created next to its still-existing twin: a duplicate rule, a parameter name in
 // use, which AWS refuses).
+// A resource newer than the first layout ("" component) has no earlier URN.
 func movedFrom(ctx *pulumi.Context, component string) pulumi.ResourceOption {
+	if component == "" {
+		return pulumi.Aliases(nil)
+	}
 	owner := fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", ctx.Stack(), ctx.Project(), firstLayoutOwners[component], component)
 	return pulumi.Aliases([]pulumi.Alias{{ParentURN: pulumi.URN(owner)}})
 }

@@ -34,6 +34,8 @@ func TestStackOutputs(t *testing.T) {
 		"amiId":                    out(image, "id"),
 		"vpcId":                    out(r.one(t, "aws:ec2/vpc:Vpc"), "id"),
 		"region":                   "ap-northeast-1",
+		"uploadsFileSystemId":      out(r.one(t, "aws:efs/fileSystem:FileSystem"), "id"),
+		"wordpressVersion":         "7.0",
 	}
 	for k, v := range want {
 		if v == "" || fmt.Sprint(o[k]) != v {
@@ -64,8 +66,8 @@ func TestStackOutputs(t *testing.T) {
 			t.Errorf("output %s: AZs %v, want one per AZ in config order", k, got)
 		}
 	}
-	if len(o) != 22 {
-		t.Errorf("want 22 outputs, got %d: %v", len(o), o)
+	if len(o) != 24 {
+		t.Errorf("want 24 outputs, got %d: %v", len(o), o)
 	}
 	for k, v := range o {
 		for _, p := range r.ofType("random:index/randomPassword:RandomPassword") {
@@ -117,6 +119,7 @@ func TestComponentsInPulumiShape(t *testing.T) {
 		"scalable-wordpress:web:WebTier":            true,
 		"scalable-wordpress:lb:LoadBalancer":        true,
 		"scalable-wordpress:settings:SiteSettings":  true,
+		"scalable-wordpress:storage:SharedUploads":  true,
 	}
 	components := map[string]*recorded{}
 	for _, x := range r.m.Resources {

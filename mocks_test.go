@@ -403,6 +403,7 @@ func groupRoles(r *stackRun) map[string]string {
 	attach("lb", "aws:lb/loadBalancer:LoadBalancer", "securityGroups")
 	attach("web", "aws:ec2/instance:Instance", "vpcSecurityGroupIds")
 	attach("db", "aws:rds/instance:Instance", "vpcSecurityGroupIds")
+	attach("uploads", "aws:efs/mountTarget:MountTarget", "securityGroups")
 	for _, lt := range r.ofType("aws:ec2/launchTemplate:LaunchTemplate") {
 		for _, ni := range unsecret(lt.Inputs["networkInterfaces"]).ArrayValue() {
 			for _, id := range ni.ObjectValue()["securityGroups"].ArrayValue() {

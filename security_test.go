@@ -59,7 +59,7 @@ func TestOnlyListenerPortsOpenToTheWorld(t *testing.T) {
 	}
 }
 
-// The chain of the hands-on, tightened: internet → ALB → web:80 → DB:3306.
+// The chain of the hands-on, tightened: internet → ALB → web:80 → DB:3306, and web → EFS:2049.
 func TestSecurityGroupChain(t *testing.T) {
 	for variant, cfg := range securityVariants {
 		r := mustRun(t, cfg)
@@ -75,6 +75,9 @@ func TestSecurityGroupChain(t *testing.T) {
 		if got := strings.Join(ingress["db"], ","); got != "web:tcp/3306-3306" {
 			t.Errorf("[%s] database group ingress = %s; want only MySQL from the web group", variant, got)
 		}
+		if got := strings.Join(ingress["uploads"], ","); got != "web:tcp/2049-2049" {
+			t.Errorf("[%s] uploads group ingress = %s; want only NFS from the web group", variant, got)
+		}
 		wantWeb := []string{"lb:tcp/80-80"}
 		if cfg["sshCidr"] != "" {
 			wantWeb = append(wantWeb, cfg["sshCidr"]+":tcp/22-22")
@@ -89,7 +92,7 @@ func TestSecurityGroupChain(t *testing.T) {
 		if !sameSet(ingress["lb"], wantLB) {
 			t.Errorf("[%s] load balancer group ingress = %v; want %v", variant, ingress["lb"], wantLB)
 		}
-		if len(ingress) != 3 {
+		if len(ingress) != 4 {
 			t.Errorf("[%s] ingress rules into groups nothing uses: %v", variant, ingress)
 		}
 
@@ -108,8 +111,8 @@ func TestSecurityGroupChain(t *testing.T) {
 		if !sameSet(egress["lb"], []string{"web:tcp/80"}) {
 			t.Errorf("[%s] load balancer group egress = %v; want only HTTP to the web group", variant, egress["lb"])
 		}
-		if !sameSet(egress["web"], []string{"0.0.0.0/0:tcp/443", "db:tcp/3306"}) {
-			t.Errorf("[%s] web group egress = %v; want HTTPS out and MySQL to the database group", variant, egress["web"])
+		if !sameSet(egress["web"], []string{"0.0.0.0/0:tcp/443", "db:tcp/3306", "uploads:tcp/2049"}) {
+			t.Errorf("[%s] web group egress = %v; want HTTPS out, MySQL to the database group and NFS to the uploads group", variant, egress["web"])
 		}
 		if len(egress) != 2 {
 			t.Errorf("[%s] egress rules of other groups (the database needs none): %v", variant, egress)

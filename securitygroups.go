@@ -3,6 +3,7 @@ package main
 // SecurityGroups is the whole chain of who may talk to whom, in one place:
 //
 //	internet ──80/443──▶ lb-sg ──80──▶ web-sg ──3306──▶ db-sg
+//	                                   web-sg ──2049──▶ uploads-sg (EFS mount targets)
 //	                                   web-sg ──443──▶ internet (packages, wordpress.org, AWS APIs)
 //	sshCidr  ──22──▶ web-sg (only when sshCidr is set)
 //
@@ -33,12 +34,14 @@ type SecurityGroups struct {
 	LoadBalancer *ec2.SecurityGroup
 	Web          *ec2.SecurityGroup
 	Database     *ec2.SecurityGroup
+	Uploads      *ec2.SecurityGroup
 }
 
 const (
 	httpPort  = 80
 	httpsPort = 443
 	sshPort   = 22
+	nfsPort   = 2049
 )
 
 // NewSecurityGroups creates the groups and every rule between them.
@@ -57,6 +60,7 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 		{&g.LoadBalancer, "lb-sg", "elb-sg", "WordPress load balancer: web traffic from the internet", "lb"},
 		{&g.Web, "web-sg", "web-sg", "WordPress web servers: HTTP from the load balancer only", "web"},
 		{&g.Database, "db-sg", "db-sg", "WordPress database: MySQL from the web servers only", "db"},
+		{&g.Uploads, "uploads-sg", "uploads-sg", "WordPress shared uploads (EFS): NFS from the web servers only", ""},
 	}
 	for _, x := range groups {
 		*x.dst, err = ec2.NewSecurityGroup(ctx, x.name, &ec2.SecurityGroupArgs{
@@ -78,6 +82,7 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 		"loadBalancerGroupId": g.LoadBalancer.ID(),
 		"webGroupId":          g.Web.ID(),
 		"databaseGroupId":     g.Database.ID(),
+		"uploadsGroupId":      g.Uploads.ID(),
 	}); err != nil {
 		return nil, fmt.Errorf("register security groups outputs: %w", err)
 	}
@@ -103,6 +108,10 @@ func (g *SecurityGroups) chain(args *SecurityGroupsArgs) []tcpRule {
 			description: "MySQL to the WordPress database"},
 		tcpRule{name: "web-to-db", was: "web", ingress: true, group: g.Database, peer: g.Web, port: dbPort,
 			description: "MySQL from the WordPress web servers"},
+		tcpRule{name: "web-nfs-out", group: g.Web, peer: g.Uploads, port: nfsPort,
+			description: "NFS to the shared uploads file system"},
+		tcpRule{name: "uploads-from-web", ingress: true, group: g.Uploads, peer: g.Web, port: nfsPort,
+			description: "NFS from the WordPress web servers"},
 		tcpRule{name: "web-https-out", was: "web", group: g.Web, cidr: internet, port: httpsPort,
 			description: "HTTPS to package repositories, wordpress.org and AWS APIs"},
 	)

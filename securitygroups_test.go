@@ -23,6 +23,10 @@ func TestChainKeepsItsFirstLayoutURNs(t *testing.T) {
 		"web-mysql-out":   urn + "scalable-wordpress:web:WebTier$aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule::web-mysql-out",
 		"web-to-db":       urn + "scalable-wordpress:web:WebTier$aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::web-to-db",
 		"web-ssh":         urn + "scalable-wordpress:web:WebTier$aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::web-ssh",
+		// Newer than the first layout: born in the chain, no alias.
+		"uploads-sg":       urn + "scalable-wordpress:network:SecurityGroups$aws:ec2/securityGroup:SecurityGroup::uploads-sg",
+		"web-nfs-out":      urn + "scalable-wordpress:network:SecurityGroups$aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule::web-nfs-out",
+		"uploads-from-web": urn + "scalable-wordpress:network:SecurityGroups$aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::uploads-from-web",
 	}
 	seen := 0
 	for _, x := range r.m.Resources {
@@ -43,6 +47,6 @@ func TestChainKeepsItsFirstLayoutURNs(t *testing.T) {
 		}
 	}
 	if seen != len(want) {
-		t.Errorf("saw %d groups and rules, the first layout had %d", seen, len(want))
+		t.Errorf("saw %d groups and rules, want the first layout's and the newer ones, %d", seen, len(want))
 	}
 }

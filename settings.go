@@ -33,12 +33,14 @@ const (
 	settingAdminUser = "admin-user"
 	settingEmail     = "admin-email"
 	settingLocale    = "locale"
+	settingUploadsFS = "uploads-file-system-id"
+	settingUploadsAP = "uploads-access-point-id"
 )
 
 // siteSettings are the settings kept together in the site parameter; the database endpoint
 // has a parameter of its own.
 var siteSettings = []string{settingDBName, settingDBSecret, settingWPSecret, settingSiteURL, settingTitle,
-	settingAdminUser, settingEmail, settingLocale}
+	settingAdminUser, settingEmail, settingLocale, settingUploadsFS, settingUploadsAP}
 
 // The parameters' leaf names under the stack's path.
 const (

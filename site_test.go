@@ -10,13 +10,17 @@ package main
 // asserted as timings: the machine is shared and slow machines must not fail the test.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"html"
 	"maps"
+	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -241,6 +245,28 @@ func TestSite(t *testing.T) {
 		jar := newJar()
 		login(t, l.client(s1.addr, jar), facts.SiteURL, site[settingAdminUser], adminPassword)
 		checkDashboard(t, l.client(s2.addr, jar), facts.SiteURL)
+	})
+
+	t.Run("a file uploaded through the load balancer is served by every server, from the shared uploads", func(t *testing.T) {
+		jar := newJar()
+		c := l.client(labLBAddr, jar)
+		login(t, c, facts.SiteURL, site[settingAdminUser], adminPassword)
+		name, body := fmt.Sprintf("lab-upload-%d.txt", time.Now().UnixNano()), "uploaded once, served by every server\n"
+		uploadMedia(t, c, facts.SiteURL, name, body)
+		guid := l.db.sql("USE " + dbName + "; SELECT guid FROM wp_posts WHERE post_type = 'attachment' AND guid LIKE '%/" + name + "'")
+		u, err := url.Parse(guid)
+		if err != nil || !strings.HasPrefix(u.Path, "/wp-content/uploads/") {
+			t.Fatalf("the upload was not recorded as an attachment under /wp-content/uploads: %q", guid)
+		}
+		for _, s := range []*webServer{s1, s2} {
+			got, err := fetch(l.client(s.addr, nil), http.MethodGet, guid, nil, nil)
+			if err != nil || got.Code != http.StatusOK || got.Body != body {
+				t.Errorf("%s serves %s: %v %s %q", s.name(), u.Path, err, got.Status, got.Body)
+			}
+		}
+		if b, err := os.ReadFile(filepath.Join(l.efs, "uploads", strings.TrimPrefix(u.Path, "/wp-content/uploads/"))); err != nil || string(b) != body {
+			t.Errorf("the upload is not on the shared file system: %v", err)
+		}
 	})
 
 	t.Run("the health-check path answers 200 on each server, without the database", func(t *testing.T) {
@@ -624,4 +650,27 @@ func insecureLinks(body, siteHost string) []string {
 		}
 	}
 	return uniq(out)
+}
+
+// uploadMedia uploads a file with wp-admin's browser uploader (media-new.php), as an
+// administrator does, and checks WordPress took it.
+func uploadMedia(t *testing.T, c *http.Client, siteURL, name, body string) {
+	t.Helper()
+	page, err := fetch(c, http.MethodGet, siteURL+"/wp-admin/media-new.php?browser-uploader", nil, nil)
+	m := regexp.MustCompile(`name="_wpnonce" value="([0-9a-f]+)"`).FindStringSubmatch(page.Body)
+	if err != nil || page.Code != http.StatusOK || m == nil {
+		t.Fatalf("media-new.php: %v %s, nonce found %v", err, page.Status, m != nil)
+	}
+	var form bytes.Buffer
+	w := multipart.NewWriter(&form)
+	for k, v := range map[string]string{"_wpnonce": m[1], "_wp_http_referer": "/wp-admin/media-new.php", "post_id": "0", "html-upload": "Upload"} {
+		_ = w.WriteField(k, v)
+	}
+	fw, _ := w.CreateFormFile("async-upload", name)
+	_, _ = fw.Write([]byte(body))
+	_ = w.Close()
+	got, err := fetch(c, http.MethodPost, siteURL+"/wp-admin/media-new.php", http.Header{"Content-Type": {w.FormDataContentType()}}, &form)
+	if err != nil || got.Code != http.StatusFound || !strings.Contains(got.Location, "upload.php") {
+		t.Fatalf("upload %s: %v %s -> %q\n%s", name, err, got.Status, got.Location, got.Body[:min(len(got.Body), 600)])
+	}
 }

@@ -130,6 +130,7 @@ type lab struct {
 	procs    []*proc
 	mu       sync.Mutex
 	awsPath  string
+	efs      string // the EFS stand-in: one folder every server mounts as its uploads
 }
 
 func newLab(t *testing.T) *lab {
@@ -147,7 +148,8 @@ func newLab(t *testing.T) *lab {
 	t.Cleanup(l.stopAll)
 	l.webCA = newTestCA(t, "Site Test Public CA")
 	l.rdsCA = newTestCA(t, "Site Test RDS CA")
-	for _, d := range []string{"logs"} {
+	l.efs = filepath.Join(l.dir, "efs")
+	for _, d := range []string{"logs", "efs"} {
 		if err := os.MkdirAll(filepath.Join(l.dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -990,6 +992,7 @@ func (s *webServer) env() []string {
 	return append([]string{
 		"PATH=" + stubs + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" + filepath.Dir(s.l.awsPath),
 		"HOME=/root", "LANG=C.UTF-8", "SITE_OUT=" + filepath.Join(s.dir, "out"), "SITE_FIXTURES=" + fixtures, "SERVER_ADDR=" + s.addr,
+		"SITE_EFS=" + s.l.efs,
 	}, s.l.awsEnv()...)
 }
 

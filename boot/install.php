@@ -22,6 +22,7 @@ function wp_new_blog_notification( $blog_title, $blog_url, $user_id, $password )
 }
 require '/var/www/html/wp-load.php';
 require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+require_once ABSPATH . 'wp-admin/includes/plugin.php';
 global $wpdb;
 if ( '1' !== (string) $wpdb->get_var( "SELECT GET_LOCK('wordpress-converge-install', 300)" ) ) {
 	fwrite( STDERR, "could not take the install lock\n" );
@@ -35,6 +36,34 @@ $wanted = array(
 );
 $language = 'en_US' === $wanted['locale'] ? '' : $wanted['locale'];
 
+// The plugins of the image recipe (slug@version, space-separated): each is activated once,
+// the first time it is listed; one deactivated in wp-admin later stays deactivated.
+function activate_listed_plugins() {
+	$done = get_option( 'scalable_wordpress_activated', array() );
+	$done = is_array( $done ) ? $done : array();
+	$new  = array();
+	foreach ( preg_split( '/\s+/', (string) getenv( 'WP_PLUGINS' ), -1, PREG_SPLIT_NO_EMPTY ) as $entry ) {
+		$slug = strtok( $entry, '@' );
+		if ( in_array( $slug, $done, true ) ) {
+			continue;
+		}
+		$files = array_keys( get_plugins( '/' . $slug ) );
+		if ( ! $files ) {
+			fwrite( STDERR, "wordpress-converge: plugin $slug is not installed in this image\n" );
+			exit( 1 );
+		}
+		$result = activate_plugin( $slug . '/' . $files[0] );
+		if ( is_wp_error( $result ) ) {
+			fwrite( STDERR, "wordpress-converge: cannot activate plugin $slug: " . $result->get_error_message() . "\n" );
+			exit( 1 );
+		}
+		$done[] = $slug;
+		$new[]  = $slug;
+	}
+	update_option( 'scalable_wordpress_activated', $done, false );
+	return $new;
+}
+
 if ( ! is_blog_installed() ) {
 	$result = wp_install( $wanted['site-title'], $wanted['admin-user'], $wanted['admin-email'], true, '', getenv( 'WP_ADMIN_PASSWORD' ), $language );
 	if ( is_wp_error( $result ) || empty( $result['user_id'] ) ) {
@@ -43,8 +72,18 @@ if ( ! is_blog_installed() ) {
 	}
 	update_option( 'permalink_structure', '/%postname%/' );
 	update_option( 'scalable_wordpress_applied', $wanted + array( 'admin-id' => (int) $result['user_id'] ), false );
-	echo "wordpress-converge: installed\n";
+	$activated = activate_listed_plugins();
+	echo 'wordpress-converge: installed', $activated ? '; activated ' . implode( ', ', $activated ) : '', "\n";
 	exit( 0 );
+}
+
+// A new release: its database upgrade, once. The lock makes every other server wait, and
+// then find the schema current.
+$upgraded = '';
+$from     = (int) get_option( 'db_version' );
+if ( $from < (int) $wp_db_version ) {
+	wp_upgrade();
+	$upgraded = "upgraded the database from $from to $wp_db_version for WordPress $wp_version";
 }
 
 $applied = get_option( 'scalable_wordpress_applied' );
@@ -90,4 +129,6 @@ foreach ( $wanted as $key => $value ) {
 	$changed[]       = $key;
 }
 update_option( 'scalable_wordpress_applied', $applied, false );
-echo 'wordpress-converge: already installed', $changed ? '; applied ' . implode( ', ', $changed ) : '', "\n";
+$activated = activate_listed_plugins();
+echo 'wordpress-converge: already installed', $upgraded ? "; $upgraded" : '', $changed ? '; applied ' . implode( ', ', $changed ) : '',
+	$activated ? '; activated ' . implode( ', ', $activated ) : '', "\n";

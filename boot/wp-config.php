@@ -17,6 +17,13 @@ if ( isset( $_SERVER['HTTP_X_FORWARDED_PROTO'] ) && 'https' === $_SERVER['HTTP_X
 // Every server must hold the same code: change it by rebuilding the image, not in wp-admin.
 define( 'DISALLOW_FILE_EDIT', true );
 define( 'DISALLOW_FILE_MODS', true );
+// The release, plugins and themes are pinned in the stack's config and rolled out as new
+// servers: nothing updates itself on one server.
+define( 'AUTOMATIC_UPDATER_DISABLED', true );
+define( 'WP_AUTO_UPDATE_CORE', false );
+// Scheduled events run from a systemd timer on one server (cron.php), not from WP-Cron's
+// request to the site's own URL.
+define( 'DISABLE_WP_CRON', true );
 define( 'WP_DEBUG', false );
 if ( ! defined( 'ABSPATH' ) ) {
 	define( 'ABSPATH', __DIR__ . '/' );

@@ -98,6 +98,9 @@ var untaggable = []string{
 	"aws:autoscaling/lifecycleHook:LifecycleHook",
 	"aws:autoscaling/attachment:Attachment",
 	"aws:ec2transitgateway/instanceState:InstanceState",
+	"aws:efs/mountTarget:MountTarget",
+	"aws:efs/fileSystemPolicy:FileSystemPolicy",
+	"aws:efs/backupPolicy:BackupPolicy",
 }
 
 // Taggable reports whether resources of an AWS type take tags (provider resources,

@@ -1,0 +1,159 @@
+package main
+
+// SharedUploads is what the web servers share on disk: the media library
+// (wp-content/uploads) on an encrypted EFS file system, so that a file uploaded through one
+// server is served by every other. Only uploads: WordPress core, themes and plugins stay on
+// each server's local disk, from the golden image (the whole site on EFS makes every PHP
+// include a network round trip, the slowness the reference architectures' users report).
+//
+// The servers reach it in their own AZ through a mount target in the private subnet,
+// through its own security group (NFS from the web servers only), over TLS with IAM
+// authorization, through an access point that pins them to the uploads directory as the
+// web server's user. The file-system policy refuses any other principal or any client
+// without TLS.
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Throughput modes of the uploads file system (config uploadsThroughputMode).
+const (
+	throughputElastic  = "elastic"  // pay per GB read and written; no credits to run out of
+	throughputBursting = "bursting" // credits grow with the stored size: a small library bursts rarely
+)
+
+// uploadsOwner is Amazon Linux's apache user and group (uid and gid 48): the access point
+// writes every file as them, whatever the client's own uid.
+const uploadsOwner = 48
+
+// SharedUploadsArgs say where the file system is reachable from and who may mount it.
+type SharedUploadsArgs struct {
+	SubnetIDs       pulumi.StringArray // the private subnets: one mount target in each AZ
+	SecurityGroupID pulumi.StringInput // the uploads group of the security chain
+	ServerRoleArn   pulumi.StringInput // the web servers' role: the only principal that may mount
+	ThroughputMode  string             // throughputElastic or throughputBursting
+	Backup          bool               // AWS Backup's daily EFS backups (the backup policy)
+	Protect         bool               // refuse to delete or replace the file system (dbDeletionProtection)
+	Tags            Tags
+}
+
+// SharedUploads is the uploads component.
+type SharedUploads struct {
+	pulumi.ResourceState
+
+	FileSystem   *efs.FileSystem
+	AccessPoint  *efs.AccessPoint
+	MountTargets []*efs.MountTarget
+}
+
+// NewSharedUploads creates the file system, its mount targets, the access point, the
+// file-system policy and the backup policy.
+func NewSharedUploads(ctx *pulumi.Context, name string, args *SharedUploadsArgs, opts ...pulumi.ResourceOption) (*SharedUploads, error) {
+	u := &SharedUploads{}
+	if err := ctx.RegisterComponentResource("scalable-wordpress:storage:SharedUploads", name, u, opts...); err != nil {
+		return nil, fmt.Errorf("register uploads component: %w", err)
+	}
+	parent := pulumi.Parent(u)
+	fs, err := efs.NewFileSystem(ctx, name+"-fs", &efs.FileSystemArgs{
+		Encrypted:       pulumi.Bool(true),
+		PerformanceMode: pulumi.String("generalPurpose"),
+		ThroughputMode:  pulumi.String(args.ThroughputMode),
+		// Media is written once and mostly read while new: older files move to Infrequent
+		// Access (about a tenth of the price) and come back on their first read.
+		LifecyclePolicies: efs.FileSystemLifecyclePolicyArray{
+			&efs.FileSystemLifecyclePolicyArgs{TransitionToIa: pulumi.String("AFTER_30_DAYS")},
+			&efs.FileSystemLifecyclePolicyArgs{TransitionToPrimaryStorageClass: pulumi.String("AFTER_1_ACCESS")},
+		},
+		Tags: args.Tags.Named("uploads"),
+	}, parent, pulumi.Protect(args.Protect))
+	if err != nil {
+		return nil, fmt.Errorf("create uploads file system: %w", err)
+	}
+	u.FileSystem = fs
+	for i, subnet := range args.SubnetIDs {
+		mt, err := efs.NewMountTarget(ctx, fmt.Sprintf("%s-mount-%d", name, i+1), &efs.MountTargetArgs{
+			FileSystemId:   fs.ID(),
+			SubnetId:       subnet,
+			SecurityGroups: pulumi.StringArray{args.SecurityGroupID},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("create uploads mount target %d: %w", i+1, err)
+		}
+		u.MountTargets = append(u.MountTargets, mt)
+	}
+	u.AccessPoint, err = efs.NewAccessPoint(ctx, name+"-ap", &efs.AccessPointArgs{
+		FileSystemId: fs.ID(),
+		PosixUser:    &efs.AccessPointPosixUserArgs{Uid: pulumi.Int(uploadsOwner), Gid: pulumi.Int(uploadsOwner)},
+		RootDirectory: &efs.AccessPointRootDirectoryArgs{
+			Path: pulumi.String("/uploads"),
+			CreationInfo: &efs.AccessPointRootDirectoryCreationInfoArgs{
+				OwnerUid: pulumi.Int(uploadsOwner), OwnerGid: pulumi.Int(uploadsOwner), Permissions: pulumi.String("0755"),
+			},
+		},
+		Tags: args.Tags.Named("uploads-ap"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create uploads access point: %w", err)
+	}
+	if _, err := efs.NewFileSystemPolicy(ctx, name+"-policy", &efs.FileSystemPolicyArgs{
+		FileSystemId: fs.ID(),
+		Policy:       uploadsPolicy(fs.Arn, u.AccessPoint.Arn, args.ServerRoleArn),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("create uploads file system policy: %w", err)
+	}
+	status := "DISABLED"
+	if args.Backup {
+		status = "ENABLED"
+	}
+	if _, err := efs.NewBackupPolicy(ctx, name+"-backup", &efs.BackupPolicyArgs{
+		FileSystemId: fs.ID(),
+		BackupPolicy: &efs.BackupPolicyBackupPolicyArgs{Status: pulumi.String(status)},
+	}, parent); err != nil {
+		return nil, fmt.Errorf("create uploads backup policy: %w", err)
+	}
+	if err := ctx.RegisterResourceOutputs(u, pulumi.Map{
+		"fileSystemId":  fs.ID(),
+		"accessPointId": u.AccessPoint.ID(),
+	}); err != nil {
+		return nil, fmt.Errorf("register uploads outputs: %w", err)
+	}
+	return u, nil
+}
+
+// ReadyFileSystemID is the file system's ID once a mount target exists in every AZ: the
+// servers read it from their settings, so none tries to mount before it can.
+func (u *SharedUploads) ReadyFileSystemID() pulumi.StringOutput {
+	deps := []any{u.FileSystem.ID()}
+	for _, mt := range u.MountTargets {
+		deps = append(deps, mt.ID())
+	}
+	return pulumi.All(deps...).ApplyT(func(v []any) string { return string(v[0].(pulumi.ID)) }).(pulumi.StringOutput)
+}
+
+// uploadsPolicy lets the servers' role mount and write through the access point only, and
+// refuses every request that does not come over TLS. Root access is never granted, so even
+// a client that skipped the access point would be squashed.
+func uploadsPolicy(fsArn, apArn, roleArn pulumi.StringInput) pulumi.StringOutput {
+	return pulumi.All(fsArn, apArn, roleArn).ApplyT(func(v []any) (string, error) {
+		b, err := json.Marshal(map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []map[string]any{
+				{"Sid": "ServersThroughTheAccessPoint", "Effect": "Allow",
+					"Principal": map[string]any{"AWS": v[2]},
+					"Action":    []string{"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"},
+					"Resource":  v[0],
+					"Condition": map[string]any{
+						"StringEquals": map[string]any{"elasticfilesystem:AccessPointArn": v[1]},
+						"Bool":         map[string]any{"elasticfilesystem:AccessedViaMountTarget": "true"},
+					}},
+				{"Sid": "TLSOnly", "Effect": "Deny", "Principal": map[string]any{"AWS": "*"}, "Action": "*",
+					"Resource": v[0], "Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}}},
+			},
+		})
+		return string(b), err
+	}).(pulumi.StringOutput)
+}
