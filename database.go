@@ -47,8 +47,9 @@ type DatabaseArgs struct {
 type Database struct {
 	pulumi.ResourceState
 
-	Instance *rds.Instance
-	Secret   *secretsmanager.Secret
+	Instance    *rds.Instance
+	Secret      *secretsmanager.Secret
+	SubnetGroup *rds.SubnetGroup // the last step before the instance: what may wait for the database to start
 }
 
 // NewDatabase builds the subnet group, parameter group, credentials secret and the RDS
@@ -70,6 +71,7 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 	if err != nil {
 		return nil, err
 	}
+	d.SubnetGroup = subnetGroup
 	a := instanceArgs(args, subnetGroup, params, secret.password)
 	if args.FinalSnapshotPrefix != "" {
 		if a.FinalSnapshotIdentifier, err = finalSnapshotName(ctx, name, args.FinalSnapshotPrefix, parent); err != nil {

@@ -125,6 +125,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		ThroughputMode:  cfg.UploadsThroughputMode,
 		Backup:          cfg.UploadsBackup,
 		Protect:         cfg.DBDeletionProtection,
+		After:           database.SubnetGroup,
 		Tags:            tags,
 	})
 	if err != nil {

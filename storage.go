@@ -38,7 +38,11 @@ type SharedUploadsArgs struct {
 	ThroughputMode  string             // throughputElastic or throughputBursting
 	Backup          bool               // AWS Backup's daily EFS backups (the backup policy)
 	Protect         bool               // refuse to delete or replace the file system (dbDeletionProtection)
-	Tags            Tags
+	// After is what the file system waits for: the database's subnet group, so that the
+	// first minute of the deploy goes to the database's critical path and EFS (about two
+	// minutes) is built in the shadow of the RDS instance's twenty.
+	After pulumi.Resource
+	Tags  Tags
 }
 
 // SharedUploads is the uploads component.
@@ -69,7 +73,7 @@ func NewSharedUploads(ctx *pulumi.Context, name string, args *SharedUploadsArgs,
 			&efs.FileSystemLifecyclePolicyArgs{TransitionToPrimaryStorageClass: pulumi.String("AFTER_1_ACCESS")},
 		},
 		Tags: args.Tags.Named("uploads"),
-	}, parent, pulumi.Protect(args.Protect))
+	}, parent, pulumi.Protect(args.Protect), dependsOnIf(args.After))
 	if err != nil {
 		return nil, fmt.Errorf("create uploads file system: %w", err)
 	}
@@ -122,6 +126,14 @@ func NewSharedUploads(ctx *pulumi.Context, name string, args *SharedUploadsArgs,
 		return nil, fmt.Errorf("register uploads outputs: %w", err)
 	}
 	return u, nil
+}
+
+// dependsOnIf waits for r when there is one.
+func dependsOnIf(r pulumi.Resource) pulumi.ResourceOption {
+	if r == nil {
+		return pulumi.DependsOn(nil)
+	}
+	return pulumi.DependsOn([]pulumi.Resource{r})
 }
 
 // ReadyFileSystemID is the file system's ID once a mount target exists in every AZ: the
