@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -42,22 +43,24 @@ type programFacts struct {
 	DBSecretName, WPSecretName      string
 	ArchiveURL, RDSBundle           string
 	SiteURL, HTTPSSiteURL           string
+	Version                         string // the WordPress release pinned
 	Group, LaunchHook               string
 	HealthCheck                     healthCheck
 	ExpectedUnhealthyWithin         time.Duration // on the lab's clock
 }
 
-// siteProgramFacts runs the program under the mocks with the site's settings, once in HTTP
-// mode (the default) and once with a certificate and a domain.
-func siteProgramFacts(t *testing.T) programFacts {
+// siteProgramFacts runs the program under the mocks with the site's settings and config,
+// once in HTTP mode (the default) and once with a certificate and a domain.
+func siteProgramFacts(t *testing.T, config map[string]string) programFacts {
 	t.Helper()
-	r := mustRun(t, map[string]string{"siteTitle": siteTitle})
-	https := mustRun(t, map[string]string{"siteTitle": siteTitle, "siteDomain": "www.example.com",
-		"certificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"})
+	r := mustRun(t, merged(config, map[string]string{"siteTitle": siteTitle}))
+	https := mustRun(t, merged(config, map[string]string{"siteTitle": siteTitle, "siteDomain": "www.example.com",
+		"certificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"}))
 	builder, _ := builderOf(t, r)
 	lt := r.one(t, "aws:ec2/launchTemplate:LaunchTemplate")
 	f := programFacts{BuilderUserData: userDataOf(t, builder), ServerUserData: userDataOf(t, lt),
-		SiteURL: fmt.Sprint(r.outputs["siteUrl"]), HTTPSSiteURL: fmt.Sprint(https.outputs["siteUrl"])}
+		SiteURL: fmt.Sprint(r.outputs["siteUrl"]), HTTPSSiteURL: fmt.Sprint(https.outputs["siteUrl"]),
+		Version: fmt.Sprint(r.outputs["wordpressVersion"])}
 	vars := convergeVariables(t, f.ServerUserData, "SETTINGS_PATH", "WP_ARCHIVE_URL", "RDS_CA_URL")
 	f.SettingsPath, f.ArchiveURL, f.RDSBundle = vars["SETTINGS_PATH"], vars["WP_ARCHIVE_URL"], vars["RDS_CA_URL"]
 	site := r.m.Named("aws:ssm/parameter:Parameter", "settings-site")
@@ -81,6 +84,20 @@ func siteProgramFacts(t *testing.T) programFacts {
 	return f
 }
 
+func jsonList(xs ...string) string {
+	b, _ := json.Marshal(xs)
+	return string(b)
+}
+
+// merged is the union of config maps, later ones winning.
+func merged(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
+}
+
 // publishSettings writes the site settings under the stack's path, as the program does.
 func (l *lab) publishSettings(path string, site map[string]string) {
 	l.t.Helper()
@@ -94,7 +111,9 @@ func (l *lab) publishSettings(path string, site map[string]string) {
 func TestSite(t *testing.T) {
 	requireLab(t)
 	began := time.Now()
-	facts := siteProgramFacts(t)
+	// The image recipe lists a plugin and a theme, which the wordpress.org stand-in publishes.
+	recipe := map[string]string{"wordpressPlugins": jsonList(labProbe.Entry()), "wordpressThemes": jsonList(labTheme.Entry())}
+	facts := siteProgramFacts(t, recipe)
 	l := newLab(t)
 
 	// The managed services, with what the program puts in them.
@@ -119,11 +138,11 @@ func TestSite(t *testing.T) {
 	site[settingWPSecret] = l.aws("secretsmanager", "create-secret", "--name", facts.WPSecretName, "--secret-string", wpSecret, "--query", "ARN", "--output", "text")
 	l.publishSettings(facts.SettingsPath, site)
 	l.putParameter(facts.SettingsPath+"/"+dbHostParameterLeaf, labDBHost)
-	l.startWordPressOrg(facts.ArchiveURL, facts.RDSBundle)
+	l.startWordPressOrg(facts.ArchiveURL, facts.Version, facts.RDSBundle, labProbe, labTheme)
 	l.startAutoScaling(facts.Group, facts.LaunchHook)
 	httpHost, httpsHost := hostOf(facts.SiteURL), hostOf(facts.HTTPSSiteURL)
 	hosts := map[string]string{labDBHost: labDBAddr, hostOf(facts.ArchiveURL): labWebOrg, hostOf(facts.RDSBundle): labWebOrg,
-		"api.wordpress.org": labWebOrg, httpHost: labLBAddr, httpsHost: labLBAddr}
+		"api.wordpress.org": labWebOrg, labDownloadsHost: labWebOrg, httpHost: labLBAddr, httpsHost: labLBAddr}
 	t.Logf("lab ready in %.1fs (MariaDB, moto, wordpress.org and Auto Scaling stand-ins)", time.Since(began).Seconds())
 
 	// The image builder prepares from the base image with its own user data; the golden
@@ -162,6 +181,22 @@ func TestSite(t *testing.T) {
 		leaks := builder.diskHolds(dbPassword, adminPassword, salts[0], salts[7], site[settingDBSecret], site[settingWPSecret], siteTitle)
 		if len(leaks) > 0 {
 			t.Errorf("the image holds stack settings or secrets: %v", leaks)
+		}
+	})
+
+	t.Run("the image holds the pinned release and the listed plugin and theme, each checked against wordpress.org", func(t *testing.T) {
+		if !strings.Contains(facts.ArchiveURL, "/wordpress-"+facts.Version+"-ja.tar.gz") {
+			t.Errorf("the image downloads %s, not WordPress %s (wordpressVersion) for the locale", facts.ArchiveURL, facts.Version)
+		}
+		for _, want := range []string{"installed plugin lab-probe 1.0.0", "wordpress-converge: 2 files match", "installed theme lab-theme 1.0.0"} {
+			if !strings.Contains(prepared.Log, want) {
+				t.Errorf("the builder's journal lacks %q:\n%s", want, tailLines(prepared.Log, 20))
+			}
+		}
+		for _, u := range []string{labProbe.URL(), labProbe.ChecksumsURL(), labTheme.URL()} {
+			if got := l.wporg.count(u); got != 1 {
+				t.Errorf("%s fetched %d times by the builder, want once", u, got)
+			}
 		}
 	})
 
@@ -212,6 +247,22 @@ func TestSite(t *testing.T) {
 		if !strings.Contains(page.Body, `lang="ja"`) || !strings.Contains(page.Body, "はじめての") {
 			t.Errorf("the front page is not the Japanese site with the configured title:\n%.600s", page.Body)
 		}
+	})
+
+	t.Run("the pinned release, the plugin and the theme are live on every server", func(t *testing.T) {
+		if !strings.Contains(boot1.Log, "activated lab-probe, theme lab-theme") {
+			t.Errorf("the install did not activate the listed plugin and theme:\n%s", tailLines(boot1.Log, 10))
+		}
+		q := func(name string) string {
+			return l.db.sql("USE " + dbName + "; SELECT option_value FROM wp_options WHERE option_name = '" + name + "'")
+		}
+		if got := q("active_plugins"); !strings.Contains(got, `"lab-probe/lab-probe.php"`) {
+			t.Errorf("active_plugins %s lacks lab-probe", got)
+		}
+		if got := q("stylesheet") + "/" + q("template"); got != "lab-theme/twentytwentythree" {
+			t.Errorf("theme %s, want lab-theme (child of twentytwentythree)", got)
+		}
+		checkServersRun(t, l, facts.SiteURL, facts.Version, s1, s2)
 	})
 
 	t.Run("home and siteurl are the public URL", func(t *testing.T) {
@@ -478,6 +529,84 @@ func TestSite(t *testing.T) {
 		}
 	})
 
+	t.Run("each minute's cron runs on exactly one server, as the timer's unit runs it", func(t *testing.T) {
+		user, command := cronUnit(t, s1)
+		token := fmt.Sprintf("lab-cron-%d", time.Now().UnixNano())
+		schedule := `define('WP_USE_THEMES', false); $_SERVER['HTTP_HOST'] = 'localhost'; require '/var/www/html/wp-load.php'; ` +
+			`var_dump(wp_schedule_single_event(time() - 1, 'lab_probe_event', array('` + token + `')));`
+		if out, err := s1.run("runuser", "-u", user, "--", "php", "-r", schedule); err != nil || !strings.Contains(out, "bool(true)") {
+			t.Fatalf("schedule an event: %v\n%s", err, out)
+		}
+		before := time.Now().Unix() / 60
+		outs := make([]string, 2)
+		var wg sync.WaitGroup
+		for i, s := range []*webServer{s1, s2} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out, err := s.run(append([]string{"runuser", "-u", user, "--"}, command...)...)
+				if err != nil {
+					out += "\nexit: " + err.Error()
+				}
+				outs[i] = out
+			}()
+		}
+		wg.Wait()
+		after := time.Now().Unix() / 60
+		ran, skipped := 0, 0
+		for i, out := range outs {
+			switch {
+			case strings.Contains(out, "exit:"):
+				t.Errorf("server %d's cron failed:\n%s", i+1, out)
+			case strings.Contains(out, "due event"):
+				ran++
+			case strings.Contains(out, "already run by another server"), strings.Contains(out, "another server holds the cron lock"):
+				skipped++
+			default:
+				t.Errorf("server %d's cron said neither that it ran nor that it skipped:\n%s", i+1, out)
+			}
+		}
+		if ran < 1 || (before == after && (ran != 1 || skipped != 1)) {
+			t.Errorf("in one minute %d servers ran the cron and %d skipped, want 1 and 1:\n%s\n---\n%s", ran, skipped, outs[0], outs[1])
+		}
+		logged, _ := os.ReadFile(filepath.Join(l.efs, "uploads", "lab-probe-cron.log"))
+		if n := strings.Count(string(logged), token+"\n"); n != 1 {
+			t.Errorf("the scheduled event ran %d times, want once:\n%s\n---\n%s", n, outs[0], outs[1])
+		}
+	})
+
+	t.Run("a tampered plugin or theme archive fails the image build, naming it", func(t *testing.T) {
+		b := l.newServer(8)
+		b.prepareBaseImage(hosts)
+		defer b.stop()
+		defer l.wporg.servePackage(labProbe)
+		defer l.wporg.servePackage(labTheme)
+		for _, c := range []struct {
+			serve labPackage
+			want  []string
+		}{
+			{labProbe.with("lab-probe.php", "<?php // changed\n").with("extra.php", "<?php // added\n"),
+				[]string{"checksum mismatch for plugin lab-probe 1.0.0", "lab-probe.php (changed)", "extra.php (not published)"}},
+			{labTheme.with("functions.php", "<?php // changed\n"), []string{"checksum mismatch for theme lab-theme 1.0.0"}},
+		} {
+			// The archive changes; what wordpress.org published about it (checksums, pinned hash) does not.
+			l.wporg.servePackage(labProbe)
+			l.wporg.set(c.serve.URL(), c.serve.Zip())
+			r := b.firstBootE(facts.BuilderUserData)
+			if r.Err == nil || strings.Contains(r.Log, "prepared:") {
+				t.Errorf("the image build succeeded with a tampered %s:\n%s", c.serve.Kind, tailLines(r.Log, 10))
+			}
+			for _, want := range c.want {
+				if !strings.Contains(r.Log, want) {
+					t.Errorf("the failed build's journal lacks %q:\n%s", want, tailLines(r.Log, 10))
+				}
+			}
+			if held := filepath.Join(b.dir, "disk", "var/www/html/wp-content", c.serve.Kind+"s", c.serve.Slug); exists(held) {
+				t.Errorf("the tampered %s was installed at %s", c.serve.Kind, held)
+			}
+		}
+	})
+
 	t.Run("both servers converging at the same moment on an empty database install once", func(t *testing.T) {
 		s1.stop()
 		s2.stop()
@@ -510,7 +639,140 @@ func TestSite(t *testing.T) {
 		}
 	})
 
+	t.Run("servers of a new release booting together upgrade the database once", func(t *testing.T) {
+		from, err := debianDBVersion()
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := siteProgramFacts(t, merged(recipe, map[string]string{"wordpressVersion": nextRelease(t, facts.Version)}))
+		l.serveRelease(next.ArchiveURL, next.Version, 1)
+		b := l.newServer(7)
+		b.prepareBaseImage(hosts)
+		b.firstBoot(next.BuilderUserData)
+		b.stop()
+		s1.stop()
+		s2.stop()
+		// The test holds the install lock until both servers wait for it: they then contend
+		// for it at the same moment, however their boots were timed.
+		const lock = "wordpress-converge-install"
+		release := l.db.holdLock(lock)
+		boots := make([]bootResult, 2)
+		var wg sync.WaitGroup
+		for i, s := range []*webServer{s1, s2} {
+			s.cloneDiskFrom(b)
+			l.asg.launch(s.id, s.name())
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				boots[i] = s.firstBootE(next.ServerUserData)
+			}()
+		}
+		finished := make(chan struct{})
+		go func() { wg.Wait(); close(finished) }()
+		both := false
+		waitFor(labBootLimit, func() bool {
+			select {
+			case <-finished: // a boot ended without the lock (a failure, reported below)
+				return true
+			default:
+				both = l.db.waitingFor(lock) >= 2
+				return both
+			}
+		})
+		release()
+		<-finished
+		if !both {
+			t.Errorf("the two servers never waited for the install lock together")
+		}
+		upgrade := fmt.Sprintf("upgraded the database from %d to %d for WordPress %s", from, from+1, next.Version)
+		upgraded := 0
+		for i, r := range boots {
+			if r.Err != nil {
+				t.Fatalf("server %d of the new release failed to converge: %v\n%s", i+1, r.Err, tailLines(r.Log, 30))
+			}
+			upgraded += strings.Count(r.Log, upgrade)
+		}
+		if upgraded != 1 {
+			t.Errorf("%d servers ran %q, want exactly 1:\n%s\n---\n%s", upgraded, upgrade, tailLines(boots[0].Log, 8), tailLines(boots[1].Log, 8))
+		}
+		if got := l.db.sql("USE " + dbName + "; SELECT option_value FROM wp_options WHERE option_name = 'db_version'"); got != strconv.Itoa(from+1) {
+			t.Errorf("db_version %s after the upgrade, want %d", got, from+1)
+		}
+		if got := l.wporg.count(next.ArchiveURL); got != 1 {
+			t.Errorf("WordPress %s downloaded %d times, want once (by the image builder)", next.Version, got)
+		}
+		for _, s := range []*webServer{s1, s2} {
+			if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
+				t.Fatalf("%s of the new release never became healthy: %v", s.name(), l.lb.targets())
+			}
+		}
+		checkServersRun(t, l, facts.SiteURL, next.Version, s1, s2)
+	})
+
 	t.Logf("site test took %.0fs", time.Since(began).Seconds())
+}
+
+// checkServersRun: each server's front page is built by WordPress version, with the lab's
+// plugin (its header names the server) and theme (its meta tag).
+func checkServersRun(t *testing.T, l *lab, siteURL, version string, servers ...*webServer) {
+	t.Helper()
+	for _, s := range servers {
+		page, err := fetch(l.client(s.addr, nil), http.MethodGet, siteURL+"/", nil, nil)
+		if err != nil || page.Code != http.StatusOK {
+			t.Errorf("%s front page: %v %s", s.name(), err, page.Status)
+			continue
+		}
+		if got := page.Header.Get("X-Lab-Probe"); got != s.addr {
+			t.Errorf("%s: the plugin's header is %q, want %q (the plugin is not active there)", s.name(), got, s.addr)
+		}
+		if want := `content="WordPress ` + version + `"`; !strings.Contains(page.Body, want) {
+			t.Errorf("%s does not run WordPress %s: no %s in its front page", s.name(), version, want)
+		}
+		if !strings.Contains(page.Body, `<meta name="lab-theme" content="1.0.0" />`) {
+			t.Errorf("%s's front page is not rendered by the lab theme", s.name())
+		}
+	}
+}
+
+// cronUnit reads the cron timer's service as the image installed it: the user it runs as and
+// its command.
+func cronUnit(t *testing.T, s *webServer) (user string, command []string) {
+	t.Helper()
+	unit, err := os.ReadFile(filepath.Join(s.dir, "disk", "etc", "systemd", "system", "wordpress-cron.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(unit), "\n") {
+		if v, ok := strings.CutPrefix(line, "User="); ok {
+			user = v
+		}
+		if v, ok := strings.CutPrefix(line, "ExecStart="); ok {
+			command = strings.Fields(v)
+		}
+	}
+	if user == "" || len(command) == 0 {
+		t.Fatalf("wordpress-cron.service has no User= or ExecStart=:\n%s", unit)
+	}
+	return user, command
+}
+
+// nextRelease is a patch release after version (x.y → x.y.1, x.y.z → x.y.z+1).
+func nextRelease(t *testing.T, version string) string {
+	t.Helper()
+	parts := strings.Split(version, ".")
+	if len(parts) == 2 {
+		return version + ".1"
+	}
+	z, err := strconv.Atoi(parts[len(parts)-1])
+	if err != nil {
+		t.Fatalf("version %q", version)
+	}
+	return strings.Join(parts[:len(parts)-1], ".") + "." + strconv.Itoa(z+1)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // takeOut probes the site through the load balancer while breakIt breaks server s, until the

@@ -14,20 +14,16 @@ package main
 // whatever its outcome.
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -75,6 +71,8 @@ var labNeeds = []struct{ path, pkg string }{
 	{"/usr/sbin/apache2", "apache2"},
 	{"/usr/lib/apache2/modules/mod_proxy_fcgi.so", "apache2"},
 	{"/usr/bin/unshare", "util-linux"},
+	{"/usr/sbin/runuser", "util-linux"},
+	{"/usr/bin/unzip", "unzip"},
 	{"/usr/sbin/update-ca-certificates", "ca-certificates"},
 	{labDebianWP + "/wp-settings.php", "wordpress"},
 	{labDebianWP + "/wp-content/languages/ja.mo", "wordpress-l10n"},
@@ -392,6 +390,43 @@ func (d *mariaDB) sql(q string) string {
 	return out
 }
 
+// holdLock takes a MySQL named lock in a session of its own and holds it until release is
+// called: servers that need it queue behind the test, and then contend for it together.
+func (d *mariaDB) holdLock(name string) (release func()) {
+	d.l.t.Helper()
+	cmd := exec.Command("mariadb", "--no-defaults", "-S", d.socket, "-uroot", "-N", "-B", "--unbuffered")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		d.l.t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		d.l.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		d.l.t.Fatal(err)
+	}
+	release = func() {
+		_ = stdin.Close() // the session ends, and its locks with it
+		_ = cmd.Wait()
+	}
+	fmt.Fprintf(stdin, "SELECT GET_LOCK(%s, 10);\n", sqlQuote(name))
+	got, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || strings.TrimSpace(got) != "1" {
+		release()
+		d.l.t.Fatalf("take the lock %s: %q %v", name, got, err)
+	}
+	return release
+}
+
+// waitingFor counts the sessions waiting for a named lock.
+func (d *mariaDB) waitingFor(name string) int {
+	got, _ := d.query("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE " +
+		sqlQuote("%GET_LOCK('"+name+"'%") + " AND ID <> CONNECTION_ID()")
+	n, _ := strconv.Atoi(got)
+	return n
+}
+
 func sqlQuote(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
@@ -524,139 +559,6 @@ func (a *autoScaling) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		fail("InvalidAction", "the lab's Auto Scaling stand-in does not answer "+action)
 	}
-}
-
-// --- wordpress.org and the RDS trust store ---
-
-type wordpressOrg struct {
-	srv      *http.Server
-	mu       sync.Mutex
-	requests map[string]int
-	files    map[string][]byte
-}
-
-// startWordPressOrg serves the locale's release archive (built from Debian's WordPress), its
-// SHA-1 beside it, and the RDS CA bundle, over HTTPS with a certificate from the public CA.
-func (l *lab) startWordPressOrg(archiveURL, rdsBundleURL string) {
-	l.t.Helper()
-	archive := l.wordpressArchive()
-	sum := sha1.Sum(archive)
-	w := &wordpressOrg{requests: map[string]int{}, files: map[string][]byte{
-		archiveURL:           archive,
-		archiveURL + ".sha1": []byte(hex.EncodeToString(sum[:])),
-		rdsBundleURL:         l.rdsCA.pem,
-	}}
-	cert, key := issue(l.t, l.webCA, uniq([]string{hostOf(archiveURL), hostOf(rdsBundleURL), "api.wordpress.org"})...)
-	pair, err := tls.X509KeyPair(cert, key)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(labWebOrg, "443"))
-	if err != nil {
-		l.t.Fatalf("wordpress.org stand-in: %v", err)
-	}
-	w.srv = &http.Server{Handler: w, TLSConfig: &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = w.srv.ServeTLS(ln, "", "") }()
-	l.wporg = w
-}
-
-func (w *wordpressOrg) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	u := "https://" + r.Host + r.URL.Path
-	w.mu.Lock()
-	w.requests[u]++
-	body, ok := w.files[u]
-	w.mu.Unlock()
-	if !ok {
-		http.NotFound(rw, r) // api.wordpress.org and the like: nothing to offer offline
-		return
-	}
-	_, _ = rw.Write(body)
-}
-
-func (w *wordpressOrg) count(u string) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.requests[u]
-}
-
-func hostOf(u string) string {
-	rest := strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://")
-	h, _, _ := strings.Cut(rest, "/")
-	return h
-}
-
-func uniq(xs []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-var (
-	archiveOnce sync.Once
-	archiveData []byte
-	archiveErr  error
-)
-
-// wordpressArchive is a release archive as wordpress.org publishes it for "ja": the
-// wordpress/ tree of Debian's real WordPress (symlinks to Debian's shared copies followed,
-// Debian's own wp-config.php left out) with the theme and the Japanese language files.
-func (l *lab) wordpressArchive() []byte {
-	archiveOnce.Do(func() { archiveData, archiveErr = buildWordPressArchive(labDebianWP) })
-	if archiveErr != nil {
-		l.t.Fatalf("build the WordPress archive from %s: %v", labDebianWP, archiveErr)
-	}
-	return archiveData
-}
-
-func buildWordPressArchive(src string) ([]byte, error) {
-	var buf bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
-	tw := tar.NewWriter(gz)
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if rel == "wp-config.php" {
-			return nil
-		}
-		if strings.HasPrefix(rel, "wp-content/languages/") && !d.IsDir() && !strings.Contains(filepath.Base(rel), "ja") {
-			return nil
-		}
-		info, err := os.Stat(path) // follows Debian's symlinks
-		if err != nil {
-			return nil // a dangling link: not part of the release
-		}
-		name := "wordpress/" + filepath.ToSlash(rel)
-		if info.IsDir() {
-			return tw.WriteHeader(&tar.Header{Name: name + "/", Mode: 0o755, Typeflag: tar.TypeDir, ModTime: info.ModTime()})
-		}
-		body, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body)), Typeflag: tar.TypeReg, ModTime: info.ModTime()}); err != nil {
-			return err
-		}
-		_, err = tw.Write(body)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // --- the load balancer: HAProxy ---
@@ -912,8 +814,20 @@ type bootResult struct {
 }
 
 // firstBoot runs the user data, as cloud-init does on an instance's first boot, after
-// recording the instance's ID where cloud-init keeps it.
+// recording the instance's ID where cloud-init keeps it; it fails the test unless the
+// converge unit succeeded.
 func (s *webServer) firstBoot(userData string) bootResult {
+	s.l.t.Helper()
+	r := s.firstBootE(userData)
+	if r.Err != nil {
+		s.l.t.Fatalf("%v\n--- converge journal ---\n%s", r.Err, tailLines(r.Log, 40))
+	}
+	return r
+}
+
+// firstBootE is firstBoot reporting a failure in the result (for boots that must fail, or
+// run concurrently).
+func (s *webServer) firstBootE(userData string) bootResult {
 	s.l.t.Helper()
 	p := filepath.Join(s.dir, "out", "user-data")
 	if err := os.WriteFile(p, []byte(userData), 0o700); err != nil {
@@ -926,7 +840,7 @@ func (s *webServer) firstBoot(userData string) bootResult {
 	if err := os.WriteFile(idFile, []byte(s.id+"\n"), 0o644); err != nil {
 		s.l.t.Fatal(err)
 	}
-	return s.boot("bash", p)
+	return s.bootE("bash", p)
 }
 
 // run runs a command on the running server (as SSM Run Command does), in its mount

@@ -64,6 +64,32 @@ function activate_listed_plugins() {
 	return $new;
 }
 
+// The first theme of the image recipe (slug@version:sha256, space-separated) becomes the
+// site's theme once, when it first heads the list; a theme chosen in wp-admin later stands
+// until the config puts another theme first. A child theme is listed before its parent.
+function activate_listed_theme() {
+	$first = preg_split( '/\s+/', (string) getenv( 'WP_THEMES' ), -1, PREG_SPLIT_NO_EMPTY )[0] ?? '';
+	$slug  = strtok( $first, '@' );
+	if ( '' === $first || get_option( 'scalable_wordpress_theme' ) === $slug ) {
+		return array();
+	}
+	$theme = wp_get_theme( $slug );
+	if ( ! $theme->exists() || $theme->errors() ) {
+		$why = $theme->errors() ? $theme->errors()->get_error_message() : 'not installed in this image';
+		fwrite( STDERR, "wordpress-converge: cannot switch to theme $slug: $why\n" );
+		exit( 1 );
+	}
+	switch_theme( $slug );
+	update_option( 'scalable_wordpress_theme', $slug, false );
+	return array( "theme $slug" );
+}
+
+// activate_listed activates what the recipe lists and names what it activated.
+function activate_listed() {
+	$new = array_merge( activate_listed_plugins(), activate_listed_theme() );
+	return $new ? '; activated ' . implode( ', ', $new ) : '';
+}
+
 if ( ! is_blog_installed() ) {
 	$result = wp_install( $wanted['site-title'], $wanted['admin-user'], $wanted['admin-email'], true, '', getenv( 'WP_ADMIN_PASSWORD' ), $language );
 	if ( is_wp_error( $result ) || empty( $result['user_id'] ) ) {
@@ -72,8 +98,7 @@ if ( ! is_blog_installed() ) {
 	}
 	update_option( 'permalink_structure', '/%postname%/' );
 	update_option( 'scalable_wordpress_applied', $wanted + array( 'admin-id' => (int) $result['user_id'] ), false );
-	$activated = activate_listed_plugins();
-	echo 'wordpress-converge: installed', $activated ? '; activated ' . implode( ', ', $activated ) : '', "\n";
+	echo 'wordpress-converge: installed', activate_listed(), "\n";
 	exit( 0 );
 }
 
@@ -129,6 +154,5 @@ foreach ( $wanted as $key => $value ) {
 	$changed[]       = $key;
 }
 update_option( 'scalable_wordpress_applied', $applied, false );
-$activated = activate_listed_plugins();
 echo 'wordpress-converge: already installed', $upgraded ? "; $upgraded" : '', $changed ? '; applied ' . implode( ', ', $changed ) : '',
-	$activated ? '; activated ' . implode( ', ', $activated ) : '', "\n";
+	activate_listed(), "\n";
