@@ -76,7 +76,11 @@ type WebTierArgs struct {
 	DBCredentialsSecret  pulumi.StringInput // ARN
 	SecretRecoveryWindow int                // days a deleted WordPress secret stays restorable
 	SiteTag              string             // value of siteTagKey on the serving instances
-	Tags                 Tags
+	// After is what the servers (and the image builder) wait for: the database's subnet
+	// group, so that they start in the shadow of the RDS instance rather than compete with
+	// its critical path for the engine's first minute.
+	After pulumi.Resource
+	Tags  Tags
 }
 
 // WebServer is one EC2 instance and the AZ it was placed in.
@@ -227,7 +231,7 @@ func newServer(ctx *pulumi.Context, tier string, args *WebTierArgs, s serverSpec
 	if s.machine.keyPair != "" {
 		a.KeyName = pulumi.String(s.machine.keyPair)
 	}
-	inst, err := ec2.NewInstance(ctx, tier+"-"+s.name, a, opts...)
+	inst, err := ec2.NewInstance(ctx, tier+"-"+s.name, a, append(opts, dependsOnIf(args.After))...)
 	if err != nil {
 		return nil, fmt.Errorf("create web server %s: %w", s.name, err)
 	}

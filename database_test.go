@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -221,6 +222,51 @@ func TestNoConfigChangeReplacesTheDatabase(t *testing.T) {
 			if fmt.Sprint(db.Inputs[resourceKey(k)]) != fmt.Sprint(base.Inputs[resourceKey(k)]) {
 				t.Errorf("%s=%v changes the database's %s (%v -> %v): that replaces it with an empty one", key, alt, k,
 					base.Inputs[resourceKey(k)], db.Inputs[resourceKey(k)])
+			}
+		}
+	}
+}
+
+// The deploy waits for RDS, its longest create (about 18 minutes of a 19-minute deploy), so
+// the database's chain (VPC → private subnets → subnet group → instance) must not queue
+// behind anything else in the engine: the public half of the network waits for the private
+// subnets, and the load balancer, the servers and the file system for the subnet group.
+// Measured with enginecheck: a deploy ratio of 1.044 instead of 1.050–1.060.
+func TestDatabaseChainGoesFirst(t *testing.T) {
+	for _, mode := range []string{modeAutoScaling, modeFixed} {
+		r := mustRun(t, map[string]string{"webTierMode": mode})
+		subnetGroup := r.m.Named("aws:rds/subnetGroup:SubnetGroup", "db-subnets").URN
+		var private []string
+		for _, sn := range r.ofType("aws:ec2/subnet:Subnet") {
+			if sn.Str("mapPublicIpOnLaunch") != "true" {
+				private = append(private, sn.URN)
+			}
+		}
+		waits := func(res *recorded, on ...string) {
+			t.Helper()
+			for _, urn := range on {
+				if !slices.Contains(res.Deps, urn) {
+					t.Errorf("%s: %s must wait for %s (the database's chain goes first), deps %v", mode, res.URN, urn, res.Deps)
+				}
+			}
+		}
+		for _, sn := range r.ofType("aws:ec2/subnet:Subnet") {
+			if sn.Str("mapPublicIpOnLaunch") == "true" {
+				waits(sn, private...)
+			}
+		}
+		for _, typ := range []string{"aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTable:RouteTable"} {
+			for _, res := range r.ofType(typ) {
+				waits(res, private...)
+			}
+		}
+		for _, typ := range []string{"aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup", "aws:ec2/instance:Instance",
+			"aws:efs/fileSystem:FileSystem"} {
+			if len(r.ofType(typ)) == 0 {
+				t.Errorf("%s: no %s", mode, typ)
+			}
+			for _, res := range r.ofType(typ) {
+				waits(res, subnetGroup)
 			}
 		}
 	}

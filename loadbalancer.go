@@ -29,7 +29,11 @@ type LoadBalancerArgs struct {
 	HealthCheckPath string
 	CertificateArn  string // "" serves plain HTTP only
 	SiteDomain      string // "" uses the load balancer's DNS name
-	Tags            Tags
+	// After is what the load balancer and target group wait for: the database's subnet
+	// group, so that the engine's first minute goes to the database's critical path and the
+	// load balancer (three minutes) is built in the shadow of the RDS instance's twenty.
+	After pulumi.Resource
+	Tags  Tags
 }
 
 // LoadBalancerTarget is what the web tier needs of the load balancer: where servers register,
@@ -73,7 +77,7 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 		DesyncMitigationMode:    pulumi.String("defensive"),
 		EnableHttp2:             pulumi.Bool(true),
 		Tags:                    args.Tags.Named("alb"),
-	}, parent)
+	}, parent, dependsOnIf(args.After))
 	if err != nil {
 		return nil, fmt.Errorf("create load balancer: %w", err)
 	}
@@ -149,7 +153,7 @@ func newTargetGroup(ctx *pulumi.Context, name string, args *LoadBalancerArgs, pa
 			UnhealthyThreshold: pulumi.Int(2),
 		},
 		Tags: args.Tags.Named("targetgroup"),
-	}, parent)
+	}, parent, dependsOnIf(args.After))
 	if err != nil {
 		return nil, fmt.Errorf("create target group: %w", err)
 	}

@@ -90,6 +90,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		HealthCheckPath: cfg.HealthCheckPath,
 		CertificateArn:  cfg.CertificateArn,
 		SiteDomain:      cfg.SiteDomain,
+		After:           database.SubnetGroup,
 		Tags:            tags,
 	})
 	if err != nil {
@@ -113,6 +114,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		DBCredentialsSecret:  database.Secret.Arn,
 		SecretRecoveryWindow: cfg.SecretRecoveryWindowDays,
 		SiteTag:              cfg.siteTag(),
+		After:                database.SubnetGroup,
 		Tags:                 tags,
 	})
 	if err != nil {

@@ -82,14 +82,19 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			return nil, err
 		}
 	}
+	private := make([]pulumi.Resource, 0, len(args.AvailabilityZones))
+	for i := range args.AvailabilityZones {
+		private = append(private, subnets[2*i+1])
+	}
+	afterPrivate := pulumi.DependsOn(private)
 	for i, az := range args.AvailabilityZones {
 		suffix := azSuffix(az)
 		if subnets[2*i], err = newSubnet(ctx, name+"-public-"+suffix, subnetSpec{vpc: vpc, az: az, cidr: args.PublicSubnetCidrs[i],
-			public: true, tags: args.Tags.Named("public-" + suffix)}, parent); err != nil {
+			public: true, tags: args.Tags.Named("public-" + suffix)}, parent, afterPrivate); err != nil {
 			return nil, err
 		}
 	}
-	publicRT, privateRT, err := newRouteTables(ctx, name, vpc, args.Tags, parent)
+	publicRT, privateRT, err := newRouteTables(ctx, name, vpc, args.Tags, parent, afterPrivate)
 	if err != nil {
 		return nil, err
 	}
@@ -118,11 +123,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 // newRouteTables creates the internet gateway with the public route table that uses it, and
 // one private route table for all private subnets: they have no route out, so nothing differs
 // per AZ (a NAT gateway per AZ would change that).
-func newRouteTables(ctx *pulumi.Context, name string, vpc *ec2.Vpc, tags Tags, parent pulumi.ResourceOption) (public, private *ec2.RouteTable, err error) {
+func newRouteTables(ctx *pulumi.Context, name string, vpc *ec2.Vpc, tags Tags, opts ...pulumi.ResourceOption) (public, private *ec2.RouteTable, err error) {
 	igw, err := ec2.NewInternetGateway(ctx, name+"-igw", &ec2.InternetGatewayArgs{
 		VpcId: vpc.ID(),
 		Tags:  tags.Named("igw"),
-	}, parent)
+	}, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create internet gateway: %w", err)
 	}
@@ -133,14 +138,14 @@ func newRouteTables(ctx *pulumi.Context, name string, vpc *ec2.Vpc, tags Tags, p
 			GatewayId: igw.ID(),
 		}},
 		Tags: tags.Named("public-rt"),
-	}, parent)
+	}, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create public route table: %w", err)
 	}
 	private, err = ec2.NewRouteTable(ctx, name+"-private-rt", &ec2.RouteTableArgs{
 		VpcId: vpc.ID(),
 		Tags:  tags.Named("private-rt"),
-	}, parent)
+	}, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create private route table: %w", err)
 	}
@@ -156,14 +161,14 @@ type subnetSpec struct {
 }
 
 // newSubnet creates one subnet.
-func newSubnet(ctx *pulumi.Context, name string, s subnetSpec, parent pulumi.ResourceOption) (*ec2.Subnet, error) {
+func newSubnet(ctx *pulumi.Context, name string, s subnetSpec, opts ...pulumi.ResourceOption) (*ec2.Subnet, error) {
 	sn, err := ec2.NewSubnet(ctx, name, &ec2.SubnetArgs{
 		VpcId:               s.vpc.ID(),
 		CidrBlock:           pulumi.String(s.cidr),
 		AvailabilityZone:    pulumi.String(s.az),
 		MapPublicIpOnLaunch: pulumi.Bool(s.public),
 		Tags:                s.tags,
-	}, parent)
+	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create subnet %s: %w", name, err)
 	}
