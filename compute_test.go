@@ -526,3 +526,22 @@ func TestUserDataPayloadIsGzip(t *testing.T) {
 		t.Errorf("user data must be gzip (cloud-init's magic 1f 8b), got % x", raw[:2])
 	}
 }
+
+// The image recipe in config reaches the boot script the builder and the servers run: the
+// pinned release's archive, and the plugin and theme lists as the config gives them.
+func TestUserDataCarriesTheImageRecipe(t *testing.T) {
+	theme := "twentytwentyfive@1.2:" + strings.Repeat("ab", 32)
+	r := mustRun(t, map[string]string{"wordpressVersion": "6.9.1", "wordpressPlugins": `["akismet@5.3.3","wordfence@8.0.1"]`,
+		"wordpressThemes": `["` + theme + `"]`})
+	builder, _ := builderOf(t, r)
+	for _, res := range []*recorded{builder, r.one(t, "aws:ec2/launchTemplate:LaunchTemplate")} {
+		vars := convergeVariables(t, userDataOf(t, res), "WP_ARCHIVE_URL", "WP_PLUGINS", "WP_THEMES")
+		want := map[string]string{"WP_ARCHIVE_URL": "https://ja.wordpress.org/wordpress-6.9.1-ja.tar.gz",
+			"WP_PLUGINS": "akismet@5.3.3 wordfence@8.0.1", "WP_THEMES": theme}
+		for k, v := range want {
+			if vars[k] != v {
+				t.Errorf("%s: %s = %q, want %q", res.URN, k, vars[k], v)
+			}
+		}
+	}
+}

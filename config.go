@@ -53,6 +53,8 @@ type Config struct {
 	Themes           []string // wordpressThemes: slug@version:sha256
 	PHPVersion       string   // phpVersion
 
+	plugins, themes []wpPackage // the two lists parsed, by validateCode
+
 	UploadsThroughputMode string // uploadsThroughputMode
 	UploadsBackup         bool   // uploadsBackup
 	SiteTitle             string // siteTitle
@@ -157,7 +159,7 @@ func parsePackages(key string, list []string, needHash bool) ([]wpPackage, error
 
 // validateCode checks what the image is built from besides PHP: the WordPress release, its
 // plugins and themes, and where uploads live.
-func (c Config) validateCode() error {
+func (c *Config) validateCode() error {
 	m := wordpressVersionRe.FindStringSubmatch(c.WordPressVersion)
 	if m == nil {
 		return invalid("wordpressVersion", fmt.Sprintf("%q", c.WordPressVersion), "want a WordPress release number such as 7.0 or 6.8.3%s", quoteHint(c.WordPressVersion))
@@ -165,10 +167,11 @@ func (c Config) validateCode() error {
 	if major, minor := atoi(m[1]), atoi(m[2]); major < minWordPress[0] || (major == minWordPress[0] && minor < minWordPress[1]) {
 		return invalid("wordpressVersion", c.WordPressVersion, "want %d.%d or later (older releases do not support PHP 8.3)", minWordPress[0], minWordPress[1])
 	}
-	if _, err := parsePackages("wordpressPlugins", c.Plugins, false); err != nil {
+	var err error
+	if c.plugins, err = parsePackages("wordpressPlugins", c.Plugins, false); err != nil {
 		return err
 	}
-	if _, err := parsePackages("wordpressThemes", c.Themes, true); err != nil {
+	if c.themes, err = parsePackages("wordpressThemes", c.Themes, true); err != nil {
 		return err
 	}
 	if c.UploadsThroughputMode != throughputElastic && c.UploadsThroughputMode != throughputBursting {
@@ -177,12 +180,10 @@ func (c Config) validateCode() error {
 	return nil
 }
 
-// recipe is what the golden image is built from (the lists were validated by validateCode).
+// recipe is what the golden image is built from (the lists as validateCode parsed them).
 func (c Config) recipe() ImageRecipe {
-	plugins, _ := parsePackages("wordpressPlugins", c.Plugins, false)
-	themes, _ := parsePackages("wordpressThemes", c.Themes, true)
 	return ImageRecipe{PHPVersion: c.PHPVersion, Locale: c.WordPressLocale, WordPressVersion: c.WordPressVersion,
-		Plugins: plugins, Themes: themes}
+		Plugins: c.plugins, Themes: c.themes}
 }
 
 // atoi is strconv.Atoi for digits a pattern already matched.
@@ -319,8 +320,9 @@ var (
 	reservedTagKeys = []string{"Name", "project", "stack", "managed-by"}
 )
 
-// validate checks every field; the error names the key, the value and what is allowed.
-func (c Config) validate() error {
+// validate checks every field; the error names the key, the value and what is allowed. It
+// keeps what it parses (the pointer receiver is for that alone).
+func (c *Config) validate() error {
 	for _, check := range []func() error{c.validateNetwork, c.validateWeb, c.validateDatabase, c.validateEdge} {
 		if err := check(); err != nil {
 			return err
@@ -378,7 +380,7 @@ func (c Config) validateNetwork() error {
 	return nil
 }
 
-func (c Config) validateWeb() error {
+func (c *Config) validateWeb() error {
 	if err := c.validateScaling(); err != nil {
 		return err
 	}
