@@ -98,13 +98,19 @@ func renderConverge(p BootParams) (string, error) {
 	if p.Mode != convergeBoot && p.Mode != convergePrepare {
 		return "", fmt.Errorf("render bootstrap: mode %q is neither %s nor %s", p.Mode, convergeBoot, convergePrepare)
 	}
+	agent, err := agentConfig(p.SettingsPath)
+	if err != nil {
+		return "", fmt.Errorf("render bootstrap: agent config: %w", err)
+	}
 	var b bytes.Buffer
-	err := convergeTemplate.Execute(&b, struct {
+	err = convergeTemplate.Execute(&b, struct {
 		BootParams
 		HandoffTimeoutSeconds int
 		LaunchHook            string
 		PluginList, ThemeList string
-	}{p, handoffTimeoutSeconds, launchHookName, packageList(p.Plugins), packageList(p.Themes)})
+		ConvergeLog           string
+		AgentConfig           string
+	}{p, handoffTimeoutSeconds, launchHookName, packageList(p.Plugins), packageList(p.Themes), convergeLogFile, agent})
 	if err != nil {
 		return "", fmt.Errorf("render bootstrap: %w", err)
 	}

@@ -392,6 +392,19 @@ func TestServerRoleIsScopedToItsOwnSecretsAndSettings(t *testing.T) {
 		"autoscaling:DescribeAutoScalingInstances": {"*"}, // no resource-level permissions exist for it
 		"autoscaling:CompleteLifecycleAction":      {out(r.one(t, "aws:autoscaling/group:Group"), "arn")},
 	}
+	// The log agent: streams of the four shipped groups only (not the database events').
+	var shipped []string
+	for _, g := range r.ofType("aws:cloudwatch/logGroup:LogGroup") {
+		if !strings.HasSuffix(g.Str("name"), "/"+dbEventsLogLeaf) {
+			shipped = append(shipped, out(g, "arn")+":*")
+		}
+	}
+	if len(shipped) != len(serverLogs) {
+		t.Errorf("%d shipped log groups, want %d", len(shipped), len(serverLogs))
+	}
+	for _, action := range shipLogsActions {
+		want[action] = shipped
+	}
 	if len(got) != len(want) {
 		t.Errorf("the servers' role allows %v, want exactly %v", got, want)
 	}

@@ -11,6 +11,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/netip"
 	"regexp"
@@ -71,6 +72,10 @@ type Config struct {
 	DBDeletionProtection     bool   // dbDeletionProtection
 	DBFinalSnapshot          bool   // dbFinalSnapshot
 	SecretRecoveryWindowDays int    // secretRecoveryWindowDays
+
+	AlarmEmail       string          // alarmEmail: "" subscribes no one
+	Alarms           AlarmThresholds // alarm* keys
+	LogRetentionDays int             // logRetentionDays
 
 	HealthCheckPath string            // healthCheckPath
 	CertificateArn  string            // certificateArn: empty serves plain HTTP only
@@ -250,6 +255,15 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.HealthCheckPath = read(r, "healthCheckPath", "", r.c.Try)
 	c.CertificateArn = read(r, "certificateArn", "", r.c.Try)
 	c.SiteDomain = read(r, "siteDomain", "", r.c.Try)
+	c.AlarmEmail = read(r, "alarmEmail", "", r.c.Try)
+	c.Alarms.FiveXXPercent = read(r, "alarm5xxPercent", wholeNumber, r.c.TryInt)
+	c.Alarms.LatencyP95Ms = read(r, "alarmLatencyP95Ms", wholeNumber, r.c.TryInt)
+	c.Alarms.DBCPUPercent = read(r, "alarmDbCpuPercent", wholeNumber, r.c.TryInt)
+	c.Alarms.DBFreeStorageGiB = read(r, "alarmDbFreeStorageGiB", wholeNumber, r.c.TryInt)
+	c.Alarms.DBFreeMemoryMiB = read(r, "alarmDbFreeMemoryMiB", wholeNumber, r.c.TryInt)
+	c.Alarms.DBConnections = read(r, "alarmDbConnections", wholeNumber, r.c.TryInt)
+	c.Alarms.UploadsThroughputPercent = read(r, "alarmUploadsThroughputPercent", wholeNumber, r.c.TryInt)
+	c.LogRetentionDays = read(r, "logRetentionDays", wholeNumber, r.c.TryInt)
 	c.ExtraTags = read(r, "tags", `want a map of strings, e.g. {"owner": "web-team"}`, tryJSON[map[string]string](r.c))
 	if r.err != nil {
 		return c, r.err
@@ -323,7 +337,7 @@ var (
 // validate checks every field; the error names the key, the value and what is allowed. It
 // keeps what it parses (the pointer receiver is for that alone).
 func (c *Config) validate() error {
-	for _, check := range []func() error{c.validateNetwork, c.validateWeb, c.validateDatabase, c.validateEdge} {
+	for _, check := range []func() error{c.validateNetwork, c.validateWeb, c.validateDatabase, c.validateMonitoring, c.validateEdge} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -423,7 +437,7 @@ func (c *Config) validateWeb() error {
 	if c.AdminEmail == "" {
 		return invalid("adminEmail", `""`, "it is required: %s", requiredKeys["adminEmail"])
 	}
-	if a, err := mail.ParseAddress(c.AdminEmail); err != nil || a.Address != c.AdminEmail || a.Name != "" {
+	if !bareEmail(c.AdminEmail) {
 		return invalid("adminEmail", c.AdminEmail, "want a bare e-mail address such as you@example.com")
 	}
 	return nil
@@ -467,6 +481,49 @@ func (c Config) validateDatabase() error {
 		return invalid("secretRecoveryWindowDays", c.SecretRecoveryWindowDays, "want 0 (delete at once on destroy) or 7 to 30 days")
 	}
 	return nil
+}
+
+// logRetentionValues are the retention periods CloudWatch Logs accepts (days).
+var logRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+func (c Config) validateMonitoring() error {
+	a := c.Alarms
+	switch {
+	case c.AlarmEmail != "" && !bareEmail(c.AlarmEmail):
+		return invalid("alarmEmail", c.AlarmEmail, "want an e-mail address such as ops@example.com, or leave it empty")
+	case a.FiveXXPercent < 1 || a.FiveXXPercent > 100:
+		return invalid("alarm5xxPercent", a.FiveXXPercent, "want 1 to 100 (percent of requests)")
+	case a.LatencyP95Ms < 100 || a.LatencyP95Ms > 60000:
+		return invalid("alarmLatencyP95Ms", a.LatencyP95Ms, "want 100 to 60000 ms (the load balancer's idle timeout is 60 s)")
+	case a.DBCPUPercent < 1 || a.DBCPUPercent > 100:
+		return invalid("alarmDbCpuPercent", a.DBCPUPercent, "want 1 to 100 (percent)")
+	case a.DBFreeStorageGiB < 1 || a.DBFreeStorageGiB >= c.DBAllocatedStorageGiB:
+		return invalid("alarmDbFreeStorageGiB", a.DBFreeStorageGiB, "want 1 GiB or more, below dbAllocatedStorageGiB (%d)", c.DBAllocatedStorageGiB)
+	case a.DBFreeMemoryMiB < 16:
+		return invalid("alarmDbFreeMemoryMiB", a.DBFreeMemoryMiB, "want 16 MiB or more")
+	case a.DBConnections < 1:
+		return invalid("alarmDbConnections", a.DBConnections, "want 1 or more")
+	case a.UploadsThroughputPercent < 1 || a.UploadsThroughputPercent > 100:
+		return invalid("alarmUploadsThroughputPercent", a.UploadsThroughputPercent, "want 1 to 100 (percent)")
+	case !slices.Contains(logRetentionValues, c.LogRetentionDays):
+		return invalid("logRetentionDays", c.LogRetentionDays, "want one of CloudWatch Logs' retention periods: %s days", joinInts(logRetentionValues))
+	}
+	return nil
+}
+
+// bareEmail: an address alone, no display name.
+func bareEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
+}
+
+// joinInts lists numbers for a message.
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 func (c Config) validateEdge() error {
@@ -519,13 +576,8 @@ func quoteHint(v string) string {
 	return ""
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 // Tags are the tags every taggable resource of the stack carries: project, stack,
@@ -566,4 +618,15 @@ func (c Config) settingsPath() string {
 // siteTag identifies the stack's serving web servers (the value of their siteTagKey tag).
 func (c Config) siteTag() string {
 	return c.Project + "/" + c.Stack
+}
+
+// AlarmThresholds are the alarm* keys: where each alarm of the monitoring component fires.
+type AlarmThresholds struct {
+	FiveXXPercent            int // alarm5xxPercent
+	LatencyP95Ms             int // alarmLatencyP95Ms
+	DBCPUPercent             int // alarmDbCpuPercent
+	DBFreeStorageGiB         int // alarmDbFreeStorageGiB
+	DBFreeMemoryMiB          int // alarmDbFreeMemoryMiB
+	DBConnections            int // alarmDbConnections
+	UploadsThroughputPercent int // alarmUploadsThroughputPercent
 }

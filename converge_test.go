@@ -115,6 +115,7 @@ case $1 in
 esac
 `,
 	"update-ca-trust": "#!/bin/bash\necho \"update-ca-trust $*\" >>@F@/calls.log\n",
+	"amazon-cloudwatch-agent-ctl": "#!/bin/bash\necho \"amazon-cloudwatch-agent-ctl $*\" >>@F@/calls.log\n",
 	// The shared uploads: mounted means a marker in the overlay's /run (gone after a reboot).
 	"mount":      "#!/bin/bash\necho \"mount $*\" >>@F@/calls.log\n[[ -f @F@/mount-fails ]] && exit 32\ntouch /run/uploads-mounted\n",
 	"mountpoint": "#!/bin/bash\n[[ -f /run/uploads-mounted ]]\n",
@@ -161,7 +162,8 @@ done
 mkdir -p "$F/result"
 for p in var/www/html/wp-config.php var/www/html/healthz.php run/wordpress/runtime.php run/wordpress/settings.json \
   etc/httpd/conf.d/wordpress.conf var/lib/wordpress-converge/wordpress-files var/lib/wordpress-converge/prepared \
-  var/lib/wordpress-converge/prepare-failed var/www/html/index.php; do
+  var/lib/wordpress-converge/prepare-failed var/www/html/index.php var/log/wordpress-converge.log \
+  opt/aws/amazon-cloudwatch-agent/etc/wordpress-logs.json; do
   if [[ -e $mnt/root/$p ]]; then
     mkdir -p "$F/result/$(dirname "$p")"
     cp -a "$mnt/root/$p" "$F/result/$p"
@@ -513,5 +515,50 @@ func TestConvergeFailsWithoutTheSharedUploads(t *testing.T) {
 	}
 	if !strings.Contains(calls, "--lifecycle-action-result ABANDON") || strings.Contains(calls, "systemctl start") {
 		t.Errorf("a server without its uploads must abandon the launch and start no web server; calls:\n%s", calls)
+	}
+	// The journal the agent ships holds the line the converge-failures filter counts.
+	if journal := s.read("result/var/log/wordpress-converge.log"); !strings.Contains(journal, convergeFailedMarker+": boot (exit ") ||
+		!strings.Contains(journal, "cannot mount the shared uploads") {
+		t.Errorf("the shipped journal lacks the failure (%q):\n%s", convergeFailedMarker, journal)
+	}
+}
+
+// Every boot configures the CloudWatch agent with the stack's log groups, as the program
+// names them, and the journal it ships is the script's own.
+func TestConvergeShipsItsLogs(t *testing.T) {
+	s := newConvergeSandbox(t, "")
+	st := s.boot(convergePrepare, convergeBoot)
+	if st[1] != "0" {
+		t.Fatalf("boot failed:\n%s", s.read("boot2.log"))
+	}
+	if calls := s.calls(2); !strings.Contains(calls, "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/wordpress-logs.json") {
+		t.Errorf("the agent was not started with the logs config; calls:\n%s", calls)
+	}
+	var cfg struct {
+		Logs struct {
+			LogsCollected struct {
+				Files struct {
+					CollectList []struct {
+						FilePath     string `json:"file_path"`
+						LogGroupName string `json:"log_group_name"`
+					} `json:"collect_list"`
+				} `json:"files"`
+			} `json:"logs_collected"`
+		} `json:"logs"`
+	}
+	if err := json.Unmarshal([]byte(s.read("result/opt/aws/amazon-cloudwatch-agent/etc/wordpress-logs.json")), &cfg); err != nil {
+		t.Fatalf("the agent config is not JSON: %v", err)
+	}
+	got := map[string]string{}
+	for _, f := range cfg.Logs.LogsCollected.Files.CollectList {
+		got[f.FilePath] = f.LogGroupName
+	}
+	for _, l := range serverLogs {
+		if want := sampleParams().SettingsPath + "/" + l.leaf; got[l.file] != want {
+			t.Errorf("%s ships to %q, want %q", l.file, got[l.file], want)
+		}
+	}
+	if journal := s.read("result/var/log/wordpress-converge.log"); !strings.Contains(journal, "boot: converged") {
+		t.Errorf("the shipped journal lacks the boot's lines:\n%s", journal)
 	}
 }

@@ -29,6 +29,7 @@ type LoadBalancerArgs struct {
 	HealthCheckPath string
 	CertificateArn  string // "" serves plain HTTP only
 	SiteDomain      string // "" uses the load balancer's DNS name
+	AlarmTopic      pulumi.StringInput // where the rollout alarms notify
 	// After is what the load balancer and target group wait for: the database's subnet
 	// group, so that the engine's first minute goes to the database's critical path and the
 	// load balancer (three minutes) is built in the shadow of the RDS instance's twenty.
@@ -89,7 +90,7 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 		return nil, err
 	}
 	l.SiteURL = siteURL(args, alb)
-	alarms, err := newRolloutAlarms(ctx, name, alb, l.TargetGroup, args.Tags, parent)
+	alarms, err := newRolloutAlarms(ctx, name, alb.ArnSuffix, l.TargetGroup.ArnSuffix, args.AlarmTopic, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}

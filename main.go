@@ -23,6 +23,9 @@ type infrastructure struct {
 	Web      *WebTier
 	Uploads  *SharedUploads
 	Settings *SiteSettings
+	Alerts   *Alerts
+	Logs     *ServerLogs
+	Monitor  *Monitoring
 }
 
 // run loads the config, builds the parts and exports the outputs.
@@ -83,6 +86,10 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	alerts, err := NewAlerts(ctx, "alerts", &AlertsArgs{Email: cfg.AlarmEmail, Tags: tags})
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
 	loadBalancer, err := NewLoadBalancer(ctx, "lb", &LoadBalancerArgs{
 		VpcID:           network.Vpc.ID().ToStringOutput(),
 		SubnetIDs:       subnetIDs(network.PublicSubnets),
@@ -90,6 +97,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		HealthCheckPath: cfg.HealthCheckPath,
 		CertificateArn:  cfg.CertificateArn,
 		SiteDomain:      cfg.SiteDomain,
+		AlarmTopic:      alerts.Topic.Arn,
 		After:           database.SubnetGroup,
 		Tags:            tags,
 	})
@@ -154,8 +162,28 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("settings: %w", err)
 	}
+	logs, err := NewServerLogs(ctx, "logs", &ServerLogsArgs{Prefix: cfg.settingsPath(), RetentionDays: cfg.LogRetentionDays,
+		ServerRole: web.Role.Name, Tags: tags})
+	if err != nil {
+		return nil, fmt.Errorf("logs: %w", err)
+	}
+	monitoring, err := NewMonitoring(ctx, "monitoring", monitoringArgs(cfg, alerts, loadBalancer, web, database, uploads, logs))
+	if err != nil {
+		return nil, fmt.Errorf("monitoring: %w", err)
+	}
 	return &infrastructure{Config: cfg, Network: network, Security: security, Database: database,
-		LB: loadBalancer, Web: web, Uploads: uploads, Settings: settings}, nil
+		LB: loadBalancer, Web: web, Uploads: uploads, Settings: settings, Alerts: alerts, Logs: logs, Monitor: monitoring}, nil
+}
+
+// monitoringArgs are what the alarms and the dashboard watch, from the other components.
+func monitoringArgs(cfg Config, alerts *Alerts, lb *LoadBalancer, web *WebTier, db *Database, uploads *SharedUploads, logs *ServerLogs) *MonitoringArgs {
+	a := &MonitoringArgs{Topic: alerts.Topic.Arn, LoadBalancer: lb.ALB.ArnSuffix, TargetGroup: lb.TargetGroup.ArnSuffix,
+		DBIdentifier: db.Instance.Identifier, FileSystemID: uploads.FileSystem.ID().ToStringOutput(), DBEvents: logs.Groups[dbEventsLogLeaf],
+		Thresholds: cfg.Alarms, Region: cfg.Region, Name: pathLabel(cfg.settingsPath()), Tags: cfg.Tags()}
+	if web.Group != nil {
+		a.Group = web.Group.Name
+	}
+	return a
 }
 
 // listenerPorts are the load balancer's listeners: HTTP, and HTTPS with a certificate.
@@ -212,6 +240,10 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 		"privateSubnetIds":    subnetIDs(infra.Network.PrivateSubnets),
 		"uploadsFileSystemId": infra.Uploads.FileSystem.ID(),
 		"wordpressVersion":    pulumi.String(infra.Config.WordPressVersion),
+		"alarmTopicArn":       infra.Alerts.Topic.Arn,
+		"dashboardUrl":        infra.Monitor.DashboardURL,
+		"dbFailoverAlarm":     infra.Monitor.DBFailover.Name,
+		"alarmNames":          infra.Monitor.alarmNames(),
 		"region":              pulumi.String(infra.Config.Region),
 	}
 	if g := infra.Web.Group; g != nil {

@@ -66,8 +66,8 @@ func TestStackOutputs(t *testing.T) {
 			t.Errorf("output %s: AZs %v, want one per AZ in config order", k, got)
 		}
 	}
-	if len(o) != 24 {
-		t.Errorf("want 24 outputs, got %d: %v", len(o), o)
+	if len(o) != 28 {
+		t.Errorf("want 28 outputs, got %d: %v", len(o), o)
 	}
 	for k, v := range o {
 		for _, p := range r.ofType("random:index/randomPassword:RandomPassword") {
@@ -120,6 +120,9 @@ func TestComponentsInPulumiShape(t *testing.T) {
 		"scalable-wordpress:lb:LoadBalancer":        true,
 		"scalable-wordpress:settings:SiteSettings":  true,
 		"scalable-wordpress:storage:SharedUploads":  true,
+		"scalable-wordpress:monitoring:Alerts":      true,
+		"scalable-wordpress:monitoring:ServerLogs":  true,
+		"scalable-wordpress:monitoring:Monitoring":  true,
 	}
 	components := map[string]*recorded{}
 	for _, x := range r.m.Resources {

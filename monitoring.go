@@ -1,13 +1,15 @@
 package main
 
-// Alarms on what users feel. The rollout alarms watch the target group: the Auto Scaling
-// group's instance refresh rolls back as soon as one of them fires.
+// Alarms on what users feel and on what they depend on, all to the alert topic with OK
+// actions too, the database's events through EventBridge, and one dashboard. The rollout
+// alarms watch the target group: the Auto Scaling group's instance refresh rolls back as
+// soon as one of them fires.
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -15,40 +17,341 @@ import (
 // running, say that a rollout broke the site (a healthy site answers none).
 const rolloutTarget5xxPerMinute = 10
 
-// newRolloutAlarms creates the alarms that roll a refresh back: any unhealthy target for two
-// minutes, and the servers answering 5xx for two minutes. It returns their names.
-func newRolloutAlarms(ctx *pulumi.Context, name string, alb *lb.LoadBalancer, tg *lb.TargetGroup, tags Tags, parent pulumi.ResourceOption) (pulumi.StringArray, error) {
-	dims := pulumi.StringMap{"LoadBalancer": alb.ArnSuffix, "TargetGroup": tg.ArnSuffix}
-	alarms := []struct {
-		name, metric, statistic, description string
-		threshold                            float64
-	}{
-		{"unhealthy-hosts", "UnHealthyHostCount", "Maximum",
-			"A web server fails the load balancer's health check (two minutes running); rolls back an instance refresh.", 0},
-		{"target-5xx", "HTTPCode_Target_5XX_Count", "Sum",
-			fmt.Sprintf("The web servers answer more than %d 5xx a minute (two minutes running); rolls back an instance refresh.", rolloutTarget5xxPerMinute),
-			rolloutTarget5xxPerMinute},
+// alarmSpec is one alarm: a metric with a statistic, or metric math (queries, the last one
+// returning the data), and when it fires.
+type alarmSpec struct {
+	name, description         string
+	namespace, metric, stat   string // stat: a statistic, or a percentile such as p95
+	dims                      pulumi.StringMap
+	queries                   []mathQuery
+	period, evaluations, over int // seconds; periods evaluated; of which breaching
+	threshold                 float64
+	comparison                string
+}
+
+// mathQuery is one metric of a metric-math alarm, or (with expr) the expression.
+type mathQuery struct {
+	id, namespace, metric, stat string
+	dims                        pulumi.StringMap
+	expr                        string
+}
+
+// newAlarm creates an alarm that notifies the topic when it fires and when it clears.
+func newAlarm(ctx *pulumi.Context, name string, a alarmSpec, topic pulumi.StringInput, tags Tags, parent pulumi.ResourceOption) (*cloudwatch.MetricAlarm, error) {
+	args := &cloudwatch.MetricAlarmArgs{
+		AlarmDescription:   pulumi.String(a.description),
+		EvaluationPeriods:  pulumi.Int(a.evaluations),
+		DatapointsToAlarm:  pulumi.Int(a.over),
+		Threshold:          pulumi.Float64(a.threshold),
+		ComparisonOperator: pulumi.String(a.comparison),
+		TreatMissingData:   pulumi.String("notBreaching"), // no traffic, no data: no failure
+		AlarmActions:       pulumi.Array{topic},
+		OkActions:          pulumi.Array{topic},
+		Tags:               tags.Named("alarm-" + a.name),
 	}
+	if len(a.queries) == 0 {
+		args.Namespace, args.MetricName, args.Dimensions = pulumi.String(a.namespace), pulumi.String(a.metric), a.dims
+		args.Period = pulumi.Int(a.period)
+		if a.stat[0] == 'p' {
+			args.ExtendedStatistic = pulumi.String(a.stat)
+		} else {
+			args.Statistic = pulumi.String(a.stat)
+		}
+	}
+	var queries cloudwatch.MetricAlarmMetricQueryArray
+	for i, q := range a.queries {
+		mq := &cloudwatch.MetricAlarmMetricQueryArgs{Id: pulumi.String(q.id), ReturnData: pulumi.Bool(i == len(a.queries)-1)}
+		if q.expr != "" {
+			mq.Expression, mq.Label = pulumi.String(q.expr), pulumi.String(a.name)
+		} else {
+			mq.Metric = &cloudwatch.MetricAlarmMetricQueryMetricArgs{Namespace: pulumi.String(q.namespace), MetricName: pulumi.String(q.metric),
+				Dimensions: q.dims, Stat: pulumi.String(q.stat), Period: pulumi.Int(a.period)}
+		}
+		queries = append(queries, mq)
+	}
+	if queries != nil {
+		args.MetricQueries = queries
+	}
+	alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+a.name, args, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create alarm %s: %w", a.name, err)
+	}
+	return alarm, nil
+}
+
+// rolloutAlarms are the alarms that roll a refresh back: any unhealthy target for two
+// minutes, and the servers answering 5xx for two minutes.
+func rolloutAlarms(lbSuffix, tgSuffix pulumi.StringInput) []alarmSpec {
+	dims := pulumi.StringMap{"LoadBalancer": lbSuffix, "TargetGroup": tgSuffix}
+	return []alarmSpec{
+		{name: "unhealthy-hosts", namespace: "AWS/ApplicationELB", metric: "UnHealthyHostCount", stat: "Maximum", dims: dims,
+			description: "A web server fails the load balancer's health check (two minutes running); rolls back an instance refresh.",
+			period:      60, evaluations: 2, over: 2, threshold: 0, comparison: "GreaterThanThreshold"},
+		{name: "target-5xx", namespace: "AWS/ApplicationELB", metric: "HTTPCode_Target_5XX_Count", stat: "Sum", dims: dims,
+			description: fmt.Sprintf("The web servers answer more than %d 5xx a minute (two minutes running); rolls back an instance refresh.", rolloutTarget5xxPerMinute),
+			period:      60, evaluations: 2, over: 2, threshold: rolloutTarget5xxPerMinute, comparison: "GreaterThanThreshold"},
+	}
+}
+
+// newRolloutAlarms creates the rollout alarms and returns their names.
+func newRolloutAlarms(ctx *pulumi.Context, name string, lbSuffix, tgSuffix, topic pulumi.StringInput, tags Tags, parent pulumi.ResourceOption) (pulumi.StringArray, error) {
 	names := pulumi.StringArray{}
-	for _, a := range alarms {
-		alarm, err := cloudwatch.NewMetricAlarm(ctx, name+"-"+a.name, &cloudwatch.MetricAlarmArgs{
-			AlarmDescription:   pulumi.String(a.description),
-			Namespace:          pulumi.String("AWS/ApplicationELB"),
-			MetricName:         pulumi.String(a.metric),
-			Dimensions:         dims,
-			Statistic:          pulumi.String(a.statistic),
-			Period:             pulumi.Int(60),
-			EvaluationPeriods:  pulumi.Int(2),
-			DatapointsToAlarm:  pulumi.Int(2),
-			Threshold:          pulumi.Float64(a.threshold),
-			ComparisonOperator: pulumi.String("GreaterThanThreshold"),
-			TreatMissingData:   pulumi.String("notBreaching"), // no traffic is no failure
-			Tags:               tags.Named("alarm-" + a.name),
-		}, parent)
+	for _, a := range rolloutAlarms(lbSuffix, tgSuffix) {
+		alarm, err := newAlarm(ctx, name, a, topic, tags, parent)
 		if err != nil {
-			return nil, fmt.Errorf("create alarm %s: %w", a.name, err)
+			return nil, err
 		}
 		names = append(names, alarm.Name)
 	}
 	return names, nil
+}
+
+// MonitoringArgs are what the alarms and the dashboard watch.
+type MonitoringArgs struct {
+	Topic                     pulumi.StringInput // the alert topic's ARN
+	LoadBalancer, TargetGroup pulumi.StringInput // ARN suffixes, as CloudWatch names them
+	Group                     pulumi.StringInput // the Auto Scaling group's name; nil in the fixed mode
+	DBIdentifier              pulumi.StringInput
+	FileSystemID              pulumi.StringInput
+	DBEvents                  *cloudwatch.LogGroup
+	Thresholds                AlarmThresholds
+	Region, Name              string // Name: the dashboard's and the stack's metrics' label (project-stack)
+	Tags                      Tags
+}
+
+// Monitoring is the alarms and dashboard component.
+type Monitoring struct {
+	pulumi.ResourceState
+
+	Alarms       map[string]*cloudwatch.MetricAlarm
+	DBFailover   *cloudwatch.MetricAlarm // must fire when the database fails over (the drill checks)
+	Dashboard    *cloudwatch.Dashboard
+	DashboardURL pulumi.StringOutput
+}
+
+// NewMonitoring creates the alarms, the database event rule and the dashboard.
+func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts ...pulumi.ResourceOption) (*Monitoring, error) {
+	m := &Monitoring{Alarms: map[string]*cloudwatch.MetricAlarm{}}
+	if err := ctx.RegisterComponentResource("scalable-wordpress:monitoring:Monitoring", name, m, opts...); err != nil {
+		return nil, fmt.Errorf("register monitoring component: %w", err)
+	}
+	parent := pulumi.Parent(m)
+	for _, a := range siteAlarms(args) {
+		alarm, err := newAlarm(ctx, name, a, args.Topic, args.Tags, parent)
+		if err != nil {
+			return nil, err
+		}
+		m.Alarms[a.name] = alarm
+	}
+	m.DBFailover = m.Alarms["db-failover"]
+	if err := newDBEventsLog(ctx, name, args.Name, args.DBEvents, parent); err != nil {
+		return nil, err
+	}
+	if err := newDBEventRule(ctx, name, args, parent); err != nil {
+		return nil, err
+	}
+	if err := m.newDashboard(ctx, name, args, parent); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(m, pulumi.Map{"dashboardUrl": m.DashboardURL}); err != nil {
+		return nil, fmt.Errorf("register monitoring outputs: %w", err)
+	}
+	return m, nil
+}
+
+// dbFailoversMetric is the metric the db-events filter counts failovers in.
+func dbFailoversMetric(label string) string { return "DBFailovers-" + label }
+
+// convergeFailuresMetric is the metric the converge log's filter counts failures in.
+func convergeFailuresMetric(label string) string { return "ConvergeFailures-" + label }
+
+// siteAlarms are the alarms beyond the rollout ones, with the thresholds of the config.
+func siteAlarms(args *MonitoringArgs) []alarmSpec {
+	t := args.Thresholds
+	lb := pulumi.StringMap{"LoadBalancer": args.LoadBalancer}
+	tg := pulumi.StringMap{"LoadBalancer": args.LoadBalancer, "TargetGroup": args.TargetGroup}
+	db := pulumi.StringMap{"DBInstanceIdentifier": args.DBIdentifier}
+	fs := pulumi.StringMap{"FileSystemId": args.FileSystemID}
+	elb := func(id, metric, stat string, dims pulumi.StringMap) mathQuery {
+		return mathQuery{id: id, namespace: "AWS/ApplicationELB", metric: metric, stat: stat, dims: dims}
+	}
+	rate := func(errors string) string {
+		return fmt.Sprintf("IF(FILL(requests, 0) > 0, 100 * FILL(%s, 0) / FILL(requests, 0), 0)", errors)
+	}
+	pct := float64(t.FiveXXPercent)
+	alarms := []alarmSpec{
+		{name: "alb-5xx-rate", description: fmt.Sprintf("More than %d%% of requests get a 5xx from the load balancer itself (no healthy server, timeouts), 3 of 5 minutes.", t.FiveXXPercent),
+			queries: []mathQuery{elb("requests", "RequestCount", "Sum", lb), elb("errors", "HTTPCode_ELB_5XX_Count", "Sum", lb), {id: "rate", expr: rate("errors")}},
+			period:  60, evaluations: 5, over: 3, threshold: pct, comparison: "GreaterThanThreshold"},
+		{name: "target-5xx-rate", description: fmt.Sprintf("More than %d%% of requests get a 5xx from the web servers (PHP or database errors), 3 of 5 minutes.", t.FiveXXPercent),
+			queries: []mathQuery{elb("requests", "RequestCount", "Sum", tg), elb("errors", "HTTPCode_Target_5XX_Count", "Sum", tg), {id: "rate", expr: rate("errors")}},
+			period:  60, evaluations: 5, over: 3, threshold: pct, comparison: "GreaterThanThreshold"},
+		{name: "latency-p95", namespace: "AWS/ApplicationELB", metric: "TargetResponseTime", stat: "p95", dims: tg,
+			description: fmt.Sprintf("The servers' 95th-percentile response time is above %d ms, 3 of 5 minutes.", t.LatencyP95Ms),
+			period:      60, evaluations: 5, over: 3, threshold: float64(t.LatencyP95Ms) / 1000, comparison: "GreaterThanThreshold"},
+		{name: "db-cpu", namespace: "AWS/RDS", metric: "CPUUtilization", stat: "Average", dims: db,
+			description: fmt.Sprintf("The database's CPU is above %d%% for 10 minutes.", t.DBCPUPercent),
+			period:      300, evaluations: 2, over: 2, threshold: float64(t.DBCPUPercent), comparison: "GreaterThanThreshold"},
+		{name: "db-free-storage", namespace: "AWS/RDS", metric: "FreeStorageSpace", stat: "Minimum", dims: db,
+			description: fmt.Sprintf("The database has less than %d GiB of free storage (storage autoscaling, if on, grows it; past its ceiling writes fail).", t.DBFreeStorageGiB),
+			period:      300, evaluations: 1, over: 1, threshold: float64(t.DBFreeStorageGiB) * (1 << 30), comparison: "LessThanThreshold"},
+		{name: "db-free-memory", namespace: "AWS/RDS", metric: "FreeableMemory", stat: "Minimum", dims: db,
+			description: fmt.Sprintf("The database has less than %d MiB of freeable memory for 10 minutes (it swaps, queries slow down).", t.DBFreeMemoryMiB),
+			period:      300, evaluations: 2, over: 2, threshold: float64(t.DBFreeMemoryMiB) * (1 << 20), comparison: "LessThanThreshold"},
+		{name: "db-connections", namespace: "AWS/RDS", metric: "DatabaseConnections", stat: "Maximum", dims: db,
+			description: fmt.Sprintf("More than %d database connections for 5 minutes (near the class's max_connections, new PHP workers fail to connect).", t.DBConnections),
+			period:      60, evaluations: 5, over: 5, threshold: float64(t.DBConnections), comparison: "GreaterThanThreshold"},
+		{name: "db-failover", namespace: metricsNamespace, metric: dbFailoversMetric(args.Name), stat: "Sum",
+			description: "The database failed over to its standby (an RDS failover event): the site had an outage of up to a minute or two.",
+			period:      60, evaluations: 1, over: 1, threshold: 1, comparison: "GreaterThanOrEqualToThreshold"},
+		{name: "uploads-throughput", description: fmt.Sprintf("The shared uploads use more than %d%% of their permitted throughput, 3 of 5 minutes.", t.UploadsThroughputPercent),
+			queries: []mathQuery{{id: "io", namespace: "AWS/EFS", metric: "MeteredIOBytes", stat: "Sum", dims: fs},
+				{id: "permitted", namespace: "AWS/EFS", metric: "PermittedThroughput", stat: "Average", dims: fs},
+				{id: "utilisation", expr: "IF(FILL(permitted, 0) > 0, 100 * (FILL(io, 0) / PERIOD(io)) / permitted, 0)"}},
+			period: 60, evaluations: 5, over: 3, threshold: float64(t.UploadsThroughputPercent), comparison: "GreaterThanThreshold"},
+		{name: "uploads-io-limit", namespace: "AWS/EFS", metric: "PercentIOLimit", stat: "Maximum", dims: fs,
+			description: fmt.Sprintf("The shared uploads are above %d%% of the General Purpose I/O limit, 3 of 5 minutes.", t.UploadsThroughputPercent),
+			period:      60, evaluations: 5, over: 3, threshold: float64(t.UploadsThroughputPercent), comparison: "GreaterThanThreshold"},
+		{name: "converge-failures", namespace: metricsNamespace, metric: convergeFailuresMetric(args.Name), stat: "Sum",
+			description: "A server's converge script failed (its journal is in the converge log group): the server left, or never joined, the load balancer.",
+			period:      300, evaluations: 1, over: 1, threshold: 1, comparison: "GreaterThanOrEqualToThreshold"},
+	}
+	if args.Group != nil {
+		g := pulumi.StringMap{"AutoScalingGroupName": args.Group}
+		alarms = append(alarms, alarmSpec{name: "group-below-min",
+			description: "The Auto Scaling group has fewer in-service servers than its minimum for 5 minutes (replacements are failing).",
+			queries: []mathQuery{{id: "inservice", namespace: "AWS/AutoScaling", metric: "GroupInServiceInstances", stat: "Minimum", dims: g},
+				{id: "minimum", namespace: "AWS/AutoScaling", metric: "GroupMinSize", stat: "Maximum", dims: g},
+				{id: "below", expr: "IF(FILL(inservice, 0) < FILL(minimum, 0), 1, 0)"}},
+			period: 60, evaluations: 5, over: 5, threshold: 1, comparison: "GreaterThanOrEqualToThreshold"})
+	}
+	return alarms
+}
+
+// dbEventCategories are the RDS events that reach the topic (backups and the like do not).
+var dbEventCategories = []string{"availability", "failover", "failure", "low storage", "maintenance", "recovery"}
+
+// newDBEventRule sends the database's events to the topic (readable) and to the db-events
+// log group, where a metric filter counts failovers for the db-failover alarm. EventBridge
+// rather than an RDS event subscription: both need the instance's identifier, known only
+// once the 18-minute create is done, and a subscription then takes 30 s or more to become
+// active, past the deploy-time budget; the rule and its targets take seconds.
+func newDBEventRule(ctx *pulumi.Context, name string, args *MonitoringArgs, parent pulumi.ResourceOption) error {
+	pattern := args.DBIdentifier.ToStringOutput().ApplyT(func(id string) (string, error) {
+		b, err := json.Marshal(map[string]any{"source": []string{"aws.rds"}, "detail-type": []string{"RDS DB Instance Event"},
+			"detail": map[string]any{"SourceIdentifier": []string{id}, "EventCategories": dbEventCategories}})
+		return string(b), err
+	}).(pulumi.StringOutput)
+	rule, err := cloudwatch.NewEventRule(ctx, name+"-db-events", &cloudwatch.EventRuleArgs{
+		Description:  pulumi.String("The database's availability, failover, failure, storage, maintenance and recovery events"),
+		EventPattern: pattern,
+		Tags:         args.Tags.Named("db-events"),
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create the database event rule: %w", err)
+	}
+	if _, err := cloudwatch.NewEventTarget(ctx, name+"-db-events-topic", &cloudwatch.EventTargetArgs{
+		Rule: rule.Name, Arn: args.Topic,
+		InputTransformer: &cloudwatch.EventTargetInputTransformerArgs{
+			InputPaths:    pulumi.StringMap{"db": pulumi.String("$.detail.SourceIdentifier"), "message": pulumi.String("$.detail.Message"), "time": pulumi.String("$.time")},
+			InputTemplate: pulumi.String(`"RDS <db> at <time>: <message>"`),
+		},
+	}, parent); err != nil {
+		return fmt.Errorf("send the database events to the topic: %w", err)
+	}
+	if _, err := cloudwatch.NewEventTarget(ctx, name+"-db-events-log", &cloudwatch.EventTargetArgs{Rule: rule.Name, Arn: args.DBEvents.Arn}, parent); err != nil {
+		return fmt.Errorf("send the database events to their log group: %w", err)
+	}
+	return nil
+}
+
+// newDBEventsLog lets EventBridge write to the db-events log group, and counts failovers.
+func newDBEventsLog(ctx *pulumi.Context, name, label string, group *cloudwatch.LogGroup, parent pulumi.ResourceOption) error {
+	policy := group.Arn.ApplyT(func(arn string) (string, error) {
+		b, err := json.Marshal(map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []map[string]any{{"Sid": "EventBridgeWritesDBEvents", "Effect": "Allow",
+				"Principal": map[string]any{"Service": []string{"events.amazonaws.com", "delivery.logs.amazonaws.com"}},
+				"Action":    []string{"logs:CreateLogStream", "logs:PutLogEvents"}, "Resource": arn + ":*"}},
+		})
+		return string(b), err
+	}).(pulumi.StringOutput)
+	if _, err := cloudwatch.NewLogResourcePolicy(ctx, name+"-db-events", &cloudwatch.LogResourcePolicyArgs{
+		PolicyName: pulumi.String(label + "-db-events"), PolicyDocument: policy,
+	}, parent); err != nil {
+		return fmt.Errorf("let EventBridge write the database events: %w", err)
+	}
+	if _, err := cloudwatch.NewLogMetricFilter(ctx, name+"-db-failovers", &cloudwatch.LogMetricFilterArgs{
+		LogGroupName: group.Name,
+		Pattern:      pulumi.String(`{ $.detail.EventCategories[0] = "failover" }`),
+		MetricTransformation: &cloudwatch.LogMetricFilterMetricTransformationArgs{
+			Namespace: pulumi.String(metricsNamespace), Name: pulumi.String(dbFailoversMetric(label)), Value: pulumi.String("1"), Unit: pulumi.String("Count"),
+		},
+	}, parent); err != nil {
+		return fmt.Errorf("count the database failovers: %w", err)
+	}
+	return nil
+}
+
+// newDashboard is one dashboard of what users feel and what it rests on.
+func (m *Monitoring) newDashboard(ctx *pulumi.Context, name string, args *MonitoringArgs, parent pulumi.ResourceOption) error {
+	group := pulumi.StringInput(pulumi.String(""))
+	if args.Group != nil {
+		group = args.Group
+	}
+	body := pulumi.All(args.LoadBalancer, args.TargetGroup, group, args.DBIdentifier, args.FileSystemID).ApplyT(func(v []any) (string, error) {
+		return dashboardBody(args.Region, v[0].(string), v[1].(string), v[2].(string), v[3].(string), v[4].(string))
+	}).(pulumi.StringOutput)
+	d, err := cloudwatch.NewDashboard(ctx, name+"-dashboard", &cloudwatch.DashboardArgs{
+		DashboardName: pulumi.String(args.Name), DashboardBody: body,
+	}, parent)
+	if err != nil {
+		return fmt.Errorf("create dashboard: %w", err)
+	}
+	m.Dashboard = d
+	m.DashboardURL = d.DashboardName.ApplyT(func(n string) string {
+		return fmt.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#dashboards/dashboard/%s", args.Region, args.Region, n)
+	}).(pulumi.StringOutput)
+	return nil
+}
+
+// dashboardBody renders the dashboard: requests and 5xx, latency, healthy hosts, group
+// size, the database's CPU, connections, storage and memory, the uploads' throughput.
+func dashboardBody(region, lb, tg, group, db, fs string) (string, error) {
+	type metric = []any
+	widget := func(title string, metrics []metric, stat string) map[string]any {
+		return map[string]any{"type": "metric", "width": 12, "height": 6, "properties": map[string]any{
+			"title": title, "region": region, "stat": stat, "period": 60, "view": "timeSeries", "metrics": metrics}}
+	}
+	elb := "AWS/ApplicationELB"
+	widgets := []map[string]any{
+		widget("Requests and 5xx", []metric{{elb, "RequestCount", "LoadBalancer", lb}, {elb, "HTTPCode_ELB_5XX_Count", "LoadBalancer", lb},
+			{elb, "HTTPCode_Target_5XX_Count", "LoadBalancer", lb, "TargetGroup", tg}}, "Sum"),
+		widget("Response time p50 / p95 (s)", []metric{{elb, "TargetResponseTime", "LoadBalancer", lb, "TargetGroup", tg, map[string]any{"stat": "p50"}},
+			{elb, "TargetResponseTime", "LoadBalancer", lb, "TargetGroup", tg, map[string]any{"stat": "p95"}}}, "p95"),
+		widget("Healthy and unhealthy servers", []metric{{elb, "HealthyHostCount", "LoadBalancer", lb, "TargetGroup", tg},
+			{elb, "UnHealthyHostCount", "LoadBalancer", lb, "TargetGroup", tg}}, "Minimum"),
+	}
+	if group != "" {
+		widgets = append(widgets, widget("Group size", []metric{{"AWS/AutoScaling", "GroupInServiceInstances", "AutoScalingGroupName", group},
+			{"AWS/AutoScaling", "GroupDesiredCapacity", "AutoScalingGroupName", group}}, "Average"))
+	}
+	widgets = append(widgets,
+		widget("Database CPU (%) and connections", []metric{{"AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", db},
+			{"AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", db, map[string]any{"yAxis": "right"}}}, "Average"),
+		widget("Database free storage and memory (bytes)", []metric{{"AWS/RDS", "FreeStorageSpace", "DBInstanceIdentifier", db},
+			{"AWS/RDS", "FreeableMemory", "DBInstanceIdentifier", db}}, "Minimum"),
+		widget("Uploads throughput (bytes per minute)", []metric{{"AWS/EFS", "MeteredIOBytes", "FileSystemId", fs}}, "Sum"),
+	)
+	b, err := json.Marshal(map[string]any{"widgets": widgets})
+	return string(b), err
+}
+
+// alarmNames are the names of every alarm of the stack (the drill reports which fired).
+func (m *Monitoring) alarmNames() pulumi.StringArray {
+	var names pulumi.StringArray
+	for _, k := range sortedKeys(m.Alarms) {
+		names = append(names, m.Alarms[k].Name)
+	}
+	return names
 }

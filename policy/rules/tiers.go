@@ -101,6 +101,12 @@ var untaggable = []string{
 	"aws:efs/mountTarget:MountTarget",
 	"aws:efs/fileSystemPolicy:FileSystemPolicy",
 	"aws:efs/backupPolicy:BackupPolicy",
+	"aws:sns/topicPolicy:TopicPolicy",
+	"aws:sns/topicSubscription:TopicSubscription",
+	"aws:cloudwatch/eventTarget:EventTarget",
+	"aws:cloudwatch/logMetricFilter:LogMetricFilter",
+	"aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+	"aws:cloudwatch/dashboard:Dashboard", // CloudWatch tags alarms and rules, not dashboards
 }
 
 // Taggable reports whether resources of an AWS type take tags (provider resources,
