@@ -105,7 +105,7 @@ func alertTopicPolicy(acct accountFacts, topicArn string) (string, error) {
 		"Version": "2012-10-17",
 		"Statement": []map[string]any{
 			{"Sid": "AccountManages", "Effect": "Allow", "Principal": map[string]any{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", acct.partition, acct.account)},
-				"Action": []string{"sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"},
+				"Action":   []string{"sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:ListSubscriptionsByTopic"},
 				"Resource": topicArn},
 			{"Sid": "PublishersPublish", "Effect": "Allow", "Principal": map[string]any{"Service": alertPublishers},
 				"Action": "sns:Publish", "Resource": topicArn,

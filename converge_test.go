@@ -114,7 +114,7 @@ case $1 in
   start) [[ " $* " != *" httpd.service "* ]] || touch /run/httpd-running ;;
 esac
 `,
-	"update-ca-trust": "#!/bin/bash\necho \"update-ca-trust $*\" >>@F@/calls.log\n",
+	"update-ca-trust":             "#!/bin/bash\necho \"update-ca-trust $*\" >>@F@/calls.log\n",
 	"amazon-cloudwatch-agent-ctl": "#!/bin/bash\necho \"amazon-cloudwatch-agent-ctl $*\" >>@F@/calls.log\n",
 	// The shared uploads: mounted means a marker in the overlay's /run (gone after a reboot).
 	"mount":      "#!/bin/bash\necho \"mount $*\" >>@F@/calls.log\n[[ -f @F@/mount-fails ]] && exit 32\ntouch /run/uploads-mounted\n",

@@ -27,8 +27,8 @@ type LoadBalancerArgs struct {
 	SecurityGroupID pulumi.StringInput
 
 	HealthCheckPath string
-	CertificateArn  string // "" serves plain HTTP only
-	SiteDomain      string // "" uses the load balancer's DNS name
+	CertificateArn  string             // "" serves plain HTTP only
+	SiteDomain      string             // "" uses the load balancer's DNS name
 	AlarmTopic      pulumi.StringInput // where the rollout alarms notify
 	// After is what the load balancer and target group wait for: the database's subnet
 	// group, so that the engine's first minute goes to the database's critical path and the
