@@ -16,6 +16,9 @@ import (
 // AlertsArgs configure the alert topic.
 type AlertsArgs struct {
 	Email string // "" subscribes no one
+	// After is what the topic's key waits for, so that monitoring is built in the RDS
+	// instance's shadow rather than compete with its chain for the engine's first minute.
+	After pulumi.Resource
 	Tags  Tags
 }
 
@@ -54,7 +57,7 @@ func NewAlerts(ctx *pulumi.Context, name string, args *AlertsArgs, opts ...pulum
 		DeletionWindowInDays: pulumi.Int(7),
 		Policy:               pulumi.String(keyPolicy),
 		Tags:                 args.Tags.Named("alerts-key"),
-	}, parent); err != nil {
+	}, parent, dependsOnIf(args.After)); err != nil {
 		return nil, fmt.Errorf("create alert topic key: %w", err)
 	}
 	if a.Topic, err = sns.NewTopic(ctx, name+"-topic", &sns.TopicArgs{

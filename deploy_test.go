@@ -87,14 +87,13 @@ func (g depGraph) pathTo(from, to string) []string {
 }
 
 // watchesTheDatabase: what names the RDS instance's identifier, which RDS (auto-named) gives
-// only once the instance exists: the database's alarms, its event rule and targets, the
-// dashboard. Each is one quick API call in the RDS instance's wake, as the hand-off is.
+// only once the instance exists: the database's alarms and the dashboard. Each is one quick API call in the RDS instance's wake, as the hand-off is.
 func watchesTheDatabase(x *recorded) bool {
 	switch x.Type {
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
 		_, ok := x.Obj("dimensions")["DBInstanceIdentifier"]
 		return ok || strings.Contains(x.URN, "::monitoring-db-")
-	case "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget", "aws:cloudwatch/dashboard:Dashboard":
+	case "aws:cloudwatch/dashboard:Dashboard":
 		return strings.Contains(x.URN, "::monitoring-")
 	}
 	return false

@@ -56,6 +56,7 @@ type ServerLogsArgs struct {
 	Prefix        string             // the stack's settings path: groups are <Prefix>/<leaf>
 	RetentionDays int                // logRetentionDays
 	ServerRole    pulumi.StringInput // the servers' role name: it gets the rights to ship
+	After         pulumi.Resource    // what the groups wait for (the RDS instance's shadow, as Alerts)
 	Tags          Tags
 }
 
@@ -85,7 +86,7 @@ func NewServerLogs(ctx *pulumi.Context, name string, args *ServerLogsArgs, opts 
 			Name:            pulumi.String(logGroupName(args.Prefix, leaf)),
 			RetentionInDays: pulumi.Int(args.RetentionDays),
 			Tags:            args.Tags.Named("logs-" + leaf),
-		}, parent)
+		}, parent, dependsOnIf(args.After))
 		if err != nil {
 			return nil, fmt.Errorf("create log group %s: %w", leaf, err)
 		}
@@ -100,6 +101,7 @@ func NewServerLogs(ctx *pulumi.Context, name string, args *ServerLogsArgs, opts 
 	}
 	metric := convergeFailuresMetric(pathLabel(args.Prefix))
 	if _, err := cloudwatch.NewLogMetricFilter(ctx, name+"-converge-failures", &cloudwatch.LogMetricFilterArgs{
+		Name:         pulumi.String(metric),
 		LogGroupName: s.Groups[convergeLogLeaf].Name,
 		Pattern:      pulumi.String(`"` + convergeFailedMarker + `"`),
 		MetricTransformation: &cloudwatch.LogMetricFilterMetricTransformationArgs{

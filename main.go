@@ -86,7 +86,9 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	alerts, err := NewAlerts(ctx, "alerts", &AlertsArgs{Email: cfg.AlarmEmail, Tags: tags})
+	// Monitoring is built in the RDS instance's shadow: the topic after the DB subnet group
+	// (the last step before the instance), logs and the event rule after the file system.
+	alerts, err := NewAlerts(ctx, "alerts", &AlertsArgs{Email: cfg.AlarmEmail, After: database.SubnetGroup, Tags: tags})
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
@@ -163,7 +165,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		return nil, fmt.Errorf("settings: %w", err)
 	}
 	logs, err := NewServerLogs(ctx, "logs", &ServerLogsArgs{Prefix: cfg.settingsPath(), RetentionDays: cfg.LogRetentionDays,
-		ServerRole: web.Role.Name, Tags: tags})
+		ServerRole: web.Role.Name, After: uploads.FileSystem, Tags: tags})
 	if err != nil {
 		return nil, fmt.Errorf("logs: %w", err)
 	}
@@ -179,7 +181,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 func monitoringArgs(cfg Config, alerts *Alerts, lb *LoadBalancer, web *WebTier, db *Database, uploads *SharedUploads, logs *ServerLogs) *MonitoringArgs {
 	a := &MonitoringArgs{Topic: alerts.Topic.Arn, LoadBalancer: lb.ALB.ArnSuffix, TargetGroup: lb.TargetGroup.ArnSuffix,
 		DBIdentifier: db.Instance.Identifier, FileSystemID: uploads.FileSystem.ID().ToStringOutput(), DBEvents: logs.Groups[dbEventsLogLeaf],
-		Thresholds: cfg.Alarms, Region: cfg.Region, Name: pathLabel(cfg.settingsPath()), Tags: cfg.Tags()}
+		Thresholds: cfg.Alarms, Region: cfg.Region, Name: pathLabel(cfg.settingsPath()), After: uploads.FileSystem, Tags: cfg.Tags()}
 	if web.Group != nil {
 		a.Group = web.Group.Name
 	}

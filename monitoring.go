@@ -114,6 +114,7 @@ type MonitoringArgs struct {
 	DBIdentifier              pulumi.StringInput
 	FileSystemID              pulumi.StringInput
 	DBEvents                  *cloudwatch.LogGroup
+	After                     pulumi.Resource // what the event rule waits for (as Alerts)
 	Thresholds                AlarmThresholds
 	Region, Name              string // Name: the dashboard's and the stack's metrics' label (project-stack)
 	Tags                      Tags
@@ -231,22 +232,31 @@ func siteAlarms(args *MonitoringArgs) []alarmSpec {
 // dbEventCategories are the RDS events that reach the topic (backups and the like do not).
 var dbEventCategories = []string{"availability", "failover", "failure", "low storage", "maintenance", "recovery"}
 
+// dbEventPattern selects this stack's database instance events by the instance's tags (RDS
+// puts them in each event's detail), not its identifier: RDS names the instance, and the name
+// is known only once its 18-minute create is done. So the rule is ready before the database,
+// and nothing waits for it; an RDS event subscription would need the identifier, then take
+// 30 s or more to become active, past the deploy-time budget.
+func dbEventPattern(tags Tags) (string, error) {
+	b, err := json.Marshal(map[string]any{"source": []string{"aws.rds"}, "detail-type": []string{"RDS DB Instance Event"},
+		"detail": map[string]any{"EventCategories": dbEventCategories,
+			"Tags": map[string][]string{"project": {tags.common["project"]}, "stack": {tags.common["stack"]}}}})
+	return string(b), err
+}
+
 // newDBEventRule sends the database's events to the topic (readable) and to the db-events
-// log group, where a metric filter counts failovers for the db-failover alarm. EventBridge
-// rather than an RDS event subscription: both need the instance's identifier, known only
-// once the 18-minute create is done, and a subscription then takes 30 s or more to become
-// active, past the deploy-time budget; the rule and its targets take seconds.
+// log group, where a metric filter counts failovers for the db-failover alarm.
 func newDBEventRule(ctx *pulumi.Context, name string, args *MonitoringArgs, parent pulumi.ResourceOption) error {
-	pattern := args.DBIdentifier.ToStringOutput().ApplyT(func(id string) (string, error) {
-		b, err := json.Marshal(map[string]any{"source": []string{"aws.rds"}, "detail-type": []string{"RDS DB Instance Event"},
-			"detail": map[string]any{"SourceIdentifier": []string{id}, "EventCategories": dbEventCategories}})
-		return string(b), err
-	}).(pulumi.StringOutput)
+	pattern, err := dbEventPattern(args.Tags)
+	if err != nil {
+		return err
+	}
 	rule, err := cloudwatch.NewEventRule(ctx, name+"-db-events", &cloudwatch.EventRuleArgs{
+		Name:         pulumi.String(args.Name + "-db-events"),
 		Description:  pulumi.String("The database's availability, failover, failure, storage, maintenance and recovery events"),
-		EventPattern: pattern,
+		EventPattern: pulumi.String(pattern),
 		Tags:         args.Tags.Named("db-events"),
-	}, parent)
+	}, parent, dependsOnIf(args.After))
 	if err != nil {
 		return fmt.Errorf("create the database event rule: %w", err)
 	}
@@ -282,6 +292,7 @@ func newDBEventsLog(ctx *pulumi.Context, name, label string, group *cloudwatch.L
 		return fmt.Errorf("let EventBridge write the database events: %w", err)
 	}
 	if _, err := cloudwatch.NewLogMetricFilter(ctx, name+"-db-failovers", &cloudwatch.LogMetricFilterArgs{
+		Name:         pulumi.String(dbFailoversMetric(label)),
 		LogGroupName: group.Name,
 		Pattern:      pulumi.String(`{ $.detail.EventCategories[0] = "failover" }`),
 		MetricTransformation: &cloudwatch.LogMetricFilterMetricTransformationArgs{

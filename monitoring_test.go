@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -114,7 +115,9 @@ func TestDatabaseEventsReachTheTopicAndTheFailoverAlarm(t *testing.T) {
 	rule := r.one(t, "aws:cloudwatch/eventRule:EventRule")
 	pattern := jsonInput(t, rule, "eventPattern")
 	detail := pattern["detail"].(map[string]any)
-	if id := out(r.one(t, "aws:rds/instance:Instance"), "identifier"); detail["SourceIdentifier"].([]any)[0] != id ||
+	dbTags := r.one(t, "aws:rds/instance:Instance").Obj("tags")
+	tags, _ := detail["Tags"].(map[string]any)
+	if len(tags) != 2 || fmt.Sprint(tags["project"]) != "["+propString(dbTags["project"])+"]" || fmt.Sprint(tags["stack"]) != "["+propString(dbTags["stack"])+"]" ||
 		!slices.Contains(detail["EventCategories"].([]any), any("failover")) {
 		t.Errorf("%s: pattern %v does not select this database's failovers", rule.URN, pattern)
 	}
