@@ -173,8 +173,8 @@ func siteAlarms(args *MonitoringArgs) []alarmSpec {
 	tg := pulumi.StringMap{"LoadBalancer": args.LoadBalancer, "TargetGroup": args.TargetGroup}
 	db := pulumi.StringMap{"DBInstanceIdentifier": args.DBIdentifier}
 	fs := pulumi.StringMap{"FileSystemId": args.FileSystemID}
-	elb := func(id, metric, stat string, dims pulumi.StringMap) mathQuery {
-		return mathQuery{id: id, namespace: "AWS/ApplicationELB", metric: metric, stat: stat, dims: dims}
+	count := func(id, metric string, dims pulumi.StringMap) mathQuery { // a load balancer count per period
+		return mathQuery{id: id, namespace: "AWS/ApplicationELB", metric: metric, stat: "Sum", dims: dims}
 	}
 	rate := func(errors string) string {
 		return fmt.Sprintf("IF(FILL(requests, 0) > 0, 100 * FILL(%s, 0) / FILL(requests, 0), 0)", errors)
@@ -182,10 +182,10 @@ func siteAlarms(args *MonitoringArgs) []alarmSpec {
 	pct := float64(t.FiveXXPercent)
 	alarms := []alarmSpec{
 		{name: "alb-5xx-rate", description: fmt.Sprintf("More than %d%% of requests get a 5xx from the load balancer itself (no healthy server, timeouts), 3 of 5 minutes.", t.FiveXXPercent),
-			queries: []mathQuery{elb("requests", "RequestCount", "Sum", lb), elb("errors", "HTTPCode_ELB_5XX_Count", "Sum", lb), {id: "rate", expr: rate("errors")}},
+			queries: []mathQuery{count("requests", "RequestCount", lb), count("errors", "HTTPCode_ELB_5XX_Count", lb), {id: "rate", expr: rate("errors")}},
 			period:  60, evaluations: 5, over: 3, threshold: pct, comparison: "GreaterThanThreshold"},
 		{name: "target-5xx-rate", description: fmt.Sprintf("More than %d%% of requests get a 5xx from the web servers (PHP or database errors), 3 of 5 minutes.", t.FiveXXPercent),
-			queries: []mathQuery{elb("requests", "RequestCount", "Sum", tg), elb("errors", "HTTPCode_Target_5XX_Count", "Sum", tg), {id: "rate", expr: rate("errors")}},
+			queries: []mathQuery{count("requests", "RequestCount", tg), count("errors", "HTTPCode_Target_5XX_Count", tg), {id: "rate", expr: rate("errors")}},
 			period:  60, evaluations: 5, over: 3, threshold: pct, comparison: "GreaterThanThreshold"},
 		{name: "latency-p95", namespace: "AWS/ApplicationELB", metric: "TargetResponseTime", stat: "p95", dims: tg,
 			description: fmt.Sprintf("The servers' 95th-percentile response time is above %d ms, 3 of 5 minutes.", t.LatencyP95Ms),
