@@ -92,7 +92,7 @@ func watchesTheDatabase(x *recorded) bool {
 	switch x.Type {
 	case "aws:cloudwatch/metricAlarm:MetricAlarm":
 		_, ok := x.Obj("dimensions")["DBInstanceIdentifier"]
-		return ok || strings.Contains(x.URN, "::monitoring-db-")
+		return ok
 	case "aws:cloudwatch/dashboard:Dashboard":
 		return strings.Contains(x.URN, "::monitoring-")
 	}

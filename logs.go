@@ -64,8 +64,7 @@ type ServerLogsArgs struct {
 type ServerLogs struct {
 	pulumi.ResourceState
 
-	Groups   map[string]*cloudwatch.LogGroup // by leaf, db-events included
-	Failures pulumi.StringOutput             // the converge failures metric's name
+	Groups map[string]*cloudwatch.LogGroup // by leaf, db-events included
 }
 
 // NewServerLogs creates the log groups, the servers' right to write to them and the metric
@@ -113,7 +112,6 @@ func NewServerLogs(ctx *pulumi.Context, name string, args *ServerLogsArgs, opts 
 	}, parent); err != nil {
 		return nil, fmt.Errorf("create the converge failures filter: %w", err)
 	}
-	s.Failures = pulumi.String(metric).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(s, pulumi.Map{}); err != nil {
 		return nil, fmt.Errorf("register logs outputs: %w", err)
 	}
