@@ -133,8 +133,20 @@ func (l *LoadBalancer) listeners() []pulumi.Resource {
 	return out
 }
 
+// Health check timing. A server that dies unannounced keeps its share of requests until the
+// check has failed it unhealthyChecks times: with these numbers the error window users see
+// is at most 2 × 5 s + 3 s = 13 s (two intervals when the dead server refuses connections
+// rather than timing out), which the drill checks. Health checks are free; a 3 s timeout
+// is generous for /healthz.php, which touches neither the database nor WordPress.
+const (
+	healthCheckInterval = 5
+	healthCheckTimeout  = 3
+	unhealthyChecks     = 2
+	healthyChecks       = 2
+)
+
 // newTargetGroup is the hands-on's elb-targetgroup: instances on HTTP/80, health-checked on
-// the configured path every 10 s; 2 failures take a server out, 2 successes let a new one in.
+// the configured path every 5 s; 2 failures take a server out, 2 successes let a new one in.
 func newTargetGroup(ctx *pulumi.Context, name string, args *LoadBalancerArgs, parent pulumi.ResourceOption) (*lb.TargetGroup, error) {
 	tg, err := lb.NewTargetGroup(ctx, name+"-tg", &lb.TargetGroupArgs{
 		VpcId:               args.VpcID,
@@ -148,10 +160,10 @@ func newTargetGroup(ctx *pulumi.Context, name string, args *LoadBalancerArgs, pa
 			Protocol:           pulumi.String("HTTP"),
 			Path:               pulumi.String(args.HealthCheckPath),
 			Matcher:            pulumi.String("200"),
-			Interval:           pulumi.Int(10),
-			Timeout:            pulumi.Int(5),
-			HealthyThreshold:   pulumi.Int(2),
-			UnhealthyThreshold: pulumi.Int(2),
+			Interval:           pulumi.Int(healthCheckInterval),
+			Timeout:            pulumi.Int(healthCheckTimeout),
+			HealthyThreshold:   pulumi.Int(healthyChecks),
+			UnhealthyThreshold: pulumi.Int(unhealthyChecks),
 		},
 		Tags: args.Tags.Named("targetgroup"),
 	}, parent, dependsOnIf(args.After))

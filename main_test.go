@@ -1,10 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/example/scalable-wordpress/internal/drill"
 )
 
 // Stack outputs: what users and the availability drill read, each the value of the resource
@@ -141,5 +145,32 @@ func TestComponentsInPulumiShape(t *testing.T) {
 		if x.Custom && components[x.Parent] == nil {
 			t.Errorf("%s: not a child of a component (parent %q)", x.URN, x.Parent)
 		}
+	}
+}
+
+// The drill reads its target from the stack outputs by their JSON names: each must be an
+// output the program exports (webInstances only in the fixed mode, the group's name only in
+// the Auto Scaling mode), and the alarms it reports on must be the stack's alarms.
+func TestDrillReadsTheStackOutputs(t *testing.T) {
+	asg, fixed := mustRun(t, nil).outputs, mustRun(t, map[string]string{"webTierMode": "fixed"}).outputs
+	tt := reflect.TypeFor[drill.Target]()
+	for i := range tt.NumField() {
+		name := strings.Split(tt.Field(i).Tag.Get("json"), ",")[0]
+		if name == "project" || name == "stack" {
+			continue // from Pulumi.yaml and the command line
+		}
+		if _, ok := asg[name]; !ok {
+			if _, ok := fixed[name]; !ok {
+				t.Errorf("the drill reads output %q, which the program does not export", name)
+			}
+		}
+	}
+	var target drill.Target
+	b, _ := json.Marshal(asg)
+	if err := json.Unmarshal(b, &target); err != nil {
+		t.Fatalf("the outputs do not decode into the drill's target: %v", err)
+	}
+	if target.DBFailoverAlarm == "" || !slices.Contains(target.AlarmNames, target.DBFailoverAlarm) || len(target.AlarmNames) < 10 {
+		t.Errorf("drill target alarms %v, failover alarm %q", target.AlarmNames, target.DBFailoverAlarm)
 	}
 }

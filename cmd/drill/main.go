@@ -1,7 +1,8 @@
 // Command drill is the hands-on's availability check as one command: it probes the site
-// while losing a web server (terminated through its Auto Scaling group, which replaces it;
-// in the fixed mode, stopped and started) and while failing the database over, and reports
-// the failures, latencies, outage, recovery and the database's AZ before and after.
+// while losing a web server (terminated without draining; its Auto Scaling group replaces
+// it; in the fixed mode, drained, stopped and started) and while failing the database over,
+// and reports the failures, latencies, error window, recovery, the database's AZ before and
+// after, and which of the stack's alarms fired.
 //
 //	go run ./cmd/drill --stack dev            # asks before acting
 //	go run ./cmd/drill --stack dev --dry-run  # prints the plan, changes nothing
@@ -15,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -24,7 +26,7 @@ import (
 )
 
 func main() {
-	// Ctrl-C cancels the drill; it then starts again any server it stopped.
+	// Ctrl-C cancels the drill; it then puts back any server it drained or stopped.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := drill.Main(ctx, os.Args[1:], drill.Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
@@ -43,5 +45,5 @@ func awsClients(ctx context.Context, region string) (drill.Clients, error) {
 		return drill.Clients{}, err
 	}
 	return drill.Clients{EC2: ec2.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), RDS: rds.NewFromConfig(cfg),
-		ASG: autoscaling.NewFromConfig(cfg)}, nil
+		ASG: autoscaling.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg)}, nil
 }

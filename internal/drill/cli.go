@@ -53,9 +53,13 @@ func Main(ctx context.Context, args []string, env Env) int {
 	fs.IntVar(&o.BaselineProbes, "baseline", o.BaselineProbes, "probes before anything is touched")
 	fs.IntVar(&o.SteadyProbes, "steady", o.SteadyProbes, "successes in a row that end an outage")
 	fs.DurationVar(&o.PhaseTimeout, "timeout", o.PhaseTimeout, "give up waiting for AWS after this long, per wait")
-	fs.IntVar(&o.MaxWebFailures, "max-web-failures", o.MaxWebFailures, "failed requests allowed while a web server is down")
+	fs.DurationVar(&o.AlarmTimeout, "alarm-timeout", o.AlarmTimeout, "how long after the failover the stack's failover alarm may take to fire")
+	fs.IntVar(&o.MaxWebFailures, "max-web-failures", o.MaxWebFailures, "fixed mode: failed requests allowed while a server is drained, stopped and started")
+	fs.Float64Var(&o.MaxLossPercent, "max-loss-failed-percent", o.MaxLossPercent, "Auto Scaling mode: share of the web phase's requests allowed to fail after losing a server")
+	fs.DurationVar(&o.MaxLossWindow, "max-loss-window", o.MaxLossWindow, "Auto Scaling mode: error window allowed after losing a server (0: the target group's unhealthy threshold × interval + timeout)")
+	fs.DurationVar(&o.MaxRecovery, "max-recovery", o.MaxRecovery, "Auto Scaling mode: time allowed until the group is back at full healthy capacity")
 	fs.DurationVar(&o.MaxDBOutage, "max-db-outage", o.MaxDBOutage, "outage allowed during the database failover")
-	fs.BoolVar(&o.SkipWeb, "skip-web", false, "do not stop a web server")
+	fs.BoolVar(&o.SkipWeb, "skip-web", false, "do not lose or stop a web server")
 	fs.BoolVar(&o.SkipDB, "skip-db", false, "do not fail the database over")
 	fs.BoolVar(&o.DryRun, "dry-run", false, "check and print the plan; change nothing")
 	fs.BoolVar(&o.Yes, "yes", false, "do not ask before acting")
@@ -75,7 +79,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	// Outputs are read unless every target flag is given; the stack name is needed either
 	// way, as the tag every resource must carry.
 	var t Target
-	needOutputs := siteURL == "" || region == "" || targetGroup == "" || (group == "" && instances == "") || db == ""
+	needOutputs := siteURL == "" || region == "" || (!o.SkipWeb && (targetGroup == "" || (group == "" && instances == ""))) || (!o.SkipDB && db == "")
 	if stackName != "" && needOutputs {
 		var err error
 		if t, err = LoadStackOutputs(ctx, env.Run, dir, stackName); err != nil {
@@ -96,7 +100,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	if t.Project == "" {
 		t.Project = stack.ProjectName(dir)
 	}
-	if err := t.Validate(); err != nil {
+	if err := t.Validate(o); err != nil {
 		fmt.Fprintf(env.Stderr, "drill: %v\n", err)
 		return ExitError
 	}
@@ -106,7 +110,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "drill: AWS configuration for %s: %v\n", t.Region, err)
 		return ExitError
 	}
-	d := &Drill{Target: t, Opts: o, EC2: c.EC2, ELB: c.ELB, RDS: c.RDS, ASG: c.ASG, HTTP: env.HTTP, Clock: env.Clock, Out: env.Stdout,
+	d := &Drill{Target: t, Opts: o, EC2: c.EC2, ELB: c.ELB, RDS: c.RDS, ASG: c.ASG, CW: c.CW, HTTP: env.HTTP, Clock: env.Clock, Out: env.Stdout,
 		Confirm: func(plan string) (bool, error) { return confirm(env.Stdin, env.Stderr) }}
 	report, runErr := d.Run(ctx)
 	fmt.Fprintln(env.Stdout)
@@ -135,10 +139,12 @@ func checkOptions(o Options) error {
 		return errors.New("-baseline must be at least 1")
 	case o.SteadyProbes < 1:
 		return errors.New("-steady must be at least 1")
-	case o.PhaseTimeout < o.Interval:
-		return errors.New("-timeout must be at least one -interval")
-	case o.MaxWebFailures < 0 || o.MaxDBOutage < 0:
+	case o.PhaseTimeout < o.Interval || o.AlarmTimeout < o.Interval:
+		return errors.New("-timeout and -alarm-timeout must be at least one -interval")
+	case o.MaxWebFailures < 0 || o.MaxDBOutage < 0 || o.MaxLossWindow < 0 || o.MaxRecovery < 0:
 		return errors.New("thresholds must not be negative")
+	case o.MaxLossPercent < 0 || o.MaxLossPercent > 100:
+		return errors.New("-max-loss-failed-percent must be between 0 and 100")
 	case o.SkipWeb && o.SkipDB:
 		return errors.New("-skip-web and -skip-db together leave nothing to drill")
 	}

@@ -19,6 +19,7 @@ func (w *world) stackOutputs() map[string]any {
 		"siteUrl": w.site.URL, "region": "ap-northeast-1", "targetGroupArn": testTargetARN, "dbIdentifier": testDB,
 		"webInstances": []map[string]string{{"id": victimID, "availabilityZone": primaryAZ}, {"id": otherID, "availabilityZone": standbyAZ}},
 		"albDnsName":   "ignored", "dbMultiAz": true,
+		"alarmNames": []string{"dev-alb-5xx-rate", failoverAlarm, "dev-unhealthy-hosts"}, "dbFailoverAlarm": failoverAlarm,
 	}
 }
 
@@ -78,7 +79,7 @@ func TestCLIFullRunWritesTableAndReport(t *testing.T) {
 	if r.commands[0] != "pulumi stack output --json --stack dev" {
 		t.Errorf("outputs read with %q", r.commands[0])
 	}
-	for _, want := range []string{"PHASE", "OUTAGE", "AZ BEFORE", "baseline", "web: stop " + victimID, "db: reboot with failover", primaryAZ + "  " + standbyAZ, "PASSED"} {
+	for _, want := range []string{"PHASE", "OUTAGE", "AZ BEFORE", "baseline", "web: drain and stop " + victimID, "FAILED", "alarms fired during db: reboot with failover: " + failoverAlarm, "db: reboot with failover", primaryAZ + "  " + standbyAZ, "PASSED"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, r.stdout)
 		}
@@ -158,7 +159,7 @@ func TestCLIFlagsInsteadOfOutputs(t *testing.T) {
 	if r.code != ExitPassed || len(r.commands) != 0 {
 		t.Errorf("exit %d, commands %v\n%s", r.code, r.commands, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "STOP EC2 instance "+victimID) {
+	if !strings.Contains(r.stdout, "DRAIN EC2 instance "+victimID) || !strings.Contains(r.stdout, "failover alarm") {
 		t.Errorf("plan:\n%s", r.stdout)
 	}
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 )
 
 // Options are the drill's knobs; DefaultOptions gives the command's defaults.
@@ -30,22 +29,34 @@ type Options struct {
 	BaselineProbes int           // probes before anything is touched
 	SteadyProbes   int           // successes in a row that end an outage
 	PhaseTimeout   time.Duration // bound on each wait for AWS
-	MaxWebFailures int           // threshold: failed requests allowed in the web phase
+	AlarmTimeout   time.Duration // bound on the wait for the failover alarm after the failover
+	// MaxWebFailures is the fixed mode's threshold: failed requests allowed while a server
+	// is drained, stopped and started (a planned removal: none by default).
+	MaxWebFailures int
+	// MaxLossPercent, MaxLossWindow and MaxRecovery are the Auto Scaling mode's thresholds
+	// for an unplanned loss: the share of the phase's requests that may fail, the error
+	// window (0: what the target group's health check allows, unhealthy threshold ×
+	// interval + timeout) and the time until the group is back at full healthy capacity.
+	MaxLossPercent float64
+	MaxLossWindow  time.Duration
+	MaxRecovery    time.Duration
 	MaxDBOutage    time.Duration // threshold: outage allowed in the database phase
-	Instance       string        // web server to stop; empty picks the first
+	Instance       string        // web server to lose or stop; empty picks the first
 	SkipWeb        bool
 	SkipDB         bool
 	DryRun         bool
 	Yes            bool
 }
 
-// DefaultOptions are the thresholds the issue sets: no failed request while a server is
-// down, at most 120 s of outage during a database failover.
+// DefaultOptions are the thresholds a healthy stack meets: a planned removal fails no
+// request; losing one of two servers fails at most 10 % of the phase's requests, within the
+// window the health check allows, and the group is whole again within 10 minutes; a
+// database failover is over within 120 s.
 func DefaultOptions() Options {
 	return Options{
 		Interval: time.Second, RequestTimeout: 5 * time.Second, SlowThreshold: 2 * time.Second,
-		BaselineProbes: 10, SteadyProbes: 5, PhaseTimeout: 15 * time.Minute,
-		MaxWebFailures: 0, MaxDBOutage: 120 * time.Second,
+		BaselineProbes: 10, SteadyProbes: 5, PhaseTimeout: 15 * time.Minute, AlarmTimeout: 10 * time.Minute,
+		MaxWebFailures: 0, MaxLossPercent: 10, MaxRecovery: 10 * time.Minute, MaxDBOutage: 120 * time.Second,
 	}
 }
 
@@ -57,6 +68,7 @@ type Drill struct {
 	ELB    ELB
 	RDS    RDS
 	ASG    AutoScaling // the autoscaling mode's group
+	CW     CloudWatch
 	HTTP   *http.Client
 	Clock  Clock
 	Out    io.Writer
@@ -74,19 +86,35 @@ type Report struct {
 	Phases     []*Phase `json:"phases"`
 	Violations []string `json:"violations"`
 	Passed     bool     `json:"passed"`
-	Error      string   `json:"error,omitempty"`
+	// Interrupted is a run cut short by Ctrl-C (or SIGTERM): what it measured is kept.
+	Interrupted bool   `json:"interrupted"`
+	Error       string `json:"error,omitempty"`
 }
 
 // ErrRefused is returned when the operator does not confirm the plan.
 var ErrRefused = errors.New("not confirmed: nothing was changed")
 
+// ErrInterrupted is returned when the drill's context ends (Ctrl-C) before it is done.
+var ErrInterrupted = errors.New("interrupted")
+
+// awsErr words a failed AWS call: as an interruption when the drill's own context ended
+// (the call did not fail, it was abandoned), otherwise as the call and its error.
+func awsErr(ctx context.Context, call string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w during AWS %s", ErrInterrupted, call)
+	}
+	return fmt.Errorf("AWS %s: %w", call, err)
+}
+
 // facts are what the pre-flight check learned.
 type facts struct {
-	victim    Instance
-	servers   []string // the web servers' instance IDs
-	desired   int      // the group's desired capacity (autoscaling mode)
-	dbAZ      string
-	dbStandby string
+	victim     Instance
+	servers    []string // the web servers' instance IDs
+	desired    int      // the group's desired capacity (autoscaling mode)
+	lossWindow time.Duration
+	dbAZ       string
+	dbStandby  string
+	alarming   []string // the stack's alarms already in ALARM
 }
 
 func (d *Drill) logf(format string, args ...any) {
@@ -98,12 +126,13 @@ func (d *Drill) logf(format string, args ...any) {
 // Run checks, plans, asks and drills. The report is returned even on error, with what
 // was measured up to that point.
 func (d *Drill) Run(ctx context.Context) (*Report, error) {
-	r := &Report{Project: d.Target.Project, Stack: d.Target.Stack, SiteURL: d.Target.SiteURL, DryRun: d.Opts.DryRun}
+	r := &Report{Project: d.Target.Project, Stack: d.Target.Stack, SiteURL: d.Target.SiteURL, DryRun: d.Opts.DryRun,
+		Phases: []*Phase{}, Violations: []string{}}
 	fail := func(err error) (*Report, error) {
-		r.Error = err.Error()
+		r.Error, r.Interrupted = err.Error(), errors.Is(err, ErrInterrupted)
 		return r, err
 	}
-	if err := d.Target.Validate(); err != nil {
+	if err := d.Target.Validate(d.Opts); err != nil {
 		return fail(err)
 	}
 	f, err := d.preflight(ctx)
@@ -139,28 +168,12 @@ func (d *Drill) Run(ctx context.Context) (*Report, error) {
 		r.Violations = append(r.Violations, fmt.Sprintf("baseline: %d of %d requests failed before anything was touched; drill not run", baseline.Failures, baseline.Requests))
 		return r, nil
 	}
-	if !d.Opts.SkipWeb {
-		name, phase := "web: stop "+f.victim.ID, d.webPhase
-		if d.Target.Group != "" {
-			name, phase = "web: lose "+f.victim.ID, func(ctx context.Context, p *Phase, v Instance) error { return d.serverLossPhase(ctx, p, v, f.desired) }
-		}
-		web := d.newPhase(name)
-		r.Phases = append(r.Phases, web)
-		err := phase(ctx, web, f.victim)
-		if web.Failures > d.Opts.MaxWebFailures {
-			r.Violations = append(r.Violations, fmt.Sprintf("web: %d failed requests while %s was down (allowed %d)", web.Failures, f.victim.ID, d.Opts.MaxWebFailures))
-		}
-		if err != nil {
-			return fail(err)
-		}
-	}
-	if !d.Opts.SkipDB {
-		db := d.newPhase("db: reboot with failover")
-		r.Phases = append(r.Phases, db)
-		err := d.dbPhase(ctx, db)
-		if db.OutageSeconds > d.Opts.MaxDBOutage.Seconds() {
-			r.Violations = append(r.Violations, fmt.Sprintf("db: outage %.1fs (allowed %.0fs)", db.OutageSeconds, d.Opts.MaxDBOutage.Seconds()))
-		}
+	for _, ph := range d.phases(f) {
+		p := d.newPhase(ph.name)
+		r.Phases = append(r.Phases, p)
+		err := ph.run(ctx, p)
+		d.noteAlarms(ctx, p)
+		r.Violations = append(r.Violations, ph.judge(p)...)
 		if err != nil {
 			return fail(err)
 		}
@@ -169,8 +182,36 @@ func (d *Drill) Run(ctx context.Context) (*Report, error) {
 	return r, nil
 }
 
+// phaseRun is one phase the drill runs after the baseline: how it acts and how its
+// measurements are judged against the thresholds.
+type phaseRun struct {
+	name  string
+	run   func(context.Context, *Phase) error
+	judge func(*Phase) []string
+}
+
+// phases are the phases the options and the stack's web mode call for, in order.
+func (d *Drill) phases(f facts) []phaseRun {
+	var out []phaseRun
+	switch {
+	case d.Opts.SkipWeb:
+	case d.Target.Group != "":
+		out = append(out, phaseRun{"web: lose " + f.victim.ID,
+			func(ctx context.Context, p *Phase) error { return d.lossPhase(ctx, p, f.victim, f.desired) },
+			func(p *Phase) []string { return d.judgeLoss(p, f.lossWindow) }})
+	default:
+		out = append(out, phaseRun{"web: drain and stop " + f.victim.ID,
+			func(ctx context.Context, p *Phase) error { return d.removalPhase(ctx, p, f.victim) },
+			func(p *Phase) []string { return d.judgeRemoval(p, f.victim.ID) }})
+	}
+	if !d.Opts.SkipDB {
+		out = append(out, phaseRun{"db: reboot with failover", d.dbPhase, d.judgeDB})
+	}
+	return out
+}
+
 func (d *Drill) newPhase(name string) *Phase {
-	return &Phase{Name: name, started: d.Clock.Now(), Events: []string{}}
+	return &Phase{Name: name, started: d.Clock.Now(), Events: []string{}, AlarmsFired: []string{}, Incidents: []Sample{}}
 }
 
 func (p *Phase) event(now time.Time, format string, args ...any) string {
@@ -180,9 +221,26 @@ func (p *Phase) event(now time.Time, format string, args ...any) string {
 }
 
 // preflight reads everything the drill will touch and refuses resources that do not carry
-// this stack's tags, a database that cannot fail over, or a server outside the target group.
+// this stack's tags, a database that cannot fail over, a server outside the target group,
+// or a failover alarm that cannot fire because it already is in ALARM.
 func (d *Drill) preflight(ctx context.Context) (facts, error) {
 	var f facts
+	if !d.Opts.SkipWeb {
+		if err := d.preflightWeb(ctx, &f); err != nil {
+			return f, err
+		}
+	}
+	if !d.Opts.SkipDB {
+		if err := d.preflightDB(ctx, &f); err != nil {
+			return f, err
+		}
+	}
+	return f, d.preflightAlarms(ctx, &f)
+}
+
+// preflightWeb picks the server to lose or stop and checks that every web server is this
+// stack's, running and healthy, and that losing one leaves another.
+func (d *Drill) preflightWeb(ctx context.Context, f *facts) error {
 	ids := make([]string, len(d.Target.Instances))
 	for i, in := range d.Target.Instances {
 		ids[i] = in.ID
@@ -190,20 +248,20 @@ func (d *Drill) preflight(ctx context.Context) (facts, error) {
 	if d.Target.Group != "" {
 		var err error
 		if ids, f.desired, err = d.groupServers(ctx); err != nil {
-			return f, err
+			return err
 		}
 	}
 	f.servers = ids
 	victim := d.Opts.Instance
-	if victim == "" {
+	if victim == "" && len(ids) > 0 {
 		victim = ids[0]
 	}
-	if !d.Opts.SkipWeb && !slices.Contains(ids, victim) {
-		return f, fmt.Errorf("--instance %s is not one of the stack's web servers (%s)", victim, strings.Join(ids, ", "))
+	if !slices.Contains(ids, victim) {
+		return fmt.Errorf("--instance %s is not one of the stack's web servers (%s)", victim, strings.Join(ids, ", "))
 	}
 	out, err := d.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids})
 	if err != nil {
-		return f, fmt.Errorf("AWS EC2 DescribeInstances %s: %w", strings.Join(ids, ","), err)
+		return awsErr(ctx, "EC2 DescribeInstances "+strings.Join(ids, ","), err)
 	}
 	seen := map[string]bool{}
 	for _, res := range out.Reservations {
@@ -211,10 +269,10 @@ func (d *Drill) preflight(ctx context.Context) (facts, error) {
 			id := aws.ToString(in.InstanceId)
 			seen[id] = true
 			if err := d.checkTags("EC2 instance "+id, ec2Tags(in.Tags)); err != nil {
-				return f, err
+				return err
 			}
 			if in.State == nil || in.State.Name != ec2types.InstanceStateNameRunning {
-				return f, fmt.Errorf("EC2 instance %s is %s, not running: the drill starts from a healthy stack", id, stateName(in.State))
+				return fmt.Errorf("EC2 instance %s is %s, not running: the drill starts from a healthy stack", id, stateName(in.State))
 			}
 			if id == victim {
 				f.victim = Instance{ID: id}
@@ -226,40 +284,61 @@ func (d *Drill) preflight(ctx context.Context) (facts, error) {
 	}
 	for _, id := range ids {
 		if !seen[id] {
-			return f, fmt.Errorf("EC2 instance %s was not found in %s", id, d.Target.Region)
+			return fmt.Errorf("EC2 instance %s was not found in %s", id, d.Target.Region)
 		}
 	}
-	if !d.Opts.SkipWeb {
-		health, err := d.targetHealth(ctx)
-		if err != nil {
-			return f, err
-		}
-		if len(ids) < 2 {
-			return f, fmt.Errorf("the stack has one web server: losing it takes the site down (deploy with webMinSize or webServerCount >= 2, or pass --skip-web)")
-		}
-		for _, id := range ids {
-			if health[id] != "healthy" {
-				return f, fmt.Errorf("target %s is %q in the target group, not healthy: the drill starts from a healthy stack", id, health[id])
-			}
+	if len(ids) < 2 {
+		return fmt.Errorf("the stack has one web server: losing it takes the site down (deploy with webMinSize or webServerCount >= 2, or pass --skip-web)")
+	}
+	health, err := d.targetHealth(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if health[id] != "healthy" {
+			return fmt.Errorf("target %s is %q in the target group, not healthy: the drill starts from a healthy stack", id, health[id])
 		}
 	}
+	f.lossWindow, err = d.lossWindow(ctx)
+	return err
+}
+
+// lossWindow is the error window an unplanned loss may cause: --max-loss-window, or what the
+// target group's health check takes to notice a dead server (its unhealthy threshold of
+// failed checks, interval apart, the last one timing out).
+func (d *Drill) lossWindow(ctx context.Context) (time.Duration, error) {
+	if d.Opts.MaxLossWindow > 0 || d.Target.Group == "" {
+		return d.Opts.MaxLossWindow, nil
+	}
+	out, err := d.ELB.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: []string{d.Target.TargetGroupARN}})
+	if err != nil {
+		return 0, awsErr(ctx, "ELB DescribeTargetGroups "+d.Target.TargetGroupARN, err)
+	}
+	if len(out.TargetGroups) != 1 {
+		return 0, fmt.Errorf("target group %s was not found in %s", d.Target.TargetGroupARN, d.Target.Region)
+	}
+	tg := out.TargetGroups[0]
+	interval, timeout := aws.ToInt32(tg.HealthCheckIntervalSeconds), aws.ToInt32(tg.HealthCheckTimeoutSeconds)
+	return time.Duration(aws.ToInt32(tg.UnhealthyThresholdCount)*interval+timeout) * time.Second, nil
+}
+
+// preflightDB checks that the database is this stack's, Multi-AZ and available.
+func (d *Drill) preflightDB(ctx context.Context, f *facts) error {
 	db, err := d.describeDB(ctx)
 	if err != nil {
-		return f, err
+		return err
 	}
 	if err := d.checkTags("RDS instance "+d.Target.DBIdentifier, db.tags); err != nil {
-		return f, err
+		return err
 	}
-	if !d.Opts.SkipDB {
-		if !db.multiAZ {
-			return f, fmt.Errorf("RDS instance %s is not Multi-AZ: a failover needs a standby (dbMultiAz true, or pass --skip-db)", d.Target.DBIdentifier)
-		}
-		if db.status != "available" {
-			return f, fmt.Errorf("RDS instance %s is %q, not available", d.Target.DBIdentifier, db.status)
-		}
+	if !db.multiAZ {
+		return fmt.Errorf("RDS instance %s is not Multi-AZ: a failover needs a standby (dbMultiAz true, or pass --skip-db)", d.Target.DBIdentifier)
+	}
+	if db.status != "available" {
+		return fmt.Errorf("RDS instance %s is %q, not available", d.Target.DBIdentifier, db.status)
 	}
 	f.dbAZ, f.dbStandby = db.az, db.standbyAZ
-	return f, nil
+	return nil
 }
 
 func stateName(s *ec2types.InstanceState) string {
@@ -274,7 +353,7 @@ func stateName(s *ec2types.InstanceState) string {
 func (d *Drill) groupServers(ctx context.Context) ([]string, int, error) {
 	out, err := d.ASG.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{d.Target.Group}})
 	if err != nil {
-		return nil, 0, fmt.Errorf("AWS Auto Scaling DescribeAutoScalingGroups %s: %w", d.Target.Group, err)
+		return nil, 0, awsErr(ctx, "Auto Scaling DescribeAutoScalingGroups "+d.Target.Group, err)
 	}
 	if len(out.AutoScalingGroups) != 1 {
 		return nil, 0, fmt.Errorf("the Auto Scaling group %s was not found in %s", d.Target.Group, d.Target.Region)
@@ -328,22 +407,31 @@ func (d *Drill) plan(f facts) string {
 	case d.Opts.SkipWeb:
 		b.WriteString("  2. web: skipped\n")
 	case d.Target.Group != "":
-		fmt.Fprintf(&b, "  2. web: TERMINATE EC2 instance %s (%s) through its Auto Scaling group %s, keeping the desired capacity (%d): the group launches a replacement; wait until %d servers are healthy again; allowed failed requests: %d\n",
-			f.victim.ID, f.victim.AZ, d.Target.Group, f.desired, f.desired, d.Opts.MaxWebFailures)
+		fmt.Fprintf(&b, "  2. web: TERMINATE EC2 instance %s (%s) without draining it, as a server is lost: its Auto Scaling group %s launches a replacement; "+
+			"wait until %d servers are healthy again; allowed: %.0f%% failed requests, an error window of %s, back at full capacity within %s\n",
+			f.victim.ID, f.victim.AZ, d.Target.Group, f.desired, d.Opts.MaxLossPercent, f.lossWindow, d.Opts.MaxRecovery)
 	default:
-		fmt.Fprintf(&b, "  2. web: STOP EC2 instance %s (%s), wait until the target group stops using it, START it again, wait until healthy; allowed failed requests: %d\n",
-			f.victim.ID, f.victim.AZ, d.Opts.MaxWebFailures)
+		fmt.Fprintf(&b, "  2. web: DRAIN EC2 instance %s (%s) from the target group, STOP it, START it again, register it, wait until healthy (a planned removal); "+
+			"allowed failed requests: %d\n", f.victim.ID, f.victim.AZ, d.Opts.MaxWebFailures)
 	}
 	if d.Opts.SkipDB {
 		b.WriteString("  3. db: skipped\n")
 	} else {
 		fmt.Fprintf(&b, "  3. db: REBOOT RDS instance %s WITH FAILOVER (primary in %s, standby in %s), wait until the site answers %d times in a row; allowed outage: %.0fs\n",
 			d.Target.DBIdentifier, f.dbAZ, orUnknown(f.dbStandby), d.Opts.SteadyProbes, d.Opts.MaxDBOutage.Seconds())
+		if d.Target.DBFailoverAlarm != "" {
+			fmt.Fprintf(&b, "     then wait up to %s for the alarm %s to fire\n", d.Opts.AlarmTimeout, d.Target.DBFailoverAlarm)
+		} else {
+			b.WriteString("     the stack has no failover alarm (output dbFailoverAlarm): that it fires is not checked\n")
+		}
+	}
+	if len(f.alarming) > 0 {
+		fmt.Fprintf(&b, "  Already in ALARM before the drill: %s\n", strings.Join(f.alarming, ", "))
 	}
 	if d.Target.Group != "" {
 		fmt.Fprintf(&b, "  Each wait gives up after %s; the group replaces a lost server whatever happens to the drill.", d.Opts.PhaseTimeout)
 	} else {
-		fmt.Fprintf(&b, "  Each wait gives up after %s; a stopped server is started again on error, timeout or Ctrl-C.", d.Opts.PhaseTimeout)
+		fmt.Fprintf(&b, "  Each wait gives up after %s; on error, timeout or Ctrl-C a stopped server is started again and a drained one registered again.", d.Opts.PhaseTimeout)
 	}
 	return b.String()
 }
@@ -358,17 +446,38 @@ func orUnknown(s string) string {
 // progressEvery is how often (in probes) a quiet phase prints a progress line.
 const progressEvery = 10
 
+// wait is one bounded wait of a phase: probing the site while polling AWS.
+type wait struct {
+	what    string        // "for ...", in progress lines and errors
+	timeout time.Duration // 0: the phase timeout
+	sample  func(Sample)  // sees every counted probe (nil: none)
+	check   func(context.Context) (bool, error)
+	// stuck says, when the wait gives up, what was still missing (nil: nothing to add).
+	stuck func() string
+}
+
+// ErrGaveUp is a wait that timed out.
+var ErrGaveUp = errors.New("gave up waiting")
+
 // watch probes at the interval and calls check after each probe until check reports done,
-// the phase timeout passes, or ctx ends. It is the only loop the drill has: bounded in
-// both time and count.
-func (d *Drill) watch(ctx context.Context, p *Phase, what string, onSample func(Sample), check func(context.Context) (bool, error)) error {
+// the wait's timeout passes, or ctx ends. It is the only loop the drill has: bounded in
+// both time and count. A probe the drill's own Ctrl-C cut short is not counted.
+func (d *Drill) watch(ctx context.Context, p *Phase, w wait) error {
+	timeout := w.timeout
+	if timeout == 0 {
+		timeout = d.Opts.PhaseTimeout
+	}
+	interrupted := func() error { return fmt.Errorf("%w during %s while waiting %s", ErrInterrupted, p.Name, w.what) }
 	start := d.Clock.Now()
-	maxProbes := int(d.Opts.PhaseTimeout/d.Opts.Interval) + 1
+	maxProbes := int(timeout/d.Opts.Interval) + 1
 	for i := 0; i < maxProbes; i++ {
 		s := d.probe(ctx, p.started)
+		if s.Cut {
+			return interrupted()
+		}
 		p.add(s)
-		if onSample != nil {
-			onSample(s)
+		if w.sample != nil {
+			w.sample(s)
 		}
 		switch {
 		case !s.OK:
@@ -378,29 +487,33 @@ func (d *Drill) watch(ctx context.Context, p *Phase, what string, onSample func(
 		case p.Requests%progressEvery == 0:
 			d.logf("  %s  %6.1fs  %d requests, %d failed, %d slow", p.Name, s.At.Seconds(), p.Requests, p.Failures, p.Slow)
 		}
-		done, err := check(ctx)
+		done, err := w.check(ctx)
 		if err != nil {
 			return err
 		}
 		if done {
 			return nil
 		}
-		if d.Clock.Now().Sub(start) >= d.Opts.PhaseTimeout {
+		if d.Clock.Now().Sub(start) >= timeout {
 			break
 		}
-		if err := d.Clock.Sleep(ctx, d.Opts.Interval); err != nil {
-			return fmt.Errorf("%s: interrupted while waiting %s: %w", p.Name, what, err)
+		if d.Clock.Sleep(ctx, d.Opts.Interval) != nil {
+			return interrupted()
 		}
 	}
-	return fmt.Errorf("%s: gave up waiting %s after %s", p.Name, what, d.Opts.PhaseTimeout)
+	err := fmt.Errorf("%s: %w %s after %s", p.Name, ErrGaveUp, w.what, timeout)
+	if w.stuck != nil {
+		err = fmt.Errorf("%w: %s", err, w.stuck())
+	}
+	return err
 }
 
 func (d *Drill) baseline(ctx context.Context, p *Phase) error {
 	n := 0
-	err := d.watch(ctx, p, "for the baseline", nil, func(context.Context) (bool, error) {
+	err := d.watch(ctx, p, wait{what: "for the baseline", check: func(context.Context) (bool, error) {
 		n++
 		return n >= d.Opts.BaselineProbes, nil
-	})
+	}})
 	p.finish(d.Clock.Now())
 	d.logf("%s", p.event(d.Clock.Now(), "baseline: %d requests, %d failed, p50 %s", p.Requests, p.Failures, time.Duration(p.P50)))
 	return err
@@ -410,7 +523,7 @@ func (d *Drill) baseline(ctx context.Context, p *Phase) error {
 func (d *Drill) targetHealth(ctx context.Context) (map[string]string, error) {
 	out, err := d.ELB.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(d.Target.TargetGroupARN)})
 	if err != nil {
-		return nil, fmt.Errorf("AWS ELB DescribeTargetHealth %s: %w", d.Target.TargetGroupARN, err)
+		return nil, awsErr(ctx, "ELB DescribeTargetHealth "+d.Target.TargetGroupARN, err)
 	}
 	m := map[string]string{}
 	for _, t := range out.TargetHealthDescriptions {
@@ -420,183 +533,4 @@ func (d *Drill) targetHealth(ctx context.Context) (map[string]string, error) {
 		m[aws.ToString(t.Target.Id)] = string(t.TargetHealth.State)
 	}
 	return m, nil
-}
-
-// webPhase stops one server, waits until the load balancer stops using it, starts it and
-// waits until it is healthy again, probing throughout. Whatever happens after the stop,
-// the server is started again before returning.
-func (d *Drill) webPhase(ctx context.Context, p *Phase, victim Instance) (err error) {
-	p.AZBefore, p.AZAfter = victim.AZ, victim.AZ
-	defer func() { p.finish(d.Clock.Now()) }()
-	ids := []string{victim.ID}
-	if _, err := d.EC2.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: ids}); err != nil {
-		return fmt.Errorf("AWS EC2 StopInstances %s: %w", victim.ID, err)
-	}
-	restarted := false
-	defer func() {
-		if restarted {
-			return
-		}
-		// The caller's context may be cancelled (Ctrl-C): restart on a context of our own.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		if _, serr := d.EC2.StartInstances(rctx, &ec2.StartInstancesInput{InstanceIds: ids}); serr != nil {
-			d.logf("%s", p.event(d.Clock.Now(), "COULD NOT RESTART %s: %v; start it by hand: aws ec2 start-instances --instance-ids %s", victim.ID, serr, victim.ID))
-			err = errors.Join(err, fmt.Errorf("restart %s: %w", victim.ID, serr))
-			return
-		}
-		d.logf("%s", p.event(d.Clock.Now(), "started %s again after the drill was cut short", victim.ID))
-	}()
-	d.logf("%s", p.event(d.Clock.Now(), "stopped %s (%s)", victim.ID, victim.AZ))
-
-	waitFor := d.targetStateWatch(p, victim.ID)
-	if err := d.watch(ctx, p, "for the load balancer to stop using "+victim.ID, nil, waitFor(stateIn("unused", "unhealthy"))); err != nil {
-		return err
-	}
-	if _, err := d.EC2.StartInstances(ctx, &ec2.StartInstancesInput{InstanceIds: ids}); err != nil {
-		return fmt.Errorf("AWS EC2 StartInstances %s: %w", victim.ID, err)
-	}
-	restarted = true
-	d.logf("%s", p.event(d.Clock.Now(), "started %s", victim.ID))
-	if err := d.watch(ctx, p, "for "+victim.ID+" to be healthy again", nil, waitFor(stateIn("healthy"))); err != nil {
-		return err
-	}
-	d.logf("%s", p.event(d.Clock.Now(), "web: %d requests, %d failed, %d slow", p.Requests, p.Failures, p.Slow))
-	return nil
-}
-
-// targetStateWatch returns, for a test of the target's health state, a watch condition that
-// logs each change of that state (from healthy) and holds once the test does; the state of
-// a target the load balancer no longer lists is "". Conditions made from one watch share
-// the last state seen, so the log never repeats a change.
-func (d *Drill) targetStateWatch(p *Phase, id string) func(done func(state string) bool) func(context.Context) (bool, error) {
-	last := "healthy"
-	return func(done func(string) bool) func(context.Context) (bool, error) {
-		return func(ctx context.Context) (bool, error) {
-			h, err := d.targetHealth(ctx)
-			if err != nil {
-				return false, err
-			}
-			if state := h[id]; state != last {
-				d.logf("%s", p.event(d.Clock.Now(), "target %s: %s -> %s", id, last, orUnknown(state)))
-				last = state
-			}
-			return done(last), nil
-		}
-	}
-}
-
-// stateIn is a target health test that holds for any of the states.
-func stateIn(states ...string) func(string) bool {
-	return func(state string) bool { return slices.Contains(states, state) }
-}
-
-// serverLossPhase takes one server away from its Auto Scaling group without lowering the
-// desired capacity, as a failed instance is lost, and probes until the load balancer has
-// stopped using it and the group is back at its desired number of healthy servers. Nothing
-// is to be restored on an error or Ctrl-C: the group replaces the server on its own.
-func (d *Drill) serverLossPhase(ctx context.Context, p *Phase, victim Instance, desired int) error {
-	p.AZBefore = victim.AZ
-	defer func() { p.finish(d.Clock.Now()) }()
-	if _, err := d.ASG.TerminateInstanceInAutoScalingGroup(ctx, &autoscaling.TerminateInstanceInAutoScalingGroupInput{
-		InstanceId: aws.String(victim.ID), ShouldDecrementDesiredCapacity: aws.Bool(false),
-	}); err != nil {
-		return fmt.Errorf("AWS Auto Scaling TerminateInstanceInAutoScalingGroup %s: %w", victim.ID, err)
-	}
-	lost := d.Clock.Now()
-	d.logf("%s", p.event(lost, "terminated %s (%s) in %s; the group replaces it", victim.ID, victim.AZ, d.Target.Group))
-
-	// A terminated target drains, turns unhealthy or is deregistered: any state but healthy
-	// means the load balancer has stopped sending it new requests.
-	gone := d.targetStateWatch(p, victim.ID)(func(state string) bool { return state != "healthy" })
-	if err := d.watch(ctx, p, "for the load balancer to stop using "+victim.ID, nil, gone); err != nil {
-		return err
-	}
-	healthy := 0
-	back := func(ctx context.Context) (bool, error) {
-		h, err := d.targetHealth(ctx)
-		if err != nil {
-			return false, err
-		}
-		n := 0
-		for id, state := range h {
-			if id != victim.ID && state == "healthy" {
-				n++
-			}
-		}
-		if n != healthy {
-			d.logf("%s", p.event(d.Clock.Now(), "%d of %d servers healthy", n, desired))
-			healthy = n
-		}
-		return n >= desired, nil
-	}
-	if err := d.watch(ctx, p, fmt.Sprintf("for the group to be back at %d healthy servers", desired), nil, back); err != nil {
-		return err
-	}
-	p.RecoverySeconds = d.Clock.Now().Sub(lost).Seconds()
-	d.logf("%s", p.event(d.Clock.Now(), "web: %d requests, %d failed, %d slow; back at full capacity after %.0fs", p.Requests, p.Failures, p.Slow, p.RecoverySeconds))
-	return nil
-}
-
-// dbState is what the drill reads of the database.
-type dbState struct {
-	status, az, standbyAZ string
-	multiAZ               bool
-	tags                  map[string]string
-}
-
-func (d *Drill) describeDB(ctx context.Context) (dbState, error) {
-	out, err := d.RDS.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(d.Target.DBIdentifier)})
-	if err != nil {
-		return dbState{}, fmt.Errorf("AWS RDS DescribeDBInstances %s: %w", d.Target.DBIdentifier, err)
-	}
-	if len(out.DBInstances) != 1 {
-		return dbState{}, fmt.Errorf("RDS instance %s was not found in %s", d.Target.DBIdentifier, d.Target.Region)
-	}
-	db := out.DBInstances[0]
-	s := dbState{status: aws.ToString(db.DBInstanceStatus), az: aws.ToString(db.AvailabilityZone),
-		standbyAZ: aws.ToString(db.SecondaryAvailabilityZone), multiAZ: aws.ToBool(db.MultiAZ), tags: map[string]string{}}
-	for _, t := range db.TagList {
-		s.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	return s, nil
-}
-
-// dbPhase reboots the database with failover and probes until it is available again and
-// the site has answered steadily, measuring the outage users saw.
-func (d *Drill) dbPhase(ctx context.Context, p *Phase) error {
-	defer func() { p.finish(d.Clock.Now()) }()
-	before, err := d.describeDB(ctx)
-	if err != nil {
-		return err
-	}
-	p.AZBefore = before.az
-	if _, err := d.RDS.RebootDBInstance(ctx, &rds.RebootDBInstanceInput{
-		DBInstanceIdentifier: aws.String(d.Target.DBIdentifier), ForceFailover: aws.Bool(true),
-	}); err != nil {
-		return fmt.Errorf("AWS RDS RebootDBInstance %s (force failover): %w", d.Target.DBIdentifier, err)
-	}
-	d.logf("%s", p.event(d.Clock.Now(), "rebooting %s with failover (primary in %s)", d.Target.DBIdentifier, before.az))
-
-	o := &outage{steady: d.Opts.SteadyProbes}
-	status, left := before.status, false
-	err = d.watch(ctx, p, "for the database to fail over and the site to answer steadily", o.add, func(ctx context.Context) (bool, error) {
-		s, err := d.describeDB(ctx)
-		if err != nil {
-			return false, err
-		}
-		if s.status != status {
-			d.logf("%s", p.event(d.Clock.Now(), "database: %s -> %s (primary in %s)", status, s.status, s.az))
-			status = s.status
-		}
-		p.AZAfter = s.az
-		left = left || s.status != "available" || s.az != before.az
-		return left && s.status == "available" && o.recovered(), nil
-	})
-	p.OutageSeconds = o.seconds()
-	d.logf("%s", p.event(d.Clock.Now(), "db: outage %.1fs, primary %s -> %s", p.OutageSeconds, p.AZBefore, p.AZAfter))
-	if err == nil && p.AZAfter == p.AZBefore {
-		d.logf("%s", p.event(d.Clock.Now(), "warning: the primary is still in %s: RDS rebooted without moving it", p.AZAfter))
-	}
-	return err
 }

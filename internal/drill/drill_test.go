@@ -2,6 +2,7 @@ package drill
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -31,7 +32,7 @@ func TestDrillPassesAndMeasuresTheScriptedOutage(t *testing.T) {
 	if !r.Passed || ExitCode(r, err) != ExitPassed {
 		t.Fatalf("want a pass, got violations %v", r.Violations)
 	}
-	wantMutations := []string{"stop " + victimID, "start " + victimID, "reboot " + testDB + " failover=true"}
+	wantMutations := []string{"deregister " + victimID, "stop " + victimID, "start " + victimID, "register " + victimID, "reboot " + testDB + " failover=true"}
 	if !slices.Equal(w.mutations, wantMutations) {
 		t.Errorf("AWS mutations %v, want %v", w.mutations, wantMutations)
 	}
@@ -52,6 +53,12 @@ func TestDrillPassesAndMeasuresTheScriptedOutage(t *testing.T) {
 	}
 	if time.Duration(db.P50) != defaultLatency || time.Duration(db.P99) != defaultLatency {
 		t.Errorf("latency p50 %v p99 %v, want %v", time.Duration(db.P50), time.Duration(db.P99), defaultLatency)
+	}
+	if !slices.Equal(db.AlarmsFired, []string{failoverAlarm}) || len(web.AlarmsFired) != 0 {
+		t.Errorf("alarms fired: web %v, db %v; want only %s, in the db phase", web.AlarmsFired, db.AlarmsFired, failoverAlarm)
+	}
+	if s := db.Seconds; s < alarmAfter.Seconds() || s > alarmAfter.Seconds()+alarmPoll.Seconds()+2 {
+		t.Errorf("the db phase lasted %.0fs: it must wait for the alarm (fires %.0fs after the reboot, polled every %s)", s, alarmAfter.Seconds(), alarmPoll)
 	}
 }
 
@@ -116,7 +123,7 @@ func TestThresholdsDecideTheExitCode(t *testing.T) {
 	})
 }
 
-func TestInterruptionRestartsTheStoppedServer(t *testing.T) {
+func TestInterruptionWhileDrainingRegistersTheServerAgain(t *testing.T) {
 	w := newWorld(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -129,34 +136,79 @@ func TestInterruptionRestartsTheStoppedServer(t *testing.T) {
 		}
 	}
 	r, err := w.drill(testOptions()).Run(ctx)
-	if err == nil || !strings.Contains(err.Error(), "interrupted") {
-		t.Fatalf("want an interruption error, got %v", err)
+	if !errors.Is(err, ErrInterrupted) || !r.Interrupted {
+		t.Fatalf("want an interruption, got %v (report interrupted=%v)", err, r.Interrupted)
 	}
 	if ExitCode(r, err) != ExitError {
 		t.Errorf("exit code %d, want %d", ExitCode(r, err), ExitError)
 	}
-	if !slices.Equal(w.mutations, []string{"stop " + victimID, "start " + victimID}) {
-		t.Errorf("mutations %v: the stopped server must be started again", w.mutations)
+	if !slices.Equal(w.mutations, []string{"deregister " + victimID, "register " + victimID}) {
+		t.Errorf("mutations %v: the drained server must be registered again, and nothing stopped", w.mutations)
 	}
-	if !strings.Contains(strings.Join(phase(t, r, "web").Events, "\n"), "started "+victimID+" again after the drill was cut short") {
-		t.Errorf("the restart must be in the report: %v", phase(t, r, "web").Events)
+	if !strings.Contains(strings.Join(phase(t, r, "web").Events, "\n"), "registered "+victimID+" in the target group again after the drill was cut short") {
+		t.Errorf("the restore must be in the report: %v", phase(t, r, "web").Events)
 	}
 }
 
-func TestTimeoutRestartsTheStoppedServer(t *testing.T) {
+// Cut short while EC2 is still stopping the server, the drill must wait until it is stopped
+// before it starts it: EC2 refuses to start a stopping instance (the fake does too).
+func TestInterruptionWhileStoppingStartsTheServerOnceStopped(t *testing.T) {
 	w := newWorld(t)
-	w.stuck = true // the target group never stops using the server
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w.onCall = func(call string) {
+		if call == "StopInstances" {
+			cancel()
+		}
+	}
+	r, err := w.drill(testOptions()).Run(ctx)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("want an interruption, got %v", err)
+	}
+	want := []string{"deregister " + victimID, "stop " + victimID, "start " + victimID, "register " + victimID}
+	if !slices.Equal(w.mutations, want) {
+		t.Errorf("mutations %v, want %v (err %v)", w.mutations, want, err)
+	}
+	events := strings.Join(phase(t, r, "web").Events, "\n")
+	if !strings.Contains(events, "started "+victimID+" again after the drill was cut short") || strings.Contains(events, "COULD NOT") {
+		t.Errorf("events:\n%s", events)
+	}
+	if x := w.instances[victimID]; !x.running || !x.registered {
+		t.Errorf("the server is left running=%v registered=%v", x.running, x.registered)
+	}
+}
+
+func TestTimeoutWhileDrainingRegistersTheServerAgain(t *testing.T) {
+	w := newWorld(t)
+	w.stuck = true // the target group never finishes draining the server
 	o := testOptions()
 	o.PhaseTimeout = 30 * time.Second
 	r, err := w.drill(o).Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "gave up waiting for the load balancer to stop using "+victimID+" after 30s") {
+	if !errors.Is(err, ErrGaveUp) || !strings.Contains(err.Error(), "gave up waiting for the load balancer to drain "+victimID+" after 30s") {
 		t.Fatalf("want a bounded wait, got %v", err)
 	}
 	if web := phase(t, r, "web"); web.Requests > 31 {
 		t.Errorf("%d probes in a 30s wait at 1s intervals: the loop is not bounded", web.Requests)
 	}
-	if !slices.Equal(w.mutations, []string{"stop " + victimID, "start " + victimID}) {
-		t.Errorf("mutations %v: the stopped server must be started again", w.mutations)
+	if !slices.Equal(w.mutations, []string{"deregister " + victimID, "register " + victimID}) {
+		t.Errorf("mutations %v: the drained server must be registered again", w.mutations)
+	}
+}
+
+// A stop that takes longer than the wait: the drill gives up, then still waits (bounded)
+// until EC2 reports the server stopped before it starts it again.
+func TestTimeoutWhileStoppingStartsTheServerOnceStopped(t *testing.T) {
+	w := newWorld(t)
+	w.stopHangs = 40 * time.Second
+	o := testOptions()
+	o.PhaseTimeout = 30 * time.Second
+	_, err := w.drill(o).Run(context.Background())
+	if !errors.Is(err, ErrGaveUp) || !strings.Contains(err.Error(), "for EC2 to report "+victimID+" stopped") {
+		t.Fatalf("want a bounded wait for the stop, got %v", err)
+	}
+	want := []string{"deregister " + victimID, "stop " + victimID, "start " + victimID, "register " + victimID}
+	if !slices.Equal(w.mutations, want) {
+		t.Errorf("mutations %v, want %v: %v", w.mutations, want, err)
 	}
 }
 
@@ -171,7 +223,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	if len(w.mutations) != 0 {
 		t.Errorf("dry run called %v", w.mutations)
 	}
-	for _, want := range []string{"STOP EC2 instance " + victimID + " (" + primaryAZ + ")", "REBOOT RDS instance " + testDB + " WITH FAILOVER (primary in " + primaryAZ + ", standby in " + standbyAZ + ")"} {
+	for _, want := range []string{"DRAIN EC2 instance " + victimID + " (" + primaryAZ + ")", "STOP it", "REBOOT RDS instance " + testDB + " WITH FAILOVER (primary in " + primaryAZ + ", standby in " + standbyAZ + ")"} {
 		if !strings.Contains(r.Plan, want) {
 			t.Errorf("plan lacks %q:\n%s", want, r.Plan)
 		}
@@ -271,9 +323,9 @@ func TestPercentile(t *testing.T) {
 	}
 }
 
-// The autoscaling mode: the drill takes a server away from its group (desired capacity
-// kept), the group replaces it, and the drill measures the requests and the time until the
-// group is back at full healthy capacity. It never starts or stops an instance itself.
+// The autoscaling mode: the drill loses a server as a failed instance is lost (terminated
+// without draining; the group replaces it) and measures the failed share, the error window
+// and the time until the group is back at full healthy capacity. It never acts on the group.
 func TestDrillLosesAServerOfTheGroup(t *testing.T) {
 	w := newWorld(t).inGroup()
 	o := testOptions()
@@ -283,26 +335,59 @@ func TestDrillLosesAServerOfTheGroup(t *testing.T) {
 		t.Fatalf("drill failed: %v", err)
 	}
 	if !r.Passed {
-		t.Fatalf("want a pass, got %v", r.Violations)
+		t.Fatalf("want a pass on a healthy stack, got %v", r.Violations)
 	}
-	if len(w.mutations) < 1 || w.mutations[0] != "terminate "+otherID+" decrement=false" && w.mutations[0] != "terminate "+victimID+" decrement=false" {
-		t.Fatalf("the drill must terminate through the group, keeping the desired capacity; AWS mutations %v", w.mutations)
+	if len(w.mutations) < 1 || w.mutations[0] != "terminate "+victimID {
+		t.Fatalf("the drill must terminate one server without draining it; AWS mutations %v", w.mutations)
 	}
-	for _, m := range w.mutations {
-		if strings.HasPrefix(m, "stop ") || strings.HasPrefix(m, "start ") {
-			t.Errorf("the drill fought the group: %s", m)
+	for _, m := range w.mutations[1:] {
+		if !strings.HasPrefix(m, "group replaces ") {
+			t.Errorf("the drill acted on the group's servers: %s", m)
 		}
 	}
 	web := phase(t, r, "web: lose")
-	want := (replaceAfter + bootTakes + healthyAfter).Seconds()
+	want := (replaceAfter + bootTakes + hookTakes + healthyAfter).Seconds()
 	if web.RecoverySeconds < want-1 || web.RecoverySeconds > want+2 {
 		t.Errorf("back at full capacity after %.1fs, the simulated group takes %.0fs", web.RecoverySeconds, want)
 	}
-	if web.Failures != 0 || web.Requests < int(want) {
-		t.Errorf("web phase: %d requests, %d failed", web.Requests, web.Failures)
+	// Until the health check catches the dead server, every other request goes to it.
+	if web.Failures == 0 || web.OutageSeconds < detectAfter.Seconds()-2 || web.OutageSeconds > detectAfter.Seconds() {
+		t.Errorf("web phase: %d failed, error window %.1fs; the simulated health check catches a dead server after %s", web.Failures, web.OutageSeconds, detectAfter)
 	}
-	if !strings.Contains(r.Plan, "TERMINATE EC2 instance") || !strings.Contains(r.Plan, "the group launches a replacement") {
-		t.Errorf("the plan must say what happens to the group:\n%s", r.Plan)
+	if n := int(detectAfter / time.Second / 2); web.Failures < n || web.Failures > n+1 {
+		t.Errorf("%d failed requests, want about half of the %s window's (%d)", web.Failures, detectAfter, n)
+	}
+	if got := 100 * float64(web.Failures) / float64(web.Requests); math.Abs(web.FailedPercent-got) > 0.01 {
+		t.Errorf("failed share %.2f%%, want %.2f%%", web.FailedPercent, got)
+	}
+	if !slices.Equal(web.AlarmsFired, []string{"dev-unhealthy-hosts"}) {
+		t.Errorf("alarms fired in the web phase %v, want the unhealthy-hosts alarm (it went to ALARM and back: the history has two pages)", web.AlarmsFired)
+	}
+	if !strings.Contains(r.Plan, "TERMINATE EC2 instance") || !strings.Contains(r.Plan, "launches a replacement") || !strings.Contains(r.Plan, "an error window of 13s") {
+		t.Errorf("the plan must say what happens and what is allowed (window from the health check: 2 × 5s + 3s):\n%s", r.Plan)
+	}
+}
+
+// Each threshold of the unplanned loss alone fails the run.
+func TestLossThresholdsDecideTheExitCode(t *testing.T) {
+	for name, c := range map[string]struct {
+		set  func(*Options)
+		want string
+	}{
+		"failed share":  {func(o *Options) { o.MaxLossPercent = 1 }, "of requests failed"},
+		"error window":  {func(o *Options) { o.MaxLossWindow = 3 * time.Second }, "error window"},
+		"recovery time": {func(o *Options) { o.MaxRecovery = time.Minute }, "back at full capacity after"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t).inGroup()
+			o := testOptions()
+			o.SkipDB = true
+			c.set(&o)
+			r, err := w.drill(o).Run(context.Background())
+			if err != nil || ExitCode(r, err) != ExitFailed || len(r.Violations) != 1 || !strings.Contains(r.Violations[0], c.want) {
+				t.Errorf("err %v, exit %d, violations %v; want one with %q", err, ExitCode(r, err), r.Violations, c.want)
+			}
+		})
 	}
 }
 
@@ -327,28 +412,5 @@ func TestDrillRefusesAGroupItShouldNotTouch(t *testing.T) {
 				t.Errorf("the drill ran (%v), mutations %v", err, w.mutations)
 			}
 		})
-	}
-}
-
-// Cut short while the group replaces the server, the drill has nothing to undo: it neither
-// starts nor stops anything, and the group goes on.
-func TestDrillInterruptedWhileTheGroupRecovers(t *testing.T) {
-	w := newWorld(t).inGroup()
-	ctx, cancel := context.WithCancel(context.Background())
-	w.onCall = func(call string) {
-		if call == "TerminateInstanceInAutoScalingGroup" {
-			cancel()
-		}
-	}
-	o := testOptions()
-	o.SkipDB = true
-	r, err := w.drill(o).Run(ctx)
-	if err == nil || ExitCode(r, err) != ExitError {
-		t.Fatalf("an interrupted drill must fail as could-not-run, got %v", err)
-	}
-	for _, m := range w.mutations {
-		if !strings.HasPrefix(m, "terminate ") && !strings.HasPrefix(m, "group replaces ") {
-			t.Errorf("the drill acted after the interruption: %s", m)
-		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -52,10 +55,16 @@ func (c *fakeClock) advance(d time.Duration) {
 // Simulated AWS timings.
 const (
 	stopTakes      = 10 * time.Second // stopping -> stopped
-	drainTakes     = 8 * time.Second  // target draining -> unused
+	drainTakes     = 8 * time.Second  // target draining -> gone
 	bootTakes      = 10 * time.Second // pending -> running
-	healthyAfter   = 15 * time.Second // running -> target healthy
+	healthyAfter   = 15 * time.Second // running (or registered) -> target healthy
+	detectAfter    = 9 * time.Second  // a dead target -> unhealthy: 2 failed checks 5 s apart, the last timing out
+	hcInterval     = 5                // the simulated target group's health check, seconds
+	hcTimeout      = 3
+	hcUnhealthy    = 2
 	dbRebootTakes  = 40 * time.Second // rebooting -> available, primary moved
+	failoverAlarm  = "dev-db-failover"
+	alarmAfter     = 70 * time.Second // the failover event -> its alarm in ALARM
 	epoch          = 1_700_000_000
 	testProject    = "scalable-wordpress"
 	testStack      = "dev"
@@ -72,13 +81,21 @@ type fakeInstance struct {
 	az         string
 	tags       map[string]string
 	running    bool
-	since      time.Time // of the last stop or start
-	terminated bool      // by its Auto Scaling group
+	since      time.Time // of the last stop, start or termination
+	terminated bool
+	registered bool      // in the target group
+	regSince   time.Time // of the last registration or deregistration
 }
 
 // Simulated Auto Scaling timings: a lost server's replacement launches this long after the
-// loss (the group's health check and scaling activity).
-const replaceAfter = 12 * time.Second
+// loss (the group's health check and scaling activity), and the group deregisters the lost
+// one then.
+const (
+	replaceAfter = 12 * time.Second
+	hookTakes    = 60 * time.Second // a replacement configures itself before its launch hook lets it in
+	downAlarmAt  = 60 * time.Second // a dead target -> the unhealthy-hosts alarm in ALARM
+	downAlarmFor = 30 * time.Second
+)
 
 type world struct {
 	t     *testing.T
@@ -86,7 +103,9 @@ type world struct {
 	mu    sync.Mutex
 
 	instances map[string]*fakeInstance
-	stuck     bool // the target group never notices a stopped server
+	stuck     bool          // the target group never finishes draining a deregistered server
+	stopHangs time.Duration // extra time a stopping instance takes to stop
+	routed    int           // requests the load balancer has routed (round robin)
 
 	group     string            // the autoscaling mode's group; "" for fixed servers
 	groupTags map[string]string // its tags
@@ -99,8 +118,17 @@ type world struct {
 	dbStandby string
 	rebootAt  time.Time // zero until RebootDBInstance
 
-	mutations []string
-	onCall    func(call string) // test hook, called with every AWS call
+	mutations       []string
+	onCall          func(call string)            // test hook, called with every AWS call
+	calls           []string                     // every AWS call that took effect, in order
+	onSite          func(r *http.Request, n int) // test hook, called with every request to the site and its number
+	requests        int
+	dbIgnoresReboot bool // RDS accepts the reboot and never does it
+
+	alarms       map[string]string // alarm name -> state
+	alarmSilent  bool              // the failover alarm never fires
+	alarmHistory []alarmChange
+	historyCalls int
 
 	// siteDown scripts the site's answers: true means 503.
 	siteDown func(w *world, now time.Time) bool
@@ -114,30 +142,69 @@ func newWorld(t *testing.T) *world {
 		dbMultiAZ: true, dbAZ: primaryAZ, dbStandby: standbyAZ,
 		dbTags: map[string]string{"project": testProject, "stack": testStack}}
 	w.instances = map[string]*fakeInstance{
-		victimID: {az: primaryAZ, running: true, tags: map[string]string{"project": testProject, "stack": testStack}},
-		otherID:  {az: standbyAZ, running: true, tags: map[string]string{"project": testProject, "stack": testStack}},
+		victimID: {az: primaryAZ, running: true, registered: true, tags: map[string]string{"project": testProject, "stack": testStack}},
+		otherID:  {az: standbyAZ, running: true, registered: true, tags: map[string]string{"project": testProject, "stack": testStack}},
 	}
+	w.alarms = map[string]string{failoverAlarm: "OK", "dev-unhealthy-hosts": "OK", "dev-alb-5xx-rate": "OK"}
 	w.siteDown = func(*world, time.Time) bool { return false }
 	w.site = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.mu.Lock()
+		w.requests++
+		n := w.requests
+		w.mu.Unlock()
+		if w.onSite != nil {
+			w.onSite(r, n)
+		}
 		now := w.clock.Now()
 		w.clock.advance(w.latency)
 		w.mu.Lock()
-		down := w.siteDown(w, now)
+		down, served := w.siteDown(w, now), w.route(now)
 		w.mu.Unlock()
-		if down {
+		switch {
+		case !served:
+			http.Error(rw, "502 Bad Gateway", http.StatusBadGateway)
+		case down:
 			http.Error(rw, "504 Gateway Time-out", http.StatusGatewayTimeout)
-			return
+		default:
+			_, _ = rw.Write([]byte("<html>はじめてのAWS</html>"))
 		}
-		_, _ = rw.Write([]byte("<html>はじめてのAWS</html>"))
 	}))
 	t.Cleanup(w.site.Close)
 	return w
 }
 
+// enter is the start of every simulated AWS call: like the SDK, a call on an ended context
+// fails at once.
+func (w *world) enter(ctx context.Context) error { return ctx.Err() }
+
+// call is the end of every simulated AWS call: the test hook sees it once it took effect.
 func (w *world) call(name string) {
+	w.mu.Lock()
+	w.calls = append(w.calls, name)
+	w.mu.Unlock()
 	if w.onCall != nil {
 		w.onCall(name)
 	}
+}
+
+// route is the load balancer choosing a target for a request, round robin over the targets
+// it holds healthy, and whether that target answered: a dead server the health check has
+// not yet caught fails the request (502), as on a real ALB.
+func (w *world) route(now time.Time) bool {
+	w.replace(now)
+	var healthy []string
+	for id, x := range w.instances {
+		if w.targetState(x, now) == elbtypes.TargetHealthStateEnumHealthy {
+			healthy = append(healthy, id)
+		}
+	}
+	if len(healthy) == 0 {
+		return false
+	}
+	slices.Sort(healthy)
+	x := w.instances[healthy[w.routed%len(healthy)]]
+	w.routed++
+	return w.state(x, now) == ec2types.InstanceStateNameRunning
 }
 
 func (w *world) mutate(format string, args ...any) {
@@ -165,33 +232,50 @@ func (w *world) state(in *fakeInstance, now time.Time) ec2types.InstanceStateNam
 		return ec2types.InstanceStateNameRunning
 	case in.running:
 		return ec2types.InstanceStateNamePending
-	case now.Sub(in.since) < stopTakes:
+	case now.Sub(in.since) < stopTakes+w.stopHangs:
 		return ec2types.InstanceStateNameStopping
 	}
 	return ec2types.InstanceStateNameStopped
 }
 
+// targetState is the load balancer's view of a target ("" once it is no longer listed): a
+// deregistered target drains, then disappears; a registered one is healthy once it has run
+// and been registered for healthyAfter, and stays healthy after its server dies until the
+// health check has failed it.
 func (w *world) targetState(in *fakeInstance, now time.Time) elbtypes.TargetHealthStateEnum {
+	alive := in.running && (in.since.IsZero() || now.Sub(in.since) >= bootTakes)
 	switch {
-	case in.running && (in.since.IsZero() || now.Sub(in.since) >= bootTakes+healthyAfter):
-		return elbtypes.TargetHealthStateEnumHealthy
-	case in.running:
-		return elbtypes.TargetHealthStateEnumInitial
-	case w.stuck:
-		return elbtypes.TargetHealthStateEnumHealthy
-	case now.Sub(in.since) < drainTakes:
+	case in.registered && now.Before(in.regSince):
+		return "" // not yet let in by its launch hook
+	case !in.registered && (w.stuck || now.Sub(in.regSince) < drainTakes):
 		return elbtypes.TargetHealthStateEnumDraining
+	case !in.registered:
+		return ""
+	case alive && (in.since.IsZero() || now.Sub(in.since) >= bootTakes+healthyAfter) && (in.regSince.IsZero() || now.Sub(in.regSince) >= healthyAfter):
+		return elbtypes.TargetHealthStateEnumHealthy
+	case alive || in.running:
+		return elbtypes.TargetHealthStateEnumInitial
+	case now.Sub(in.since) < detectAfter:
+		return elbtypes.TargetHealthStateEnumHealthy // dead, not yet caught
 	}
-	return elbtypes.TargetHealthStateEnumUnused
+	return elbtypes.TargetHealthStateEnumUnhealthy
 }
 
 // EC2
 
 type fakeEC2 struct{ w *world }
 
-func (f fakeEC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+// incorrectState is EC2's refusal of an action the instance's state does not allow.
+func incorrectState(id string, state ec2types.InstanceStateName, action string) error {
+	return fmt.Errorf("api error IncorrectInstanceState: The instance '%s' is not in a state from which it can be %s (%s)", id, action, state)
+}
+
+func (f fakeEC2) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, _ ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
 	w := f.w
-	w.call("DescribeInstances")
+	if err := w.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer w.call("DescribeInstances")
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := w.clock.Now()
@@ -212,82 +296,184 @@ func (f fakeEC2) DescribeInstances(_ context.Context, in *ec2.DescribeInstancesI
 	return &ec2.DescribeInstancesOutput{Reservations: []ec2types.Reservation{{Instances: out}}}, nil
 }
 
-func (f fakeEC2) StopInstances(_ context.Context, in *ec2.StopInstancesInput, _ ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error) {
+// act applies a state change to instances that are in the state it needs, as EC2 does:
+// all or nothing, IncorrectInstanceState otherwise.
+func (f fakeEC2) act(ctx context.Context, call, verb string, ids []string, from ec2types.InstanceStateName, apply func(*fakeInstance)) error {
 	w := f.w
+	if err := w.enter(ctx); err != nil {
+		return err
+	}
 	w.mu.Lock()
-	for _, id := range in.InstanceIds {
-		w.instances[id].running, w.instances[id].since = false, w.clock.Now()
-		w.mutate("stop %s", id)
+	now := w.clock.Now()
+	for _, id := range ids {
+		x, ok := w.instances[id]
+		if !ok {
+			w.mu.Unlock()
+			return fmt.Errorf("api error InvalidInstanceID.NotFound: %s", id)
+		}
+		if st := w.state(x, now); st != from {
+			w.mu.Unlock()
+			return incorrectState(id, st, verb)
+		}
+	}
+	for _, id := range ids {
+		apply(w.instances[id])
+		w.instances[id].since = now
+		w.mutate("%s %s", map[string]string{"stopped": "stop", "started": "start", "terminated": "terminate"}[verb], id)
 	}
 	w.mu.Unlock()
-	w.call("StopInstances")
-	return &ec2.StopInstancesOutput{}, nil
+	w.call(call)
+	return nil
+}
+
+func (f fakeEC2) StopInstances(ctx context.Context, in *ec2.StopInstancesInput, _ ...func(*ec2.Options)) (*ec2.StopInstancesOutput, error) {
+	return &ec2.StopInstancesOutput{}, f.act(ctx, "StopInstances", "stopped", in.InstanceIds, ec2types.InstanceStateNameRunning,
+		func(x *fakeInstance) { x.running = false })
 }
 
 func (f fakeEC2) StartInstances(ctx context.Context, in *ec2.StartInstancesInput, _ ...func(*ec2.Options)) (*ec2.StartInstancesOutput, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err // as the SDK would with a cancelled context
-	}
+	return &ec2.StartInstancesOutput{}, f.act(ctx, "StartInstances", "started", in.InstanceIds, ec2types.InstanceStateNameStopped,
+		func(x *fakeInstance) { x.running = true })
+}
+
+func (f fakeEC2) TerminateInstances(ctx context.Context, in *ec2.TerminateInstancesInput, _ ...func(*ec2.Options)) (*ec2.TerminateInstancesOutput, error) {
 	w := f.w
-	w.mu.Lock()
-	for _, id := range in.InstanceIds {
-		w.instances[id].running, w.instances[id].since = true, w.clock.Now()
-		w.mutate("start %s", id)
-	}
-	w.mu.Unlock()
-	w.call("StartInstances")
-	return &ec2.StartInstancesOutput{}, nil
+	return &ec2.TerminateInstancesOutput{}, f.act(ctx, "TerminateInstances", "terminated", in.InstanceIds, ec2types.InstanceStateNameRunning,
+		func(x *fakeInstance) {
+			x.running, x.terminated = false, true
+			now := w.clock.Now()
+			w.alarmHistory = append(w.alarmHistory, alarmChange{name: "dev-unhealthy-hosts", at: now.Add(downAlarmAt), from: "OK", to: "ALARM"},
+				alarmChange{name: "dev-unhealthy-hosts", at: now.Add(downAlarmAt + downAlarmFor), from: "ALARM", to: "OK"})
+		})
 }
 
 // ELB
 
 type fakeELB struct{ w *world }
 
-func (f fakeELB) DescribeTargetHealth(_ context.Context, in *elbv2.DescribeTargetHealthInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
-	w := f.w
-	w.call("DescribeTargetHealth")
-	if aws.ToString(in.TargetGroupArn) != testTargetARN {
-		return nil, fmt.Errorf("TargetGroupNotFound: %s", aws.ToString(in.TargetGroupArn))
+func (f fakeELB) checkARN(ctx context.Context, arn *string) error {
+	if err := f.w.enter(ctx); err != nil {
+		return err
 	}
+	if aws.ToString(arn) != testTargetARN {
+		return fmt.Errorf("TargetGroupNotFound: %s", aws.ToString(arn))
+	}
+	return nil
+}
+
+func (f fakeELB) DescribeTargetGroups(ctx context.Context, in *elbv2.DescribeTargetGroupsInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error) {
+	if len(in.TargetGroupArns) != 1 {
+		return nil, fmt.Errorf("want one target group, got %v", in.TargetGroupArns)
+	}
+	if err := f.checkARN(ctx, &in.TargetGroupArns[0]); err != nil {
+		return nil, err
+	}
+	defer f.w.call("DescribeTargetGroups")
+	return &elbv2.DescribeTargetGroupsOutput{TargetGroups: []elbtypes.TargetGroup{{TargetGroupArn: aws.String(testTargetARN),
+		HealthCheckIntervalSeconds: aws.Int32(hcInterval), HealthCheckTimeoutSeconds: aws.Int32(hcTimeout), UnhealthyThresholdCount: aws.Int32(hcUnhealthy)}}}, nil
+}
+
+func (f fakeELB) DescribeTargetHealth(ctx context.Context, in *elbv2.DescribeTargetHealthInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTargetHealthOutput, error) {
+	w := f.w
+	if err := f.checkARN(ctx, in.TargetGroupArn); err != nil {
+		return nil, err
+	}
+	defer w.call("DescribeTargetHealth")
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	now := w.clock.Now()
 	w.replace(now)
 	var out []elbtypes.TargetHealthDescription
 	for id, x := range w.instances {
-		if x.terminated && now.Sub(x.since) >= drainTakes {
-			continue // deregistered
+		if st := w.targetState(x, now); st != "" {
+			out = append(out, elbtypes.TargetHealthDescription{
+				Target:       &elbtypes.TargetDescription{Id: aws.String(id)},
+				TargetHealth: &elbtypes.TargetHealth{State: st},
+			})
 		}
-		out = append(out, elbtypes.TargetHealthDescription{
-			Target:       &elbtypes.TargetDescription{Id: aws.String(id)},
-			TargetHealth: &elbtypes.TargetHealth{State: w.targetState(x, now)},
-		})
 	}
 	return &elbv2.DescribeTargetHealthOutput{TargetHealthDescriptions: out}, nil
+}
+
+// setRegistered (de)registers targets; registering needs a running instance, as on AWS.
+func (f fakeELB) setRegistered(ctx context.Context, call string, arn *string, targets []elbtypes.TargetDescription, registered bool) error {
+	w := f.w
+	if err := f.checkARN(ctx, arn); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	now := w.clock.Now()
+	for _, t := range targets {
+		id := aws.ToString(t.Id)
+		x, ok := w.instances[id]
+		if !ok || registered && w.state(x, now) != ec2types.InstanceStateNameRunning {
+			w.mu.Unlock()
+			return fmt.Errorf("api error InvalidTarget: The following targets are not in a running state and cannot be registered: '%s'", id)
+		}
+	}
+	for _, t := range targets {
+		x := w.instances[aws.ToString(t.Id)]
+		x.registered, x.regSince = registered, now
+		w.mutate("%s %s", map[bool]string{true: "register", false: "deregister"}[registered], aws.ToString(t.Id))
+	}
+	w.mu.Unlock()
+	w.call(call)
+	return nil
+}
+
+func (f fakeELB) RegisterTargets(ctx context.Context, in *elbv2.RegisterTargetsInput, _ ...func(*elbv2.Options)) (*elbv2.RegisterTargetsOutput, error) {
+	return &elbv2.RegisterTargetsOutput{}, f.setRegistered(ctx, "RegisterTargets", in.TargetGroupArn, in.Targets, true)
+}
+
+func (f fakeELB) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, _ ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
+	return &elbv2.DeregisterTargetsOutput{}, f.setRegistered(ctx, "DeregisterTargets", in.TargetGroupArn, in.Targets, false)
 }
 
 // Auto Scaling
 
 type fakeASG struct{ w *world }
 
-// replace launches the group's replacements that are due.
+// replace is the group at work (fixed servers have no group): a lost server is deregistered
+// and replaced replaceAfter after its loss.
 func (w *world) replace(now time.Time) {
+	if w.group == "" {
+		return
+	}
 	for id, x := range w.instances {
 		if !x.terminated || x.tags["replaced"] == "yes" || now.Sub(x.since) < replaceAfter {
 			continue
 		}
 		x.tags["replaced"] = "yes"
+		x.registered, x.regSince = false, x.since.Add(replaceAfter)
 		w.launched++
 		nid := fmt.Sprintf("i-0new%d", w.launched)
-		w.instances[nid] = &fakeInstance{az: x.az, running: true, since: x.since.Add(replaceAfter),
-			tags: map[string]string{"project": testProject, "stack": testStack}}
+		w.instances[nid] = &fakeInstance{az: x.az, running: true, since: x.since.Add(replaceAfter), registered: true,
+			regSince: x.since.Add(replaceAfter + bootTakes + hookTakes), tags: map[string]string{"project": testProject, "stack": testStack}}
 		w.mutate("group replaces %s with %s", id, nid)
 	}
 }
 
-func (f fakeASG) DescribeAutoScalingGroups(_ context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
+// healthyServers counts the targets the load balancer holds healthy.
+func (w *world) healthyServers() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.clock.Now()
+	w.replace(now)
+	n := 0
+	for _, x := range w.instances {
+		if w.targetState(x, now) == elbtypes.TargetHealthStateEnumHealthy && w.state(x, now) == ec2types.InstanceStateNameRunning {
+			n++
+		}
+	}
+	return n
+}
+
+func (f fakeASG) DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, _ ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error) {
 	w := f.w
-	w.call("DescribeAutoScalingGroups")
+	if err := w.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer w.call("DescribeAutoScalingGroups")
 	if len(in.AutoScalingGroupNames) != 1 || in.AutoScalingGroupNames[0] != w.group {
 		return &autoscaling.DescribeAutoScalingGroupsOutput{}, nil
 	}
@@ -300,7 +486,7 @@ func (f fakeASG) DescribeAutoScalingGroups(_ context.Context, in *autoscaling.De
 		g.Tags = append(g.Tags, astypes.TagDescription{Key: aws.String(k), Value: aws.String(v)})
 	}
 	for id, x := range w.instances {
-		if x.terminated && now.Sub(x.since) >= stopTakes {
+		if x.terminated && now.Sub(x.since) >= replaceAfter {
 			continue
 		}
 		state := astypes.LifecycleStateInService
@@ -316,29 +502,16 @@ func (f fakeASG) DescribeAutoScalingGroups(_ context.Context, in *autoscaling.De
 	return &autoscaling.DescribeAutoScalingGroupsOutput{AutoScalingGroups: []astypes.AutoScalingGroup{g}}, nil
 }
 
-func (f fakeASG) TerminateInstanceInAutoScalingGroup(_ context.Context, in *autoscaling.TerminateInstanceInAutoScalingGroupInput, _ ...func(*autoscaling.Options)) (*autoscaling.TerminateInstanceInAutoScalingGroupOutput, error) {
-	w := f.w
-	w.mu.Lock()
-	id := aws.ToString(in.InstanceId)
-	x, ok := w.instances[id]
-	if !ok || x.terminated {
-		w.mu.Unlock()
-		return nil, fmt.Errorf("ValidationError: instance %s is not part of an Auto Scaling group", id)
-	}
-	x.terminated, x.running, x.since = true, false, w.clock.Now()
-	w.mutate("terminate %s decrement=%v", id, aws.ToBool(in.ShouldDecrementDesiredCapacity))
-	w.mu.Unlock()
-	w.call("TerminateInstanceInAutoScalingGroup")
-	return &autoscaling.TerminateInstanceInAutoScalingGroupOutput{}, nil
-}
-
 // RDS
 
 type fakeRDS struct{ w *world }
 
-func (f fakeRDS) DescribeDBInstances(_ context.Context, in *rds.DescribeDBInstancesInput, _ ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error) {
+func (f fakeRDS) DescribeDBInstances(ctx context.Context, in *rds.DescribeDBInstancesInput, _ ...func(*rds.Options)) (*rds.DescribeDBInstancesOutput, error) {
 	w := f.w
-	w.call("DescribeDBInstances")
+	if err := w.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer w.call("DescribeDBInstances")
 	if aws.ToString(in.DBInstanceIdentifier) != testDB {
 		return nil, fmt.Errorf("DBInstanceNotFound: %s", aws.ToString(in.DBInstanceIdentifier))
 	}
@@ -363,14 +536,88 @@ func (f fakeRDS) DescribeDBInstances(_ context.Context, in *rds.DescribeDBInstan
 	}}}, nil
 }
 
-func (f fakeRDS) RebootDBInstance(_ context.Context, in *rds.RebootDBInstanceInput, _ ...func(*rds.Options)) (*rds.RebootDBInstanceOutput, error) {
+func (f fakeRDS) RebootDBInstance(ctx context.Context, in *rds.RebootDBInstanceInput, _ ...func(*rds.Options)) (*rds.RebootDBInstanceOutput, error) {
 	w := f.w
+	if err := w.enter(ctx); err != nil {
+		return nil, err
+	}
 	w.mu.Lock()
-	w.rebootAt = w.clock.Now()
+	if !w.dbIgnoresReboot {
+		w.rebootAt = w.clock.Now()
+	}
+	if !w.alarmSilent && !w.dbIgnoresReboot {
+		w.alarmHistory = append(w.alarmHistory, alarmChange{name: failoverAlarm, at: w.rebootAt.Add(alarmAfter), from: "OK", to: "ALARM"},
+			alarmChange{name: failoverAlarm, at: w.rebootAt.Add(alarmAfter + 5*time.Minute), from: "ALARM", to: "OK"})
+	}
 	w.mutate("reboot %s failover=%v", aws.ToString(in.DBInstanceIdentifier), aws.ToBool(in.ForceFailover))
 	w.mu.Unlock()
 	w.call("RebootDBInstance")
 	return &rds.RebootDBInstanceOutput{}, nil
+}
+
+// CloudWatch
+
+// alarmChange is one state update in an alarm's history, effective from its time on.
+type alarmChange struct {
+	name     string
+	at       time.Time
+	from, to string
+}
+
+type fakeCW struct{ w *world }
+
+func (f fakeCW) DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	w := f.w
+	if err := w.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer w.call("DescribeAlarms")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := &cloudwatch.DescribeAlarmsOutput{}
+	for _, n := range in.AlarmNames {
+		if st, ok := w.alarms[n]; ok {
+			out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(n), StateValue: cwtypes.StateValue(st)})
+		}
+	}
+	return out, nil
+}
+
+// DescribeAlarmHistory serves one change per page, so that the drill must follow NextToken.
+func (f fakeCW) DescribeAlarmHistory(ctx context.Context, in *cloudwatch.DescribeAlarmHistoryInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmHistoryOutput, error) {
+	w := f.w
+	if err := w.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer w.call("DescribeAlarmHistory")
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.historyCalls++
+	if in.HistoryItemType != cwtypes.HistoryItemTypeStateUpdate || in.StartDate == nil {
+		return nil, fmt.Errorf("want state updates since a date, got %v since %v", in.HistoryItemType, in.StartDate)
+	}
+	var items []cwtypes.AlarmHistoryItem
+	for _, c := range w.alarmHistory {
+		if c.name != aws.ToString(in.AlarmName) || c.at.Before(*in.StartDate) || c.at.After(w.clock.Now()) {
+			continue
+		}
+		data := fmt.Sprintf(`{"version":"1.0","oldState":{"stateValue":%q},"newState":{"stateValue":%q}}`, c.from, c.to)
+		items = append(items, cwtypes.AlarmHistoryItem{AlarmName: aws.String(c.name), HistoryItemType: cwtypes.HistoryItemTypeStateUpdate,
+			Timestamp: aws.Time(c.at), HistoryData: aws.String(data), HistorySummary: aws.String("Alarm updated from " + c.from + " to " + c.to)})
+	}
+	slices.Reverse(items) // newest first, as CloudWatch answers
+	page := 0
+	if in.NextToken != nil {
+		_, _ = fmt.Sscan(*in.NextToken, &page)
+	}
+	out := &cloudwatch.DescribeAlarmHistoryOutput{}
+	if page < len(items) {
+		out.AlarmHistoryItems = items[page : page+1]
+		if page+1 < len(items) {
+			out.NextToken = aws.String(fmt.Sprint(page + 1))
+		}
+	}
+	return out, nil
 }
 
 // testOptions are the defaults with a short baseline and steady run.
@@ -383,7 +630,8 @@ func testOptions() Options {
 func (w *world) target() Target {
 	return Target{Project: testProject, Stack: testStack, Region: "ap-northeast-1", SiteURL: w.site.URL,
 		TargetGroupARN: testTargetARN, DBIdentifier: testDB,
-		Instances: []Instance{{ID: victimID, AZ: primaryAZ}, {ID: otherID, AZ: standbyAZ}}}
+		Instances:  []Instance{{ID: victimID, AZ: primaryAZ}, {ID: otherID, AZ: standbyAZ}},
+		AlarmNames: []string{"dev-alb-5xx-rate", failoverAlarm, "dev-unhealthy-hosts"}, DBFailoverAlarm: failoverAlarm}
 }
 
 func (w *world) drill(o Options) *Drill {
@@ -392,12 +640,12 @@ func (w *world) drill(o Options) *Drill {
 	if w.group != "" {
 		t.Group, t.Instances = w.group, nil
 	}
-	return &Drill{Target: t, Opts: o, EC2: c.EC2, ELB: c.ELB, RDS: c.RDS, ASG: c.ASG,
+	return &Drill{Target: t, Opts: o, EC2: c.EC2, ELB: c.ELB, RDS: c.RDS, ASG: c.ASG, CW: c.CW,
 		HTTP: HTTPClient(), Clock: w.clock, Out: testWriter{w.t}}
 }
 
 func (w *world) clients() Clients {
-	return Clients{EC2: fakeEC2{w}, ELB: fakeELB{w}, RDS: fakeRDS{w}, ASG: fakeASG{w}}
+	return Clients{EC2: fakeEC2{w}, ELB: fakeELB{w}, RDS: fakeRDS{w}, ASG: fakeASG{w}, CW: fakeCW{w}}
 }
 
 // inGroup makes the world's two servers an Auto Scaling group's (the autoscaling mode).

@@ -4,6 +4,7 @@ package drill
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,18 +12,34 @@ import (
 	"time"
 )
 
-// Sample is one request through the load balancer.
+// Sample is one request through the load balancer. In JSON its times are milliseconds.
 type Sample struct {
-	At      time.Duration `json:"atMs"` // since the phase began
-	Latency time.Duration `json:"latencyMs"`
-	Status  int           `json:"status,omitempty"`
-	Err     string        `json:"error,omitempty"`
-	OK      bool          `json:"ok"`
-	Slow    bool          `json:"slow,omitempty"`
+	At      time.Duration // since the phase began
+	Latency time.Duration
+	Status  int
+	Err     string
+	OK      bool
+	Slow    bool
+	// Cut is a request the drill itself cut short (Ctrl-C): it says nothing of the site
+	// and is neither counted nor reported.
+	Cut bool
+}
+
+// MarshalJSON writes the sample with its times in milliseconds, as the field names say.
+func (s Sample) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		At      Millis `json:"atMs"`
+		Latency Millis `json:"latencyMs"`
+		Status  int    `json:"status,omitempty"`
+		Err     string `json:"error,omitempty"`
+		OK      bool   `json:"ok"`
+		Slow    bool   `json:"slow,omitempty"`
+	}{Millis(s.At), Millis(s.Latency), s.Status, s.Err, s.OK, s.Slow})
 }
 
 // probe makes one GET of the site. 2xx and 3xx answers are successes; anything else, or no
-// answer within the request timeout, is a failure.
+// answer within the request timeout, is a failure, unless the drill's own context ended
+// first: then the sample is Cut.
 func (d *Drill) probe(ctx context.Context, since time.Time) Sample {
 	start := d.Clock.Now()
 	s := Sample{At: start.Sub(since)}
@@ -45,6 +62,7 @@ func (d *Drill) probe(ctx context.Context, since time.Time) Sample {
 	}
 	if err != nil {
 		s.Err = err.Error()
+		s.Cut = ctx.Err() != nil
 	}
 	s.Latency = d.Clock.Now().Sub(start)
 	s.Slow = s.OK && s.Latency > d.Opts.SlowThreshold
@@ -56,12 +74,16 @@ const maxIncidents = 100
 
 // Phase is one part of the drill and what the probes saw during it.
 type Phase struct {
-	Name          string  `json:"name"`
-	Requests      int     `json:"requests"`
-	Failures      int     `json:"failures"`
-	Slow          int     `json:"slow"`
-	P50           Millis  `json:"p50Ms"`
-	P99           Millis  `json:"p99Ms"`
+	Name     string `json:"name"`
+	Requests int    `json:"requests"`
+	Failures int    `json:"failures"`
+	Slow     int    `json:"slow"`
+	P50      Millis `json:"p50Ms"`
+	P99      Millis `json:"p99Ms"`
+	// FailedPercent is the share of the phase's requests that failed.
+	FailedPercent float64 `json:"failedPercent"`
+	// OutageSeconds is the error window: from the first failed request to the first of the
+	// successes that followed the last failure (0 when nothing failed).
 	OutageSeconds float64 `json:"outageSeconds"`
 	// RecoverySeconds is, when the group lost a server, the time until it was back at its
 	// desired number of healthy servers.
@@ -70,10 +92,13 @@ type Phase struct {
 	AZBefore        string   `json:"azBefore,omitempty"`
 	AZAfter         string   `json:"azAfter,omitempty"`
 	Events          []string `json:"events"`
-	Incidents       []Sample `json:"incidents,omitempty"` // failed or slow requests, the first 100
+	// AlarmsFired are the stack's alarms that went into ALARM during the phase.
+	AlarmsFired []string `json:"alarmsFired"`
+	Incidents   []Sample `json:"incidents"` // failed or slow requests, the first 100
 
 	started   time.Time
 	latencies []time.Duration
+	missed    []string // violations found while the phase ran (an alarm that did not fire)
 }
 
 // Millis marshals a duration as whole milliseconds.
@@ -104,6 +129,7 @@ func (p *Phase) finish(now time.Time) {
 	if len(p.latencies) == 0 {
 		return
 	}
+	p.FailedPercent = 100 * float64(p.Failures) / float64(p.Requests)
 	l := append([]time.Duration(nil), p.latencies...)
 	sort.Slice(l, func(i, j int) bool { return l[i] < l[j] })
 	p.P50 = Millis(percentile(l, 50))
@@ -124,6 +150,7 @@ func percentile(sorted []time.Duration, pct int) time.Duration {
 type outage struct {
 	steady      int // successes in a row that count as "answering normally again"
 	firstFail   time.Duration
+	lastFail    time.Duration
 	failed      bool
 	streak      int
 	streakStart time.Duration
@@ -134,7 +161,7 @@ func (o *outage) add(s Sample) {
 		if !o.failed {
 			o.failed, o.firstFail = true, s.At
 		}
-		o.streak = 0
+		o.lastFail, o.streak = s.At, 0
 		return
 	}
 	if o.streak == 0 {
@@ -146,10 +173,14 @@ func (o *outage) add(s Sample) {
 // recovered reports whether the site has answered steadily since the last failure.
 func (o *outage) recovered() bool { return o.streak >= o.steady }
 
-// seconds is the measured outage: 0 when nothing failed.
+// seconds is the measured outage: 0 when nothing failed; up to the last failure when the
+// site has not answered since.
 func (o *outage) seconds() float64 {
-	if !o.failed {
+	switch {
+	case !o.failed:
 		return 0
+	case o.streak == 0:
+		return (o.lastFail - o.firstFail).Seconds()
 	}
 	return (o.streakStart - o.firstFail).Seconds()
 }

@@ -28,6 +28,11 @@ type Target struct {
 	Group          string     `json:"webAutoScalingGroupName"` // the autoscaling mode's group; "" in the fixed mode
 	Instances      []Instance `json:"webInstances"`            // the fixed mode's servers
 	DBIdentifier   string     `json:"dbIdentifier"`
+	// AlarmNames are the stack's alarms: the drill reports which of them fired in each phase.
+	AlarmNames []string `json:"alarmNames"`
+	// DBFailoverAlarm must fire during the database phase ("" on a stack without alarms:
+	// then it is not checked, and the report says so).
+	DBFailoverAlarm string `json:"dbFailoverAlarm"`
 }
 
 // Runner runs a command and returns its standard output (exec in production, a fake in tests).
@@ -44,7 +49,8 @@ func LoadStackOutputs(ctx context.Context, run Runner, dir, name string) (Target
 }
 
 // Validate names the first missing or malformed field, as the output or flag that sets it.
-func (t Target) Validate() error {
+// A skipped phase needs nothing of what only it touches.
+func (t Target) Validate(o Options) error {
 	missing := func(output, flag string) error {
 		return fmt.Errorf("stack output %s is missing or empty: deploy the stack first, or pass %s", output, flag)
 	}
@@ -57,11 +63,11 @@ func (t Target) Validate() error {
 		return missing("region", "--region")
 	case t.SiteURL == "":
 		return missing("siteUrl", "--url")
-	case t.TargetGroupARN == "":
+	case !o.SkipWeb && t.TargetGroupARN == "":
 		return missing("targetGroupArn", "--target-group")
-	case t.Group == "" && len(t.Instances) == 0:
+	case !o.SkipWeb && t.Group == "" && len(t.Instances) == 0:
 		return missing("webAutoScalingGroupName (or, in the fixed mode, webInstances)", "--group or --instances")
-	case t.DBIdentifier == "":
+	case !o.SkipDB && t.DBIdentifier == "":
 		return missing("dbIdentifier", "--db")
 	}
 	if u, err := url.Parse(t.SiteURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
