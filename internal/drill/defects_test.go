@@ -7,8 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -260,40 +260,45 @@ func interruptAt(w *world, n int, atRequest bool) (context.Context, context.Canc
 	return ctx, cancel
 }
 
+// everyInterruption runs the drill once per point an interruption can come at (each AWS
+// call, each request to the site) with Ctrl-C at that point, and checks each run.
+func everyInterruption(t *testing.T, mk func(t *testing.T) *world, o Options, check func(at string, w *world, r *Report, err error)) {
+	t.Helper()
+	calls, requests := points(t, mk, o)
+	for _, atRequest := range []bool{false, true} {
+		n, kind := calls, "call"
+		if atRequest {
+			n, kind = requests, "request"
+		}
+		for i := 1; i <= n; i++ {
+			w := mk(t)
+			ctx, cancel := interruptAt(w, i, atRequest)
+			r, err := w.drill(o).Run(ctx)
+			cancel()
+			at := fmt.Sprintf("cut at %s %d", kind, i)
+			if err != nil && (!errors.Is(err, ErrInterrupted) || !r.Interrupted || ExitCode(r, err) != ExitError) {
+				t.Fatalf("%s: %v (report interrupted=%v)", at, err, r.Interrupted)
+			}
+			check(at, w, r, err)
+		}
+	}
+}
+
 // Fixed mode: cut short at any AWS call or any request, the drill leaves the server running
 // and registered, never starts a stopping instance, and reports an interruption.
 func TestInterruptionAtEveryPointPutsTheServerBack(t *testing.T) {
 	o := testOptions()
 	o.SkipDB = true
-	calls, requests := points(t, newWorld, o)
-	for _, atRequest := range []bool{false, true} {
-		n := calls
-		if atRequest {
-			n = requests
+	everyInterruption(t, newWorld, o, func(at string, w *world, r *Report, _ error) {
+		if x := w.instances[victimID]; !x.running || !x.registered {
+			t.Errorf("%s: the server is left running=%v registered=%v; mutations %v", at, x.running, x.registered, w.mutations)
 		}
-		for i := 1; i <= n; i++ {
-			w := newWorld(t)
-			ctx, cancel := interruptAt(w, i, atRequest)
-			r, err := w.drill(o).Run(ctx)
-			cancel()
-			if err != nil && !errors.Is(err, ErrInterrupted) {
-				t.Fatalf("cut at %s %d: %v", map[bool]string{false: "call", true: "request"}[atRequest], i, err)
-			}
-			if err != nil && (!r.Interrupted || ExitCode(r, err) != ExitError) {
-				t.Errorf("cut at %d: report interrupted=%v exit %d", i, r.Interrupted, ExitCode(r, err))
-			}
-			x := w.instances[victimID]
-			if !x.running || !x.registered {
-				t.Errorf("cut at %s %d: the server is left running=%v registered=%v; mutations %v",
-					map[bool]string{false: "call", true: "request"}[atRequest], i, x.running, x.registered, w.mutations)
-			}
-			for _, e := range phaseEvents(r) {
-				if strings.Contains(e, "COULD NOT") {
-					t.Errorf("cut at %d: %s", i, e)
-				}
+		for _, e := range phaseEvents(r) {
+			if strings.Contains(e, "COULD NOT") {
+				t.Errorf("%s: %s", at, e)
 			}
 		}
-	}
+	})
 }
 
 // Auto Scaling mode: cut short at any point, the drill does nothing more, and the group is
@@ -301,33 +306,17 @@ func TestInterruptionAtEveryPointPutsTheServerBack(t *testing.T) {
 func TestInterruptionAtEveryPointLeavesTheGroupHealthy(t *testing.T) {
 	o := testOptions()
 	o.SkipDB = true
-	mk := func(t *testing.T) *world { return newWorld(t).inGroup() }
-	calls, requests := points(t, mk, o)
-	for _, atRequest := range []bool{false, true} {
-		n := calls
-		if atRequest {
-			n = requests
-		}
-		for i := 1; i <= n; i++ {
-			w := mk(t)
-			ctx, cancel := interruptAt(w, i, atRequest)
-			r, err := w.drill(o).Run(ctx)
-			cancel()
-			if err != nil && (!errors.Is(err, ErrInterrupted) || !r.Interrupted) {
-				t.Fatalf("cut at %d: %v", i, err)
-			}
-			terminated := slices.IndexFunc(w.mutations, func(m string) bool { return strings.HasPrefix(m, "terminate ") })
-			for _, m := range w.mutations {
-				if !strings.HasPrefix(m, "terminate ") && !strings.HasPrefix(m, "group replaces ") {
-					t.Errorf("cut at %d: the drill acted on the group: %s", i, m)
-				}
-			}
-			w.clock.advance(5 * time.Minute)
-			if got := w.healthyServers(); got != w.desired {
-				t.Errorf("cut at %d (terminated: %v): %d healthy servers 5 minutes later, want %d", i, terminated >= 0, got, w.desired)
+	everyInterruption(t, func(t *testing.T) *world { return newWorld(t).inGroup() }, o, func(at string, w *world, _ *Report, _ error) {
+		for _, m := range w.mutations {
+			if !strings.HasPrefix(m, "terminate ") && !strings.HasPrefix(m, "group replaces ") {
+				t.Errorf("%s: the drill acted on the group: %s", at, m)
 			}
 		}
-	}
+		w.clock.advance(5 * time.Minute)
+		if got := w.healthyServers(); got != w.desired {
+			t.Errorf("%s (mutations %v): %d healthy servers 5 minutes later, want %d", at, w.mutations, got, w.desired)
+		}
+	})
 }
 
 func phaseEvents(r *Report) []string {

@@ -79,20 +79,26 @@ func (d *Drill) removalPhase(ctx context.Context, p *Phase, victim Instance) (er
 	return nil
 }
 
+// deregister takes the server out of the target group (the load balancer drains it).
 func (d *Drill) deregister(ctx context.Context, id string) error {
-	_, err := d.ELB.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(d.Target.TargetGroupARN),
-		Targets: []elbtypes.TargetDescription{{Id: aws.String(id)}}})
-	if err != nil {
-		return awsErr(ctx, "ELB DeregisterTargets "+id, err)
-	}
-	return nil
+	return d.setRegistered(ctx, id, false)
 }
 
-func (d *Drill) register(ctx context.Context, id string) error {
-	_, err := d.ELB.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(d.Target.TargetGroupARN),
-		Targets: []elbtypes.TargetDescription{{Id: aws.String(id)}}})
+// register puts the server back into the target group.
+func (d *Drill) register(ctx context.Context, id string) error { return d.setRegistered(ctx, id, true) }
+
+func (d *Drill) setRegistered(ctx context.Context, id string, in bool) error {
+	arn, targets := aws.String(d.Target.TargetGroupARN), []elbtypes.TargetDescription{{Id: aws.String(id)}}
+	var err error
+	call := "ELB RegisterTargets " + id
+	if in {
+		_, err = d.ELB.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: arn, Targets: targets})
+	} else {
+		call = "ELB DeregisterTargets " + id
+		_, err = d.ELB.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: arn, Targets: targets})
+	}
 	if err != nil {
-		return awsErr(ctx, "ELB RegisterTargets "+id, err)
+		return awsErr(ctx, call, err)
 	}
 	return nil
 }
