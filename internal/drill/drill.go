@@ -109,8 +109,7 @@ func awsErr(ctx context.Context, call string, err error) error {
 // facts are what the pre-flight check learned.
 type facts struct {
 	victim     Instance
-	servers    []string // the web servers' instance IDs
-	desired    int      // the group's desired capacity (autoscaling mode)
+	desired    int // the group's desired capacity (autoscaling mode)
 	lossWindow time.Duration
 	dbAZ       string
 	dbStandby  string
@@ -251,7 +250,6 @@ func (d *Drill) preflightWeb(ctx context.Context, f *facts) error {
 			return err
 		}
 	}
-	f.servers = ids
 	victim := d.Opts.Instance
 	if victim == "" && len(ids) > 0 {
 		victim = ids[0]
