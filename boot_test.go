@@ -116,8 +116,8 @@ func TestBootFilesAreValidAndInlinedVerbatim(t *testing.T) {
 	if _, err := inlineBootFile("wp-config.php", "<?php"); err == nil {
 		t.Error("a boot file holding its heredoc delimiter on a line must be refused")
 	}
-	if phpFiles != 7 {
-		t.Errorf("want the 7 PHP programs (wp-config, healthz, settings, runtime, install, checksums, cron), found %d", phpFiles)
+	if phpFiles != 8 {
+		t.Errorf("want the 8 PHP programs (wp-config, healthz, settings, runtime, install, checksums, cron, edge-cache), found %d", phpFiles)
 	}
 }
 
@@ -137,7 +137,8 @@ func TestRuntimeConfigWriter(t *testing.T) {
 	}
 	dbSecretJSON, _ := json.Marshal(map[string]any{"engine": "mysql", "username": "admin", "password": password, "dbname": "wordpress", "port": 3306})
 	dbSecret := string(dbSecretJSON)
-	settings := writeTemp(t, "settings.json", `{"db-name":"wordpress","db-host":"db.example.internal","site-url":"http://alb.example.com"}`)
+	settings := writeTemp(t, "settings.json", `{"db-name":"wordpress","db-host":"db.example.internal","site-url":"http://alb.example.com",`+
+		`"forwarded-proto-header":"CloudFront-Forwarded-Proto","cookie-hash":"0123456789abcdef0123456789abcdef"}`)
 	run := func(stdin string) (string, error) {
 		cmd := exec.Command(php, filepath.Join("boot", "runtime.php"))
 		cmd.Env = append(os.Environ(), "SETTINGS_FILE="+settings)
@@ -150,7 +151,7 @@ func TestRuntimeConfigWriter(t *testing.T) {
 		t.Fatalf("runtime writer failed: %v", err)
 	}
 	runtime := writeTemp(t, "runtime.php", out)
-	names := append([]string{"DB_PASSWORD", "DB_USER", "DB_HOST", "DB_NAME", "WP_HOME", "WP_SITEURL"}, wordpressSaltNames...)
+	names := append([]string{"DB_PASSWORD", "DB_USER", "DB_HOST", "DB_NAME", "WP_HOME", "WP_SITEURL", "WP_FORWARDED_PROTO_HEADER", "COOKIEHASH"}, wordpressSaltNames...)
 	check := writeTemp(t, "check.php", `<?php require $argv[1]; $out = array(); foreach ( array_slice( $argv, 2 ) as $k ) { $out[ $k ] = constant( $k ); } echo json_encode( $out );`)
 	got, err := exec.Command(php, append([]string{check, runtime}, names...)...).CombinedOutput()
 	if err != nil {
@@ -161,7 +162,8 @@ func TestRuntimeConfigWriter(t *testing.T) {
 		t.Fatalf("runtime.php defines: %v\n%s", err, got)
 	}
 	want := map[string]string{"DB_PASSWORD": password, "DB_USER": "admin", "DB_HOST": "db.example.internal", "DB_NAME": "wordpress",
-		"WP_HOME": "http://alb.example.com", "WP_SITEURL": "http://alb.example.com"}
+		"WP_HOME": "http://alb.example.com", "WP_SITEURL": "http://alb.example.com",
+		"WP_FORWARDED_PROTO_HEADER": "CloudFront-Forwarded-Proto", "COOKIEHASH": "0123456789abcdef0123456789abcdef"}
 	for i, n := range wordpressSaltNames {
 		want[n] = salts[i]
 	}
@@ -182,49 +184,59 @@ func TestRuntimeConfigWriter(t *testing.T) {
 }
 
 // wp-config.php, executed with the runtime config and WordPress stubbed: code changes only
-// by rebuilding, no debug output, TLS to the database, and HTTPS recognised behind the load
-// balancer.
+// by rebuilding, no debug output, TLS to the database, and HTTPS recognised from the header of
+// the edge that alone reaches the servers, and from no other.
 func TestWPConfigHardening(t *testing.T) {
 	php := needTool(t, "php", "php-cli")
-	dir := t.TempDir()
 	config := strings.Replace(bootFile(t, "wp-config.php"), "'/run/wordpress/runtime.php'", "__DIR__ . '/runtime.php'", 1)
-	for name, body := range map[string]string{
-		"wp-config.php":   config,
-		"runtime.php":     "<?php\n",
-		"wp-settings.php": `<?php echo json_encode( array( 'mods' => DISALLOW_FILE_MODS, 'edit' => DISALLOW_FILE_EDIT, 'debug' => WP_DEBUG, 'flags' => MYSQL_CLIENT_FLAGS, 'https' => $_SERVER['HTTPS'] ?? '', 'prefix' => $GLOBALS['table_prefix'] ) );`,
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if strings.Contains(config, "'/run/wordpress/runtime.php'") || !strings.Contains(config, "__DIR__ . '/runtime.php'") {
 		t.Fatal("wp-config.php no longer loads /run/wordpress/runtime.php")
 	}
-	for proto, https := range map[string]string{"https": "on", "http": ""} {
-		cmd := exec.Command(php, "-r", `$_SERVER['HTTP_X_FORWARDED_PROTO'] = getenv('PROTO'); require getenv('CONFIG');`)
-		cmd.Env = append(os.Environ(), "PROTO="+proto, "CONFIG="+filepath.Join(dir, "wp-config.php"))
+	cases := []struct {
+		edge, header, xfp, cfp, https string
+	}{
+		{"alb", "X-Forwarded-Proto", "https", "", "on"},
+		{"alb", "X-Forwarded-Proto", "http", "", ""},
+		{"alb", "X-Forwarded-Proto", "http", "https", ""}, // a forged CloudFront header, straight to the ALB
+		{"cloudfront", "CloudFront-Forwarded-Proto", "http", "https", "on"},
+		{"cloudfront", "CloudFront-Forwarded-Proto", "https", "http", ""}, // the ALB's hop says nothing of the viewer
+		{"cloudfront", "CloudFront-Forwarded-Proto", "", "", ""},
+	}
+	for _, c := range cases {
+		dir := t.TempDir()
+		for name, body := range map[string]string{
+			"wp-config.php":   config,
+			"runtime.php":     "<?php\ndefine( 'WP_FORWARDED_PROTO_HEADER', '" + c.header + "' );\n",
+			"wp-settings.php": `<?php echo json_encode( array( 'mods' => DISALLOW_FILE_MODS, 'edit' => DISALLOW_FILE_EDIT, 'debug' => WP_DEBUG, 'flags' => MYSQL_CLIENT_FLAGS, 'https' => $_SERVER['HTTPS'] ?? '', 'prefix' => $GLOBALS['table_prefix'] ) );`,
+		} {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command(php, "-r", `foreach ( array( 'HTTP_X_FORWARDED_PROTO' => 'XFP', 'HTTP_CLOUDFRONT_FORWARDED_PROTO' => 'CFP' ) as $k => $e ) { if ( '' !== getenv( $e ) ) { $_SERVER[ $k ] = getenv( $e ); } } require getenv('CONFIG');`)
+		cmd.Env = append(os.Environ(), "XFP="+c.xfp, "CFP="+c.cfp, "CONFIG="+filepath.Join(dir, "wp-config.php"))
 		got, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("wp-config.php does not run: %v\n%s", err, got)
 		}
-		var c struct {
+		var w struct {
 			Mods, Edit, Debug bool
 			Flags             int
 			HTTPS, Prefix     string
 		}
-		if err := json.Unmarshal(got, &c); err != nil {
+		if err := json.Unmarshal(got, &w); err != nil {
 			t.Fatalf("wp-config.php printed %s: %v", got, err)
 		}
-		if !c.Mods || !c.Edit {
-			t.Errorf("DISALLOW_FILE_MODS %v, DISALLOW_FILE_EDIT %v: both must be on, or servers drift apart", c.Mods, c.Edit)
+		if !w.Mods || !w.Edit {
+			t.Errorf("DISALLOW_FILE_MODS %v, DISALLOW_FILE_EDIT %v: both must be on, or servers drift apart", w.Mods, w.Edit)
 		}
 		// MYSQLI_CLIENT_SSL (2048) encrypts; MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT (1<<30) makes
 		// mysqlnd check the certificate and the host name, without which it trusts anyone.
-		if c.Debug || c.Flags&2048 == 0 || c.Flags&(1<<30) == 0 || c.Prefix != "wp_" {
-			t.Errorf("WP_DEBUG %v, MYSQL_CLIENT_FLAGS %d (want MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT), table prefix %q", c.Debug, c.Flags, c.Prefix)
+		if w.Debug || w.Flags&2048 == 0 || w.Flags&(1<<30) == 0 || w.Prefix != "wp_" {
+			t.Errorf("WP_DEBUG %v, MYSQL_CLIENT_FLAGS %d (want MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT), table prefix %q", w.Debug, w.Flags, w.Prefix)
 		}
-		if c.HTTPS != https {
-			t.Errorf("X-Forwarded-Proto %s: $_SERVER['HTTPS'] = %q, want %q", proto, c.HTTPS, https)
+		if w.HTTPS != c.https {
+			t.Errorf("edge %s, X-Forwarded-Proto %q, CloudFront-Forwarded-Proto %q: $_SERVER['HTTPS'] = %q, want %q", c.edge, c.xfp, c.cfp, w.HTTPS, c.https)
 		}
 	}
 }

@@ -456,7 +456,9 @@ func TestUserDataIsTheSameWhateverTheSiteSettings(t *testing.T) {
 	for _, settings := range []map[string]string{
 		{"siteTitle": "Another title"},
 		{"adminEmail": "someone@example.org", "adminUser": "editor-in-chief"},
-		{"siteDomain": "www.example.com", "certificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"},
+		{"siteDomain": "www.example.com", "certificateArn": testCDNCertificate},
+		{"edge": edgeALB, "siteDomain": "www.example.com", "certificateArn": testALBCertificate},
+		{"cdnPageTtlSeconds": "600", "waf": "false"},
 		{"webMaxSize": "10", "scalingMetric": "cpu", "dbInstanceClass": "db.t4g.small"},
 	} {
 		if b, lt := userData(settings); b != b0 || lt != lt0 {

@@ -77,9 +77,13 @@ type Config struct {
 	Alarms           AlarmThresholds // alarm* keys
 	LogRetentionDays int             // logRetentionDays
 
+	Edge            string            // edge: "cloudfront" (default) or "alb" (the hands-on's internet-facing ALB)
+	PageTTLSeconds  int               // cdnPageTtlSeconds: how long CloudFront keeps an anonymous page
+	WAF             bool              // waf: a web ACL in front of the site
+	WAFLoginLimit   int               // wafLoginRateLimit: requests to wp-login.php and xmlrpc.php per IP per 5 minutes
 	HealthCheckPath string            // healthCheckPath
-	CertificateArn  string            // certificateArn: empty serves plain HTTP only
-	SiteDomain      string            // siteDomain: DNS name users reach the site by; empty uses the ALB's
+	CertificateArn  string            // certificateArn: in us-east-1 for CloudFront, aws:region for the ALB; empty: see siteURL
+	SiteDomain      string            // siteDomain: DNS name users reach the site by; empty uses the edge's own name
 	ExtraTags       map[string]string // tags
 }
 
@@ -120,6 +124,15 @@ const (
 	metricRequests = "requests"
 	metricCPU      = "cpu"
 )
+
+// Edges: what visitors connect to.
+const (
+	edgeCloudFront = "cloudfront" // CloudFront in front of an internal load balancer (a VPC origin)
+	edgeALB        = "alb"        // the hands-on's internet-facing load balancer
+)
+
+// cloudFrontCertificateRegion is the one region CloudFront takes ACM certificates (and web ACLs) from.
+const cloudFrontCertificateRegion = "us-east-1"
 
 // minRootVolumeGiB is the smallest root volume a web server may have: Amazon Linux 2023's own.
 const minRootVolumeGiB = 8
@@ -252,6 +265,10 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.DBDeletionProtection = read(r, "dbDeletionProtection", trueFalse, r.c.TryBool)
 	c.DBFinalSnapshot = read(r, "dbFinalSnapshot", trueFalse, r.c.TryBool)
 	c.SecretRecoveryWindowDays = read(r, "secretRecoveryWindowDays", wholeNumber, r.c.TryInt)
+	c.Edge = read(r, "edge", "", r.c.Try)
+	c.PageTTLSeconds = read(r, "cdnPageTtlSeconds", wholeNumber, r.c.TryInt)
+	c.WAF = read(r, "waf", trueFalse, r.c.TryBool)
+	c.WAFLoginLimit = read(r, "wafLoginRateLimit", wholeNumber, r.c.TryInt)
 	c.HealthCheckPath = read(r, "healthCheckPath", "", r.c.Try)
 	c.CertificateArn = read(r, "certificateArn", "", r.c.Try)
 	c.SiteDomain = read(r, "siteDomain", "", r.c.Try)
@@ -530,17 +547,20 @@ func (c Config) validateEdge() error {
 	if !healthPathRe.MatchString(c.HealthCheckPath) || len(c.HealthCheckPath) > 1024 {
 		return invalid("healthCheckPath", c.HealthCheckPath, "want a URL path starting with '/', e.g. /healthz.php")
 	}
-	if c.CertificateArn != "" {
-		m := certificateRe.FindStringSubmatch(c.CertificateArn)
-		if m == nil {
-			return invalid("certificateArn", c.CertificateArn, "want an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID), or leave it unset for HTTP only")
-		}
-		if m[1] != c.Region {
-			return invalid("certificateArn", c.CertificateArn, "the certificate must be in aws:region %s, where the load balancer is", c.Region)
-		}
+	if c.Edge != edgeCloudFront && c.Edge != edgeALB {
+		return invalid("edge", c.Edge, "want %s (CloudFront in front of an internal load balancer: HTTPS without a domain) or %s (an internet-facing load balancer, as in the hands-on)", edgeCloudFront, edgeALB)
+	}
+	if c.PageTTLSeconds < 0 || c.PageTTLSeconds > maxPageTTLSeconds {
+		return invalid("cdnPageTtlSeconds", c.PageTTLSeconds, "want 0 to %d seconds (CloudFront does not purge pages when a post changes, so keep it short)", maxPageTTLSeconds)
+	}
+	if c.WAFLoginLimit < 10 || c.WAFLoginLimit > 2000000000 {
+		return invalid("wafLoginRateLimit", c.WAFLoginLimit, "want 10 to 2000000000 requests per IP address per 5 minutes (AWS WAF's range)")
+	}
+	if err := c.validateCertificate(); err != nil {
+		return err
 	}
 	if c.SiteDomain != "" && (!domainRe.MatchString(c.SiteDomain) || len(c.SiteDomain) > 253) {
-		return invalid("siteDomain", c.SiteDomain, "want a lower-case DNS name such as www.example.com (no scheme, no path), or leave it unset to use the load balancer's name")
+		return invalid("siteDomain", c.SiteDomain, "want a lower-case DNS name such as www.example.com (no scheme, no path), or leave it unset to use the %s's own name", c.edgeName())
 	}
 	for k, v := range c.ExtraTags {
 		if !tagKeyRe.MatchString(k) || strings.HasPrefix(strings.ToLower(k), "aws:") || slices.Contains(reservedTagKeys, k) {
@@ -552,6 +572,40 @@ func (c Config) validateEdge() error {
 	}
 	return nil
 }
+
+// validateCertificate checks that the certificate is where the edge takes it from: CloudFront
+// only from us-east-1, the load balancer only from its own region.
+func (c Config) validateCertificate() error {
+	if c.CertificateArn == "" {
+		return nil
+	}
+	m := certificateRe.FindStringSubmatch(c.CertificateArn)
+	if m == nil {
+		return invalid("certificateArn", c.CertificateArn, "want an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID), or leave it unset")
+	}
+	want, where := c.Region, "aws:region "+c.Region+", where the load balancer is (edge alb)"
+	if c.Edge == edgeCloudFront {
+		want, where = cloudFrontCertificateRegion, cloudFrontCertificateRegion+", the only region CloudFront takes certificates from (edge cloudfront)"
+	}
+	if m[1] != want {
+		return invalid("certificateArn", c.CertificateArn, "the certificate must be in %s", where)
+	}
+	if c.Edge == edgeCloudFront && c.SiteDomain == "" {
+		return invalid("siteDomain", `""`, "certificateArn with edge cloudfront names the domain the certificate is for: set siteDomain to it (the distribution's *.cloudfront.net name has its own certificate)")
+	}
+	return nil
+}
+
+// edgeName is what visitors connect to, for messages.
+func (c Config) edgeName() string {
+	if c.Edge == edgeCloudFront {
+		return "CloudFront distribution"
+	}
+	return "load balancer"
+}
+
+// maxPageTTLSeconds bounds how long CloudFront may keep a page: a day.
+const maxPageTTLSeconds = 86400
 
 // checkZonesExist asks AWS for the region's available AZs so that a typo fails now, with the
 // list of real names, rather than halfway through creating subnets.
@@ -607,6 +661,11 @@ func (t Tags) Named(name string) pulumi.StringMap {
 	}
 	m["Name"] = pulumi.String(t.namePrefix + name)
 	return m
+}
+
+// name is "<project>-<stack>-<name>", the Name tag's value, for resources named by a field.
+func (t Tags) name(name string) string {
+	return t.namePrefix + name
 }
 
 // settingsPath is where this stack keeps the settings its servers read at boot. It is fixed

@@ -66,7 +66,14 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"recovery window", map[string]string{"secretRecoveryWindowDays": "3"}, []string{"secretRecoveryWindowDays", "7 to 30"}},
 		{"health check path", map[string]string{"healthCheckPath": "wp-login.php"}, []string{"healthCheckPath", "wp-login.php", "starting with '/'"}},
 		{"certificate ARN", map[string]string{"certificateArn": "my-cert"}, []string{"certificateArn", "my-cert"}},
-		{"certificate in another region", map[string]string{"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"}, []string{"certificateArn", "ap-northeast-1"}},
+		{"ALB certificate in another region", map[string]string{"edge": "alb", "certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"}, []string{"certificateArn", "ap-northeast-1", "edge alb"}},
+		{"CloudFront certificate outside us-east-1", map[string]string{"siteDomain": "www.example.com", "certificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/abc-123"}, []string{"certificateArn", "us-east-1", "edge cloudfront"}},
+		{"CloudFront certificate without its domain", map[string]string{"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc-123"}, []string{"siteDomain", "certificateArn"}},
+		{"unknown edge", map[string]string{"edge": "fastly"}, []string{"edge", "fastly", "cloudfront", "alb"}},
+		{"page TTL", map[string]string{"cdnPageTtlSeconds": "-1"}, []string{"cdnPageTtlSeconds", "-1", "0 to 86400"}},
+		{"page TTL over a day", map[string]string{"cdnPageTtlSeconds": "86401"}, []string{"cdnPageTtlSeconds", "86401"}},
+		{"login rate below WAF's minimum", map[string]string{"wafLoginRateLimit": "5"}, []string{"wafLoginRateLimit", "5", "10 to"}},
+		{"waf not a bool", map[string]string{"waf": "maybe"}, []string{"waf", "maybe", "true or false"}},
 		{"site domain with scheme", map[string]string{"siteDomain": "https://example.com"}, []string{"siteDomain", "no scheme"}},
 		{"reserved tag", map[string]string{"tags": `{"Name":"x"}`}, []string{"tags", "Name"}},
 		{"aws: tag", map[string]string{"tags": `{"aws:foo":"x"}`}, []string{"tags", "aws:foo"}},
@@ -93,7 +100,10 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 func TestValidConfigVariantsAccepted(t *testing.T) {
 	for _, o := range []map[string]string{
 		{"wordpressLocale": "en_US", "phpVersion": "8.4", "instanceType": "t4g.small"},
-		{"sshCidr": "198.51.100.7/32", "siteDomain": "blog.example.com"},
+		{"sshCidr": "198.51.100.7/32", "siteDomain": testIssuedDomain},
+		{"edge": "alb", "siteDomain": "blog.example.com"},
+		{"edge": "alb", "waf": "true", "certificateArn": testALBCertificate, "siteDomain": "www.example.com"},
+		{"siteDomain": "blog.example.com", "certificateArn": testCDNCertificate, "cdnPageTtlSeconds": "0"},
 		{"vpcCidr": "172.20.0.0/20", "publicSubnetCidrs": `["172.20.0.0/24","172.20.1.0/24"]`, "privateSubnetCidrs": `["172.20.8.0/22","172.20.12.0/22"]`},
 		{"secretRecoveryWindowDays": "0", "dbMaxAllocatedStorageGiB": "0"},
 	} {

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -160,7 +161,7 @@ for mode in "$@"; do
   [[ -f $F/after-boot$boot ]] && cp "$F/after-boot$boot" "$mnt/root$F/$(head -n 1 "$F/after-boot$boot.target")"
 done
 mkdir -p "$F/result"
-for p in var/www/html/wp-config.php var/www/html/healthz.php run/wordpress/runtime.php run/wordpress/settings.json \
+for p in var/www/html/wp-config.php var/www/html/healthz.php var/www/html/wp-content/mu-plugins/edge-cache.php run/wordpress/runtime.php run/wordpress/settings.json \
   etc/httpd/conf.d/wordpress.conf var/lib/wordpress-converge/wordpress-files var/lib/wordpress-converge/prepared \
   var/lib/wordpress-converge/prepare-failed var/www/html/index.php var/log/wordpress-converge.log \
   opt/aws/amazon-cloudwatch-agent/etc/wordpress-logs.json; do
@@ -213,7 +214,8 @@ const (
 func convergeSite(title string) map[string]string {
 	return map[string]string{settingDBName: dbName, settingDBSecret: convergeDBSecretARN, settingWPSecret: convergeWPSecretARN,
 		settingSiteURL: convergeSiteURL, settingTitle: title, settingAdminUser: "wpadmin", settingEmail: "admin@example.com", settingLocale: "ja",
-		settingUploadsFS: "fs-0123456789abcdef0", settingUploadsAP: "fsap-0123456789abcdef0"}
+		settingUploadsFS: "fs-0123456789abcdef0", settingUploadsAP: "fsap-0123456789abcdef0",
+		settingProto: "X-Forwarded-Proto", settingCookie: cookieHash("/scalable-wordpress/converge")}
 }
 
 // parametersByPath is what `aws ssm get-parameters-by-path` prints for the stack's settings.
@@ -312,7 +314,13 @@ func (s *convergeSandbox) boot(modes ...string) []string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	args := append([]string{"--mount", "--propagation", "private", "bash", filepath.Join(s.dir, "harness"), s.dir}, modes...)
-	if out, err := exec.CommandContext(ctx, "unshare", args...).CombinedOutput(); err != nil {
+	cmd := exec.CommandContext(ctx, "unshare", args...)
+	// A hung boot (a retry loop waiting for a setting) dies with its whole process group at
+	// the timeout: nothing of the sandbox outlives the test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	if out, err := cmd.CombinedOutput(); err != nil {
 		s.t.Fatalf("sandbox harness failed (needs unshare, overlayfs, tmpfs): %v\n%s", err, out)
 	}
 	var statuses []string
@@ -460,6 +468,9 @@ func TestConvergePhases(t *testing.T) {
 	}
 	if s.read("result/var/www/html/healthz.php") == "" || !strings.Contains(s.read("result/etc/httpd/conf.d/wordpress.conf"), "RewriteRule . /index.php [L]") {
 		t.Error("the health page or the Apache config for permalinks was not written")
+	}
+	if !strings.Contains(s.read("result/var/www/html/wp-content/mu-plugins/edge-cache.php"), "is_search() || is_preview()") {
+		t.Error("the must-use plugin that keeps search results and previews out of the CDN's cache was not written")
 	}
 }
 

@@ -1,9 +1,10 @@
 package main
 
-// LoadBalancer is the hands-on's step 4 and 8: an internet-facing ALB over the public
-// subnets whose target group holds every web server, plus HTTPS when a certificate is
-// configured. It also publishes the site URL that the servers read at boot. Its security
-// group and the rules around it are in securitygroups.go.
+// LoadBalancer is the hands-on's step 4 and 8: an ALB whose target group holds every web
+// server. With edge alb it is internet-facing over the public subnets, with HTTPS when a
+// certificate is configured, and publishes the site URL; with edge cloudfront it is internal,
+// over the private subnets, and only CloudFront reaches it (edge.go). Its security group and
+// the rules around it are in securitygroups.go.
 
 import (
 	"fmt"
@@ -23,11 +24,12 @@ const deregistrationDelay = 20
 // is reached.
 type LoadBalancerArgs struct {
 	VpcID           pulumi.StringInput
-	SubnetIDs       pulumi.StringArrayInput // public subnets, one per AZ
+	SubnetIDs       pulumi.StringArrayInput // one per AZ: public, or private when Internal
 	SecurityGroupID pulumi.StringInput
+	Internal        bool // no public address: CloudFront's VPC origin is the only way in
 
 	HealthCheckPath string
-	CertificateArn  string             // "" serves plain HTTP only
+	CertificateArn  string             // "" serves plain HTTP only (always, when Internal)
 	SiteDomain      string             // "" uses the load balancer's DNS name
 	AlarmTopic      pulumi.StringInput // where the rollout alarms notify
 	// After is what the load balancer and target group wait for: the database's subnet
@@ -54,8 +56,8 @@ type LoadBalancer struct {
 	ALB           *lb.LoadBalancer
 	TargetGroup   *lb.TargetGroup
 	HTTPListener  *lb.Listener
-	HTTPSListener *lb.Listener // nil without a certificate
-	SiteURL       pulumi.StringOutput
+	HTTPSListener *lb.Listener        // nil without a certificate
+	SiteURL       pulumi.StringOutput // where users reach an internet-facing load balancer
 	Target        LoadBalancerTarget
 }
 
@@ -70,7 +72,7 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 
 	alb, err := lb.NewLoadBalancer(ctx, name+"-alb", &lb.LoadBalancerArgs{
 		LoadBalancerType:        pulumi.String("application"),
-		Internal:                pulumi.Bool(false),
+		Internal:                pulumi.Bool(args.Internal),
 		IpAddressType:           pulumi.String("ipv4"),
 		Subnets:                 args.SubnetIDs,
 		SecurityGroups:          pulumi.StringArray{args.SecurityGroupID},

@@ -7,25 +7,32 @@ import (
 	"testing"
 )
 
-// SEED-SPEC §4 and §8: an internet-facing ALB over both public subnets, one target group
-// with the hands-on's health check, every server registered.
+// SEED-SPEC §4 and §8: an ALB over both AZs, one target group with the hands-on's health
+// check, every server registered. With edge alb (the hands-on's) it is internet-facing over
+// the public subnets; behind CloudFront (the default) it is internal, over the private ones.
 func TestLoadBalancer(t *testing.T) {
-	r := mustRun(t, nil)
-	alb := r.one(t, "aws:lb/loadBalancer:LoadBalancer")
-	for k, v := range map[string]string{"loadBalancerType": "application", "internal": "false",
-		"dropInvalidHeaderFields": "true", "ipAddressType": "ipv4"} {
-		if got := alb.Str(k); got != v {
-			t.Errorf("%s: %s = %q, want %q", alb.URN, k, got, v)
+	for edge, want := range map[string]struct{ internal, subnets string }{
+		edgeALB:        {"false", "10.0.0.0/24,10.0.1.0/24"},
+		edgeCloudFront: {"true", "10.0.2.0/24,10.0.3.0/24"},
+	} {
+		r := mustRun(t, map[string]string{"edge": edge})
+		alb := r.one(t, "aws:lb/loadBalancer:LoadBalancer")
+		for k, v := range map[string]string{"loadBalancerType": "application", "internal": want.internal,
+			"dropInvalidHeaderFields": "true", "ipAddressType": "ipv4"} {
+			if got := alb.Str(k); got != v {
+				t.Errorf("edge %s: %s: %s = %q, want %q", edge, alb.URN, k, got, v)
+			}
+		}
+		var cidrs []string
+		for _, id := range alb.Inputs["subnets"].ArrayValue() {
+			sn := r.byID(id.StringValue())
+			cidrs = append(cidrs, sn.Str("cidrBlock"))
+		}
+		if strings.Join(cidrs, ",") != want.subnets {
+			t.Errorf("edge %s: %s: must span %s, got %v", edge, alb.URN, want.subnets, cidrs)
 		}
 	}
-	var cidrs []string
-	for _, id := range alb.Inputs["subnets"].ArrayValue() {
-		sn := r.byID(id.StringValue())
-		cidrs = append(cidrs, sn.Str("cidrBlock"))
-	}
-	if strings.Join(cidrs, ",") != "10.0.0.0/24,10.0.1.0/24" {
-		t.Errorf("%s: must span both public subnets, got %v", alb.URN, cidrs)
-	}
+	r := mustRun(t, nil)
 
 	tg := r.one(t, "aws:lb/targetGroup:TargetGroup")
 	if tg.Str("port") != "80" || tg.Str("protocol") != "HTTP" || tg.Str("targetType") != "instance" || tg.Str("vpcId") != out(r.one(t, "aws:ec2/vpc:Vpc"), "id") {
@@ -76,8 +83,8 @@ func checkHealthCheck(t *testing.T, tg *recorded, path string) {
 }
 
 func TestHTTPSWithCertificate(t *testing.T) {
-	cert := "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"
-	r := mustRun(t, map[string]string{"certificateArn": cert, "siteDomain": "www.example.com"})
+	cert := testALBCertificate
+	r := mustRun(t, map[string]string{"edge": edgeALB, "certificateArn": cert, "siteDomain": "www.example.com"})
 	listeners := map[string]*recorded{}
 	for _, l := range r.ofType("aws:lb/listener:Listener") {
 		listeners[l.Str("port")] = l
@@ -112,10 +119,29 @@ func TestHTTPSWithCertificate(t *testing.T) {
 	}
 }
 
+// The servers' settings name the URL visitors use and the header in which the edge tells the
+// viewer's protocol: the distribution's HTTPS URL and CloudFront's header by default, the load
+// balancer's and its X-Forwarded-Proto with edge alb.
 func TestSiteURLSetting(t *testing.T) {
 	r := mustRun(t, nil)
 	site := jsonInput(t, r.m.Named("aws:ssm/parameter:Parameter", "settings-site"), "insecureValue")
+	if want := "https://" + out(r.one(t, "aws:cloudfront/distribution:Distribution"), "domainName"); site[settingSiteURL] != want {
+		t.Errorf("the servers' site URL is %v, want the distribution's %s", site[settingSiteURL], want)
+	}
+	if site[settingProto] != "CloudFront-Forwarded-Proto" || site[settingCookie] != cookieHash("/scalable-wordpress/test") {
+		t.Errorf("behind CloudFront the servers trust %v and hash cookies with %v", site[settingProto], site[settingCookie])
+	}
+	r = mustRun(t, map[string]string{"edge": edgeALB})
+	site = jsonInput(t, r.m.Named("aws:ssm/parameter:Parameter", "settings-site"), "insecureValue")
 	if want := "http://" + out(r.one(t, "aws:lb/loadBalancer:LoadBalancer"), "dnsName"); site[settingSiteURL] != want {
-		t.Errorf("the servers' site URL is %v, want the load balancer's %s", site[settingSiteURL], want)
+		t.Errorf("edge alb: the servers' site URL is %v, want the load balancer's %s", site[settingSiteURL], want)
+	}
+	if site[settingProto] != "X-Forwarded-Proto" {
+		t.Errorf("edge alb: the servers trust %v, want the load balancer's X-Forwarded-Proto", site[settingProto])
+	}
+	r = mustRun(t, map[string]string{"siteDomain": "shop.example.com", "certificateArn": testCDNCertificate})
+	site = jsonInput(t, r.m.Named("aws:ssm/parameter:Parameter", "settings-site"), "insecureValue")
+	if site[settingSiteURL] != "https://shop.example.com" {
+		t.Errorf("with a domain the servers' site URL is %v, want https://shop.example.com", site[settingSiteURL])
 	}
 }

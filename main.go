@@ -20,6 +20,8 @@ type infrastructure struct {
 	Security *SecurityGroups
 	Database *Database
 	LB       *LoadBalancer
+	Edge     *Edge     // nil with edge alb
+	Firewall *Firewall // nil without waf
 	Web      *WebTier
 	Uploads  *SharedUploads
 	Settings *SiteSettings
@@ -59,11 +61,18 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
 	}
+	originFacing := ""
+	if cfg.Edge == edgeCloudFront {
+		if originFacing, err = lookupOriginFacing(ctx); err != nil {
+			return nil, err
+		}
+	}
 	security, err := NewSecurityGroups(ctx, "security", &SecurityGroupsArgs{
-		VpcID:         network.Vpc.ID().ToStringOutput(),
-		ListenerPorts: listenerPorts(cfg),
-		SSHCidr:       cfg.SSHCidr,
-		Tags:          tags,
+		VpcID:          network.Vpc.ID().ToStringOutput(),
+		ListenerPorts:  listenerPorts(cfg),
+		FromPrefixList: originFacing,
+		SSHCidr:        cfg.SSHCidr,
+		Tags:           tags,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("security groups: %w", err)
@@ -92,12 +101,18 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
+	internal := cfg.Edge == edgeCloudFront
+	lbSubnets, albCertificate := network.PublicSubnets, cfg.CertificateArn
+	if internal {
+		lbSubnets, albCertificate = network.PrivateSubnets, ""
+	}
 	loadBalancer, err := NewLoadBalancer(ctx, "lb", &LoadBalancerArgs{
 		VpcID:           network.Vpc.ID().ToStringOutput(),
-		SubnetIDs:       subnetIDs(network.PublicSubnets),
+		SubnetIDs:       subnetIDs(lbSubnets),
 		SecurityGroupID: security.LoadBalancer.ID().ToStringOutput(),
+		Internal:        internal,
 		HealthCheckPath: cfg.HealthCheckPath,
-		CertificateArn:  cfg.CertificateArn,
+		CertificateArn:  albCertificate,
 		SiteDomain:      cfg.SiteDomain,
 		AlarmTopic:      alerts.Topic.Arn,
 		After:           database.SubnetGroup,
@@ -105,6 +120,10 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load balancer: %w", err)
+	}
+	front, err := newFront(ctx, cfg, loadBalancer)
+	if err != nil {
+		return nil, err
 	}
 	web, err := NewWebTier(ctx, "web", &WebTierArgs{
 		Mode:              cfg.WebTierMode,
@@ -150,13 +169,15 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 			settingDBName:    pulumi.String(dbName),
 			settingDBSecret:  database.Secret.Arn,
 			settingWPSecret:  web.WordPressSecret.Arn,
-			settingSiteURL:   loadBalancer.SiteURL,
+			settingSiteURL:   front.siteURL,
 			settingTitle:     pulumi.String(cfg.SiteTitle),
 			settingAdminUser: pulumi.String(cfg.AdminUser),
 			settingEmail:     pulumi.String(cfg.AdminEmail),
 			settingLocale:    pulumi.String(cfg.WordPressLocale),
 			settingUploadsFS: uploads.ReadyFileSystemID(),
 			settingUploadsAP: uploads.AccessPoint.ID().ToStringOutput(),
+			settingProto:     pulumi.String(front.protoHeader),
+			settingCookie:    pulumi.String(cookieHash(cfg.settingsPath())),
 		},
 		SiteTag: cfg.siteTag(),
 		Tags:    tags,
@@ -174,7 +195,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		return nil, fmt.Errorf("monitoring: %w", err)
 	}
 	return &infrastructure{Config: cfg, Network: network, Security: security, Database: database,
-		LB: loadBalancer, Web: web, Uploads: uploads, Settings: settings, Alerts: alerts, Logs: logs, Monitor: monitoring}, nil
+		LB: loadBalancer, Edge: front.edge, Firewall: front.firewall, Web: web, Uploads: uploads, Settings: settings, Alerts: alerts, Logs: logs, Monitor: monitoring}, nil
 }
 
 // monitoringArgs are what the alarms and the dashboard watch, from the other components.
@@ -188,9 +209,51 @@ func monitoringArgs(cfg Config, alerts *Alerts, lb *LoadBalancer, web *WebTier, 
 	return a
 }
 
-// listenerPorts are the load balancer's listeners: HTTP, and HTTPS with a certificate.
+// front is what visitors connect to: the distribution (edge cloudfront) or the load balancer
+// (edge alb), the web ACL in front of either, the URL they serve and the header in which they
+// tell the servers the viewer's protocol.
+type front struct {
+	edge        *Edge
+	firewall    *Firewall
+	siteURL     pulumi.StringOutput
+	protoHeader string
+}
+
+// newFront builds the web ACL (with waf) and, with edge cloudfront, the distribution.
+func newFront(ctx *pulumi.Context, cfg Config, loadBalancer *LoadBalancer) (front, error) {
+	tags := cfg.Tags()
+	f := front{siteURL: loadBalancer.SiteURL, protoHeader: "X-Forwarded-Proto"}
+	cloudFront := cfg.Edge == edgeCloudFront
+	var err error
+	var webACL pulumi.StringInput
+	if cfg.WAF {
+		fw := &FirewallArgs{Scope: wafScopeRegional, LoginLimit: cfg.WAFLoginLimit, LoadBalancerArn: loadBalancer.ALB.Arn, Tags: tags}
+		if cloudFront {
+			fw.Scope, fw.LoadBalancerArn = wafScopeCloudFront, nil
+		}
+		if f.firewall, err = NewFirewall(ctx, "waf", fw); err != nil {
+			return f, fmt.Errorf("firewall: %w", err)
+		}
+		webACL = f.firewall.WebACL.Arn
+	}
+	if !cloudFront {
+		return f, nil
+	}
+	if f.edge, err = NewEdge(ctx, "edge", &EdgeArgs{
+		LoadBalancerArn: loadBalancer.ALB.Arn, LoadBalancerDNS: loadBalancer.ALB.DnsName,
+		SiteDomain: cfg.SiteDomain, CertificateArn: cfg.CertificateArn, PageTTLSeconds: cfg.PageTTLSeconds,
+		CookieHash: cookieHash(cfg.settingsPath()), WebACLArn: webACL, Tags: tags,
+	}); err != nil {
+		return f, fmt.Errorf("edge: %w", err)
+	}
+	f.siteURL, f.protoHeader = f.edge.SiteURL, forwardedProtoHeader
+	return f, nil
+}
+
+// listenerPorts are the load balancer's listeners: HTTP, and HTTPS with a certificate for
+// an internet-facing one (behind CloudFront the load balancer has no certificate).
 func listenerPorts(cfg Config) []int {
-	if cfg.CertificateArn != "" {
+	if cfg.CertificateArn != "" && cfg.Edge == edgeALB {
 		return []int{httpPort, httpsPort}
 	}
 	return []int{httpPort}
@@ -223,6 +286,7 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 	}
 	out := pulumi.Map{
 		"siteUrl":             infra.LB.SiteURL,
+		"edge":                pulumi.String(infra.Config.Edge),
 		"albDnsName":          infra.LB.ALB.DnsName,
 		"targetGroupArn":      infra.LB.TargetGroup.Arn,
 		"dbEndpoint":          infra.Database.Instance.Endpoint,
@@ -247,6 +311,14 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 		"dbFailoverAlarm":     infra.Monitor.DBFailover.Name,
 		"alarmNames":          infra.Monitor.alarmNames(),
 		"region":              pulumi.String(infra.Config.Region),
+	}
+	if e := infra.Edge; e != nil {
+		out["siteUrl"] = e.SiteURL
+		out["cdnDistributionId"] = e.Distribution.ID()
+		out["cdnDomainName"] = e.Distribution.DomainName
+	}
+	if f := infra.Firewall; f != nil {
+		out["webAclArn"] = f.WebACL.Arn
 	}
 	if g := infra.Web.Group; g != nil {
 		out["webAutoScalingGroupName"] = g.Name

@@ -19,8 +19,13 @@ func TestStackOutputs(t *testing.T) {
 	alb := r.one(t, "aws:lb/loadBalancer:LoadBalancer")
 	db := r.one(t, "aws:rds/instance:Instance")
 	image := r.one(t, "aws:ec2/amiFromInstance:AmiFromInstance")
+	cdn := r.one(t, "aws:cloudfront/distribution:Distribution")
 	want := map[string]string{
-		"siteUrl":                  "http://" + out(alb, "dnsName"),
+		"siteUrl":                  "https://" + out(cdn, "domainName"),
+		"edge":                     "cloudfront",
+		"cdnDistributionId":        out(cdn, "id"),
+		"cdnDomainName":            out(cdn, "domainName"),
+		"webAclArn":                out(r.one(t, "aws:wafv2/webAcl:WebAcl"), "arn"),
 		"albDnsName":               out(alb, "dnsName"),
 		"targetGroupArn":           out(r.one(t, "aws:lb/targetGroup:TargetGroup"), "arn"),
 		"dbEndpoint":               out(db, "endpoint"),
@@ -70,8 +75,18 @@ func TestStackOutputs(t *testing.T) {
 			t.Errorf("output %s: AZs %v, want one per AZ in config order", k, got)
 		}
 	}
-	if len(o) != 28 {
-		t.Errorf("want 28 outputs, got %d: %v", len(o), o)
+	if len(o) != 32 {
+		t.Errorf("want 32 outputs, got %d: %v", len(o), o)
+	}
+	// The hands-on's edge: the load balancer is the site, and nothing of CloudFront or WAF.
+	albRun := mustRun(t, map[string]string{"edge": edgeALB, "waf": "false"})
+	if got, want := albRun.outputs["siteUrl"], "http://"+out(albRun.one(t, "aws:lb/loadBalancer:LoadBalancer"), "dnsName"); got != want {
+		t.Errorf("edge alb: output siteUrl = %v, want %q", got, want)
+	}
+	for _, k := range []string{"cdnDistributionId", "cdnDomainName", "webAclArn"} {
+		if _, ok := albRun.outputs[k]; ok {
+			t.Errorf("edge alb without waf: output %s makes no sense", k)
+		}
 	}
 	for k, v := range o {
 		for _, p := range r.ofType("random:index/randomPassword:RandomPassword") {
@@ -115,7 +130,7 @@ func checkWebInstancesOutput(t *testing.T, r *stackRun) {
 
 // The fixed type tokens of the components, each with its children below it.
 func TestComponentsInPulumiShape(t *testing.T) {
-	r := mustRun(t, nil)
+	r := mustRun(t, map[string]string{"siteDomain": testIssuedDomain}) // with a certificate to find in us-east-1
 	want := map[string]bool{
 		"scalable-wordpress:network:Network":        true,
 		"scalable-wordpress:network:SecurityGroups": true,
@@ -127,6 +142,8 @@ func TestComponentsInPulumiShape(t *testing.T) {
 		"scalable-wordpress:monitoring:Alerts":      true,
 		"scalable-wordpress:monitoring:ServerLogs":  true,
 		"scalable-wordpress:monitoring:Monitoring":  true,
+		"scalable-wordpress:edge:Edge":              true,
+		"scalable-wordpress:edge:Firewall":          true,
 	}
 	components := map[string]*recorded{}
 	for _, x := range r.m.Resources {

@@ -23,6 +23,13 @@ const (
 	testStack   = "test"
 	testAccount = "123456789012"
 	testAMI     = "ami-0abcdef1234567890"
+
+	testCDNDomain         = "d111111abcdef8.cloudfront.net"
+	testOriginFacing      = "pl-58a04531"
+	testIssuedDomain      = "www.example.com" // the one domain ACM in us-east-1 holds an issued certificate for
+	testIssuedCertificate = "arn:aws:acm:us-east-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+	testALBCertificate    = "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"
+	testCDNCertificate    = "arn:aws:acm:us-east-1:123456789012:certificate/6f7e8d9c-aaaa-bbbb-cccc-0123456789ab" // a wildcard's, say
 )
 
 // recorded is one registration the mock saw.
@@ -124,6 +131,23 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 	case "aws:ssm/parameter:Parameter":
 		id = r.Str("name")
 		arn = fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", m.region, testAccount, id)
+	case "aws:cloudfront/distribution:Distribution":
+		id = "E2CDNTEST" + strings.ToUpper(r.Name)
+		set("domainName", testCDNDomain)
+		set("hostedZoneId", "Z2FDTNDATAQYW2")
+		arn = fmt.Sprintf("arn:aws:cloudfront::%s:distribution/%s", testAccount, id)
+	case "aws:cloudfront/vpcOrigin:VpcOrigin":
+		id = "vo_" + r.Name
+		arn = fmt.Sprintf("arn:aws:cloudfront::%s:vpcorigin/%s", testAccount, id)
+	case "aws:cloudfront/cachePolicy:CachePolicy", "aws:cloudfront/originRequestPolicy:OriginRequestPolicy":
+		id = "policy-" + r.Name
+	case "aws:wafv2/webAcl:WebAcl":
+		id = "acl-" + r.Name
+		scope, region := "regional", m.region
+		if r.Str("scope") == "CLOUDFRONT" {
+			scope, region = "global", "us-east-1"
+		}
+		arn = fmt.Sprintf("arn:aws:wafv2:%s:%s:%s/webacl/%s/%s", region, testAccount, scope, r.Name, id)
 	case "random:index/randomId:RandomId":
 		id = "none"
 		set("hex", fmt.Sprintf("%08x", len(r.Name)*2654435761%(1<<32)))
@@ -171,6 +195,23 @@ func (m *mocks) call(token string, args resource.PropertyMap) (resource.Property
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id": testAccount, "accountId": testAccount, "arn": "arn:aws:iam::" + testAccount + ":user/ci", "userId": "AIDAEXAMPLE",
 		}), nil
+	case "aws:cloudfront/getCachePolicy:getCachePolicy", "aws:cloudfront/getOriginRequestPolicy:getOriginRequestPolicy":
+		name := propString(args["name"])
+		if !strings.HasPrefix(name, "Managed-") {
+			return nil, fmt.Errorf("mock: unexpected CloudFront policy %q", name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": "managed-" + strings.ToLower(name), "name": name}), nil
+	case "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+		if name := propString(args["name"]); name != cloudFrontOriginFacing {
+			return nil, fmt.Errorf("mock: unexpected prefix list %q", name)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": testOriginFacing, "name": cloudFrontOriginFacing, "maxEntries": 55}), nil
+	case "aws:acm/getCertificate:getCertificate":
+		domain := propString(args["domain"])
+		if domain != testIssuedDomain {
+			return nil, fmt.Errorf("no certificate for domain %q found in this region", domain)
+		}
+		return resource.NewPropertyMapFromMap(map[string]any{"id": testIssuedCertificate, "arn": testIssuedCertificate, "domain": domain, "status": "ISSUED"}), nil
 	case "aws:ssm/getParameter:getParameter":
 		name := propString(args["name"])
 		if !strings.HasPrefix(name, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-") {

@@ -100,13 +100,20 @@ func TestStackPassesTheGuardrails(t *testing.T) {
 		config     string
 		advisories []string // policies expected to report (documented exceptions)
 	}{
-		{"default (dev)", nil, "policy/config/dev.json", []string{"alb-https-listener", "rds-deletion-protection"}},
+		{"default (dev)", map[string]string{"waf": "false"}, "policy/config/dev.json",
+			[]string{"cloudfront-custom-certificate", "cloudfront-logging", "cloudfront-waf", "rds-deletion-protection"}},
 		{"hardened prod", map[string]string{
-			"certificateArn":        "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab",
-			"siteDomain":            "www.example.com",
+			"siteDomain":            testIssuedDomain,
 			"dbDeletionProtection":  "true",
 			"dbBackupRetentionDays": "14",
 			"webServerCount":        "4",
+		}, "policy/config/prod.json", []string{"cloudfront-logging"}},
+		{"hardened prod on the hands-on's edge", map[string]string{
+			"edge":                  edgeALB,
+			"certificateArn":        testALBCertificate,
+			"siteDomain":            "www.example.com",
+			"dbDeletionProtection":  "true",
+			"dbBackupRetentionDays": "14",
 		}, "policy/config/prod.json", nil},
 	}
 	for _, c := range cases {

@@ -15,9 +15,15 @@ import (
 var securityVariants = map[string]map[string]string{
 	"default": nil,
 	"ssh+https": {
+		"edge":           edgeALB,
 		"sshCidr":        "203.0.113.0/24",
-		"certificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab",
+		"certificateArn": testALBCertificate,
 		"webServerCount": "4",
+	},
+	"cdn+domain": {
+		"siteDomain":     "shop.example.com",
+		"certificateArn": testCDNCertificate,
+		"waf":            "false",
 	},
 }
 
@@ -59,7 +65,8 @@ func TestOnlyListenerPortsOpenToTheWorld(t *testing.T) {
 	}
 }
 
-// The chain of the hands-on, tightened: internet → ALB → web:80 → DB:3306, and web → EFS:2049.
+// The chain of the hands-on, tightened: internet (or only CloudFront) → ALB → web:80 → DB:3306,
+// and web → EFS:2049.
 func TestSecurityGroupChain(t *testing.T) {
 	for variant, cfg := range securityVariants {
 		r := mustRun(t, cfg)
@@ -68,6 +75,9 @@ func TestSecurityGroupChain(t *testing.T) {
 			src := rule.Str("cidrIpv4")
 			if ref := rule.Str("referencedSecurityGroupId"); ref != "" {
 				src = groupName(r, ref)
+			}
+			if pl := rule.Str("prefixListId"); pl != "" {
+				src = pl
 			}
 			to := groupName(r, rule.Str("securityGroupId"))
 			ingress[to] = append(ingress[to], src+":"+rule.Str("ipProtocol")+"/"+rule.Str("fromPort")+"-"+rule.Str("toPort"))
@@ -85,9 +95,14 @@ func TestSecurityGroupChain(t *testing.T) {
 		if !sameSet(ingress["web"], wantWeb) {
 			t.Errorf("[%s] web group ingress = %v; want %v", variant, ingress["web"], wantWeb)
 		}
-		wantLB := []string{"0.0.0.0/0:tcp/80-80"}
-		if cfg["certificateArn"] != "" {
-			wantLB = append(wantLB, "0.0.0.0/0:tcp/443-443")
+		// Behind CloudFront the load balancer takes HTTP from CloudFront's origin-facing servers
+		// and nothing from the internet; the hands-on's takes the internet on its listeners.
+		wantLB := []string{testOriginFacing + ":tcp/80-80"}
+		if cfg["edge"] == edgeALB {
+			wantLB = []string{"0.0.0.0/0:tcp/80-80"}
+			if cfg["certificateArn"] != "" {
+				wantLB = append(wantLB, "0.0.0.0/0:tcp/443-443")
+			}
 		}
 		if !sameSet(ingress["lb"], wantLB) {
 			t.Errorf("[%s] load balancer group ingress = %v; want %v", variant, ingress["lb"], wantLB)

@@ -2,7 +2,9 @@ package main
 
 // SecurityGroups is the whole chain of who may talk to whom, in one place:
 //
-//	internet ──80/443──▶ lb-sg ──80──▶ web-sg ──3306──▶ db-sg
+//	internet ──80/443──▶ lb-sg ──80──▶ web-sg ──3306──▶ db-sg    (edge alb)
+//	CloudFront ──80──▶ lb-sg                                      (edge cloudfront: its
+//	                                   origin-facing prefix list, the VPC origin's included)
 //	                                   web-sg ──2049──▶ uploads-sg (EFS mount targets)
 //	                                   web-sg ──443──▶ internet (packages, wordpress.org, AWS APIs)
 //	sshCidr  ──22──▶ web-sg (only when sshCidr is set)
@@ -22,9 +24,12 @@ import (
 // SecurityGroupsArgs say which doors the chain has.
 type SecurityGroupsArgs struct {
 	VpcID         pulumi.StringInput
-	ListenerPorts []int  // the load balancer's listener ports, open to the internet
-	SSHCidr       string // "" keeps port 22 closed
-	Tags          Tags
+	ListenerPorts []int // the load balancer's listener ports, open to the internet or to:
+	// FromPrefixList, when set, is the only source of the listener ports: CloudFront's
+	// origin-facing prefix list with edge cloudfront.
+	FromPrefixList string
+	SSHCidr        string // "" keeps port 22 closed
+	Tags           Tags
 }
 
 // SecurityGroups are the three groups; their rules are fixed by the chain above.
@@ -57,7 +62,7 @@ func NewSecurityGroups(ctx *pulumi.Context, name string, args *SecurityGroupsArg
 		dst                         **ec2.SecurityGroup
 		name, tag, description, was string
 	}{
-		{&g.LoadBalancer, "lb-sg", "elb-sg", "WordPress load balancer: web traffic from the internet", "lb"},
+		{&g.LoadBalancer, "lb-sg", "elb-sg", lbGroupDescription(args), "lb"},
 		{&g.Web, "web-sg", "web-sg", "WordPress web servers: HTTP from the load balancer only", "web"},
 		{&g.Database, "db-sg", "db-sg", "WordPress database: MySQL from the web servers only", "db"},
 		{&g.Uploads, "uploads-sg", "uploads-sg", "WordPress shared uploads (EFS): NFS from the web servers only", ""},
@@ -96,8 +101,13 @@ func (g *SecurityGroups) chain(args *SecurityGroupsArgs) []tcpRule {
 	internet := "0.0.0.0/0"
 	var rules []tcpRule
 	for _, port := range args.ListenerPorts {
-		rules = append(rules, tcpRule{name: fmt.Sprintf("lb-in-%d", port), was: "lb", ingress: true, group: g.LoadBalancer,
-			cidr: internet, port: port, description: fmt.Sprintf("Port %d from the internet to the listener", port)})
+		r := tcpRule{name: fmt.Sprintf("lb-in-%d", port), was: "lb", ingress: true, group: g.LoadBalancer,
+			cidr: internet, port: port, description: fmt.Sprintf("Port %d from the internet to the listener", port)}
+		if args.FromPrefixList != "" {
+			r.cidr, r.prefixList = "", args.FromPrefixList
+			r.description = fmt.Sprintf("Port %d from CloudFront's origin-facing servers only", port)
+		}
+		rules = append(rules, r)
 	}
 	rules = append(rules,
 		tcpRule{name: "lb-to-web", was: "lb", group: g.LoadBalancer, peer: g.Web, port: httpPort,
@@ -132,14 +142,26 @@ type tcpRule struct {
 	group       *ec2.SecurityGroup // the group the rule belongs to
 	port        int
 	cidr        string             // the other end is a network, or
+	prefixList  string             // a managed prefix list, or
 	peer        *ec2.SecurityGroup // another group
+}
+
+// lbGroupDescription says who may reach the load balancer.
+func lbGroupDescription(args *SecurityGroupsArgs) string {
+	if args.FromPrefixList != "" {
+		return "WordPress load balancer: web traffic from CloudFront only"
+	}
+	return "WordPress load balancer: web traffic from the internet"
 }
 
 // create registers the rule as its own resource.
 func (r tcpRule) create(ctx *pulumi.Context, tags Tags, parent pulumi.ResourceOption) error {
-	var cidr, peer pulumi.StringPtrInput
+	var cidr, prefixList, peer pulumi.StringPtrInput
 	if r.cidr != "" {
 		cidr = pulumi.String(r.cidr)
+	}
+	if r.prefixList != "" {
+		prefixList = pulumi.String(r.prefixList)
 	}
 	if r.peer != nil {
 		peer = r.peer.ID().ToStringOutput()
@@ -149,7 +171,7 @@ func (r tcpRule) create(ctx *pulumi.Context, tags Tags, parent pulumi.ResourceOp
 	if r.ingress {
 		_, err = vpc.NewSecurityGroupIngressRule(ctx, r.name, &vpc.SecurityGroupIngressRuleArgs{
 			SecurityGroupId: r.group.ID(), Description: pulumi.String(r.description), IpProtocol: pulumi.String("tcp"),
-			FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port), CidrIpv4: cidr, ReferencedSecurityGroupId: peer,
+			FromPort: pulumi.Int(r.port), ToPort: pulumi.Int(r.port), CidrIpv4: cidr, PrefixListId: prefixList, ReferencedSecurityGroupId: peer,
 			Tags: tags.Named(r.name),
 		}, opts...)
 	} else {

@@ -35,12 +35,14 @@ const (
 	settingLocale    = "locale"
 	settingUploadsFS = "uploads-file-system-id"
 	settingUploadsAP = "uploads-access-point-id"
+	settingProto     = "forwarded-proto-header" // the edge's header saying the viewer's protocol
+	settingCookie    = "cookie-hash"            // WordPress's COOKIEHASH, which the CDN's cache key names
 )
 
 // siteSettings are the settings kept together in the site parameter; the database endpoint
 // has a parameter of its own.
 var siteSettings = []string{settingDBName, settingDBSecret, settingWPSecret, settingSiteURL, settingTitle,
-	settingAdminUser, settingEmail, settingLocale, settingUploadsFS, settingUploadsAP}
+	settingAdminUser, settingEmail, settingLocale, settingUploadsFS, settingUploadsAP, settingProto, settingCookie}
 
 // The parameters' leaf names under the stack's path.
 const (

@@ -42,24 +42,27 @@ type programFacts struct {
 	Site                            map[string]string // the site settings, as the program publishes them
 	DBSecretName, WPSecretName      string
 	ArchiveURL, RDSBundle           string
-	SiteURL, HTTPSSiteURL           string
+	SiteURL, HTTPSSiteURL           string   // edge alb: the load balancer's, and with a certificate
+	CDN                             cdnFacts // the default edge: CloudFront in front
 	Version                         string // the WordPress release pinned
 	Group, LaunchHook               string
 	HealthCheck                     healthCheck
 	ExpectedUnhealthyWithin         time.Duration // on the lab's clock
 }
 
-// siteProgramFacts runs the program under the mocks with the site's settings and config,
-// once in HTTP mode (the default) and once with a certificate and a domain.
+// siteProgramFacts runs the program under the mocks with the site's settings and config: on
+// the hands-on's edge in HTTP mode and with a certificate and a domain, and on the default
+// edge, CloudFront.
 func siteProgramFacts(t *testing.T, config map[string]string) programFacts {
 	t.Helper()
-	r := mustRun(t, merged(config, map[string]string{"siteTitle": siteTitle}))
-	https := mustRun(t, merged(config, map[string]string{"siteTitle": siteTitle, "siteDomain": "www.example.com",
-		"certificateArn": "arn:aws:acm:ap-northeast-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-0123456789ab"}))
+	r := mustRun(t, merged(config, map[string]string{"siteTitle": siteTitle, "edge": edgeALB}))
+	https := mustRun(t, merged(config, map[string]string{"siteTitle": siteTitle, "edge": edgeALB, "siteDomain": "www.example.com",
+		"certificateArn": testALBCertificate}))
 	builder, _ := builderOf(t, r)
 	lt := r.one(t, "aws:ec2/launchTemplate:LaunchTemplate")
 	f := programFacts{BuilderUserData: userDataOf(t, builder), ServerUserData: userDataOf(t, lt),
 		SiteURL: fmt.Sprint(r.outputs["siteUrl"]), HTTPSSiteURL: fmt.Sprint(https.outputs["siteUrl"]),
+		CDN:     cdnProgramFacts(t, merged(config, map[string]string{"siteTitle": siteTitle})),
 		Version: fmt.Sprint(r.outputs["wordpressVersion"])}
 	vars := convergeVariables(t, f.ServerUserData, "SETTINGS_PATH", "WP_ARCHIVE_URL", "RDS_CA_URL")
 	f.SettingsPath, f.ArchiveURL, f.RDSBundle = vars["SETTINGS_PATH"], vars["WP_ARCHIVE_URL"], vars["RDS_CA_URL"]
@@ -535,6 +538,26 @@ func TestSite(t *testing.T) {
 		}
 	})
 
+	// CloudFront (the default edge): the servers get the distribution's HTTPS URL, CloudFront's
+	// protocol header and the cookie hash through a refresh; the load balancer forwards plain
+	// HTTP, as the internal one behind the VPC origin does, and the stand-in CDN hop in front
+	// of it behaves as the program configures the distribution.
+	t.Run("behind CloudFront the site is HTTPS on the distribution's name, cached only for anonymous visitors", func(t *testing.T) {
+		checkBehindCDN(t, l, facts, site, adminPassword, s1, s2)
+	})
+	l.publishSettings(facts.SettingsPath, site)
+	for _, s := range []*webServer{s1, s2} {
+		if out, err := s.run("/usr/local/sbin/wordpress-converge", "refresh"); err != nil {
+			t.Fatalf("refresh on %s: %v\n%s", s.name(), err, out)
+		}
+	}
+	l.startLB(facts.HealthCheck, httpsHost, true, 2)
+	for _, s := range []*webServer{s1, s2} {
+		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
+			t.Fatalf("%s did not come back in HTTPS mode", s.name())
+		}
+	}
+
 	t.Run("each minute's cron runs on exactly one server, as the timer's unit runs it", func(t *testing.T) {
 		user, command := cronUnit(t, s1)
 		token := fmt.Sprintf("lab-cron-%d", time.Now().UnixNano())
@@ -940,5 +963,93 @@ func uploadMedia(t *testing.T, c *http.Client, siteURL, name, body string) {
 	got, err := fetch(c, http.MethodPost, siteURL+"/wp-admin/media-new.php", http.Header{"Content-Type": {w.FormDataContentType()}}, &form)
 	if err != nil || got.Code != http.StatusFound || !strings.Contains(got.Location, "upload.php") {
 		t.Fatalf("upload %s: %v %s -> %q\n%s", name, err, got.Status, got.Location, got.Body[:min(len(got.Body), 600)])
+	}
+}
+
+// checkBehindCDN switches the running servers to the CloudFront edge and checks the site
+// through the stand-in CDN: HTTP redirects to HTTPS, login and wp-admin work with no redirect
+// loop and no http:// link, a logged-in user is never served from (or into) the cache, an
+// anonymous page is, and search results are not.
+func checkBehindCDN(t *testing.T, l *lab, facts programFacts, site map[string]string, adminPassword string, servers ...*webServer) {
+	cdnSite := maps.Clone(site)
+	for _, k := range []string{settingSiteURL, settingProto, settingCookie} {
+		cdnSite[k] = facts.CDN.Site[k]
+	}
+	l.publishSettings(facts.SettingsPath, cdnSite)
+	for _, s := range servers {
+		if out, err := s.run("/usr/local/sbin/wordpress-converge", "refresh"); err != nil {
+			t.Fatalf("refresh on %s: %v\n%s", s.name(), err, out)
+		}
+	}
+	host := hostOf(facts.CDN.SiteURL)
+	l.startLB(facts.HealthCheck, host, false, 2)
+	for _, s := range servers {
+		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
+			t.Fatalf("%s did not come back behind the CDN", s.name())
+		}
+	}
+	l.startCDN(facts.CDN, host)
+	viewer := func(jar http.CookieJar) *http.Client { return l.client(labCDNAddr, jar) }
+	siteURL := facts.CDN.SiteURL
+	if !strings.HasPrefix(siteURL, "https://") {
+		t.Fatalf("the CDN site URL %s is not HTTPS", siteURL)
+	}
+
+	plain, err := fetch(viewer(nil), http.MethodGet, "http://"+host+"/?p=1", nil, nil)
+	if err != nil || plain.Code != http.StatusMovedPermanently || plain.Location != siteURL+"/?p=1" {
+		t.Errorf("HTTP must redirect to %s/?p=1: %v %s %q", siteURL, err, plain.Status, plain.Location)
+	}
+	checkPublicURL(t, viewer(nil), siteURL)
+
+	// Anonymous: the second visit is served from the cache, and holds no admin bar.
+	anon := viewer(nil)
+	first, err1 := fetch(anon, http.MethodGet, siteURL+"/", nil, nil)
+	second, err2 := fetch(anon, http.MethodGet, siteURL+"/", nil, nil)
+	if err1 != nil || err2 != nil || second.Header.Get("X-Cache") != "Hit from cloudfront" || first.Code != http.StatusOK {
+		t.Errorf("an anonymous page must be cached: %v %v %s then %q", err1, err2, first.Status, second.Header.Get("X-Cache"))
+	}
+	for _, q := range []string{"/?s=hello", "/?s=hello"} {
+		page, err := fetch(anon, http.MethodGet, siteURL+q, nil, nil)
+		if err != nil || page.Header.Get("X-Cache") == "Hit from cloudfront" || !strings.Contains(page.Header.Get("Cache-Control"), "no-store") {
+			t.Errorf("search results must say no-store and never be served from the cache: %v %q %q", err, page.Header.Get("X-Cache"), page.Header.Get("Cache-Control"))
+		}
+	}
+
+	// Logged in, through the CDN: every page is HTTPS, nothing loops, nothing links http://.
+	jar := newJar()
+	c := viewer(jar)
+	login(t, c, siteURL, site[settingAdminUser], adminPassword)
+	checkDashboard(t, c, siteURL)
+	for _, p := range []string{"/", "/wp-admin/", "/wp-admin/options-general.php", "/?p=1", "/wp-admin/post-new.php"} {
+		final, body := followRedirects(t, c, siteURL+p)
+		if !strings.HasPrefix(final, siteURL) {
+			t.Errorf("%s ended at %s, off the CDN's HTTPS site", p, final)
+		}
+		if links := insecureLinks(body, host); len(links) > 0 || strings.Contains(body, "http://"+host) {
+			t.Errorf("%s links over plain HTTP (mixed content): %v", p, links)
+		}
+	}
+	// The login cookie carries the hash the cache key names, so the front page reaches WordPress
+	// with it: the admin bar, and no-store, so that the page is never cached for anyone.
+	u, _ := url.Parse(siteURL + "/")
+	var loggedIn string
+	for _, ck := range jar.Cookies(u) {
+		if strings.HasPrefix(ck.Name, "wordpress_logged_in_") {
+			loggedIn = ck.Name
+		}
+	}
+	if loggedIn != "wordpress_logged_in_"+facts.CDN.Site[settingCookie] {
+		t.Errorf("WordPress's login cookie is %q; the cache key names wordpress_logged_in_%s", loggedIn, facts.CDN.Site[settingCookie])
+	}
+	for range 2 {
+		page, err := fetch(c, http.MethodGet, siteURL+"/", nil, nil)
+		if err != nil || !strings.Contains(page.Body, `id="wpadminbar"`) || page.Header.Get("X-Cache") == "Hit from cloudfront" ||
+			storable(page.Header.Get("Cache-Control")) {
+			t.Errorf("a logged-in user's front page must reach WordPress and say no-store: %v admin bar %v, %q, %q", err,
+				strings.Contains(page.Body, `id="wpadminbar"`), page.Header.Get("X-Cache"), page.Header.Get("Cache-Control"))
+		}
+	}
+	if page, err := fetch(viewer(nil), http.MethodGet, siteURL+"/", nil, nil); err != nil || strings.Contains(page.Body, `id="wpadminbar"`) {
+		t.Errorf("an anonymous visitor was served a logged-in page: %v", err)
 	}
 }

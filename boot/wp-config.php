@@ -10,10 +10,15 @@ define( 'DB_COLLATE', '' );
 // an impostor.
 define( 'MYSQL_CLIENT_FLAGS', MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT );
 $table_prefix = 'wp_';
-// The load balancer ends TLS; trust its header so WordPress builds https links.
-if ( isset( $_SERVER['HTTP_X_FORWARDED_PROTO'] ) && 'https' === $_SERVER['HTTP_X_FORWARDED_PROTO'] ) {
+// The edge ends TLS; trust the header of the one hop that alone reaches the servers, so that
+// WordPress builds https links: CloudFront's CloudFront-Forwarded-Proto with edge cloudfront
+// (the load balancer is internal and admits only CloudFront; its own X-Forwarded-Proto there
+// says http, the hop from CloudFront), the load balancer's X-Forwarded-Proto with edge alb.
+$wp_proto_header = 'HTTP_' . strtoupper( str_replace( '-', '_', WP_FORWARDED_PROTO_HEADER ) );
+if ( isset( $_SERVER[ $wp_proto_header ] ) && 'https' === $_SERVER[ $wp_proto_header ] ) {
 	$_SERVER['HTTPS'] = 'on';
 }
+unset( $wp_proto_header );
 // Every server must hold the same code: change it by rebuilding the image, not in wp-admin.
 define( 'DISALLOW_FILE_EDIT', true );
 define( 'DISALLOW_FILE_MODS', true );

@@ -24,6 +24,7 @@ type Resource struct {
 	Aliases                 []string            // former URNs the resource answers to
 	IgnoreChanges           []string            // inputs the engine leaves to another owner
 	ReplaceOnChanges        []string            // inputs whose change replaces the resource
+	Provider                string              // the explicit provider's reference ("urn::id"), "" for the default
 }
 
 // Str is an input as a string ("" when absent; numbers and booleans formatted).
@@ -74,6 +75,8 @@ type Mocks struct {
 	Resources []*Resource
 	ByID      map[string]*Resource
 	Calls     []string
+	// CallProviders is the explicit provider each invoke token was last called through.
+	CallProviders map[string]string
 }
 
 // NewResource records the registration and returns what Compute says AWS would.
@@ -102,7 +105,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	r := &Resource{Type: args.TypeToken, Name: args.Name, URN: urn, Parent: rpc.GetParent(),
 		Custom: args.Custom, Protect: rpc.GetProtect(), Inputs: args.Inputs, PropDeps: propDeps,
-		Aliases: m.aliasURNs(args), IgnoreChanges: rpc.GetIgnoreChanges(), ReplaceOnChanges: rpc.GetReplaceOnChanges()}
+		Aliases: m.aliasURNs(args), IgnoreChanges: rpc.GetIgnoreChanges(), ReplaceOnChanges: rpc.GetReplaceOnChanges(),
+		Provider: args.Provider}
 	for d := range deps {
 		r.Deps = append(r.Deps, d)
 	}
@@ -153,6 +157,12 @@ func (m *Mocks) aliasURNs(args pulumi.MockResourceArgs) []string {
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.mu.Lock()
 	m.Calls = append(m.Calls, args.Token)
+	if args.Provider != "" {
+		if m.CallProviders == nil {
+			m.CallProviders = map[string]string{}
+		}
+		m.CallProviders[args.Token] = args.Provider
+	}
 	m.mu.Unlock()
 	return m.Invoke(args.Token, args.Args)
 }

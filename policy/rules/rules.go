@@ -46,6 +46,12 @@ var Levels = map[string]policyx.EnforcementLevel{
 	"web-ingress-only-from-load-balancer": policyx.EnforcementLevelMandatory,
 	"db-ingress-only-from-web":            policyx.EnforcementLevelMandatory,
 	"required-tags":                       policyx.EnforcementLevelMandatory,
+	"cloudfront-viewer-https":             policyx.EnforcementLevelMandatory,
+	"cloudfront-minimum-tls":              policyx.EnforcementLevelMandatory,
+	"cloudfront-custom-certificate":       policyx.EnforcementLevelAdvisory,
+	"cloudfront-waf":                      policyx.EnforcementLevelAdvisory,
+	"cloudfront-logging":                  policyx.EnforcementLevelAdvisory,
+	"cloudfront-origin-not-public":        policyx.EnforcementLevelMandatory,
 }
 
 // Policies returns every rule of the pack for a stack.
@@ -70,6 +76,12 @@ func Policies(s Stack) []policyx.Policy {
 		webIngressOnlyFromLoadBalancer(),
 		dbIngressOnlyFromWeb(),
 		requiredTags(s),
+		cloudFrontViewerHTTPS(),
+		cloudFrontMinimumTLS(),
+		cloudFrontCustomCertificate(),
+		cloudFrontWAF(),
+		cloudFrontLogging(),
+		cloudFrontOriginNotPublic(),
 	}
 }
 

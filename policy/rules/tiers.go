@@ -107,6 +107,9 @@ var untaggable = []string{
 	"aws:cloudwatch/logMetricFilter:LogMetricFilter",
 	"aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
 	"aws:cloudwatch/dashboard:Dashboard", // CloudWatch tags alarms and rules, not dashboards
+	"aws:cloudfront/cachePolicy:CachePolicy",
+	"aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
+	"aws:wafv2/webAclAssociation:WebAclAssociation",
 }
 
 // Taggable reports whether resources of an AWS type take tags (provider resources,

@@ -1,0 +1,20 @@
+<?php
+/**
+ * Plugin Name: Edge cache rules (scalable-wordpress)
+ * Description: Keeps per-visitor pages out of shared caches (CloudFront). Search results and previews say no-store themselves, since no path pattern can tell them from a page; and every "no cache" answer of WordPress (logged-in users among them) says no-store and private, as recent releases do.
+ */
+add_filter(
+	'nocache_headers',
+	function ( $headers ) {
+		$headers['Cache-Control'] = 'no-cache, must-revalidate, max-age=0, no-store, private';
+		return $headers;
+	}
+);
+add_action(
+	'template_redirect',
+	function () {
+		if ( is_search() || is_preview() ) {
+			nocache_headers();
+		}
+	}
+);
