@@ -44,7 +44,7 @@ type programFacts struct {
 	ArchiveURL, RDSBundle           string
 	SiteURL, HTTPSSiteURL           string   // edge alb: the load balancer's, and with a certificate
 	CDN                             cdnFacts // the default edge: CloudFront in front
-	Version                         string // the WordPress release pinned
+	Version                         string   // the WordPress release pinned
 	Group, LaunchHook               string
 	HealthCheck                     healthCheck
 	ExpectedUnhealthyWithin         time.Duration // on the lab's clock
