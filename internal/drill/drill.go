@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -74,6 +75,8 @@ type Drill struct {
 	Out    io.Writer
 	// Confirm asks the operator to go ahead with the plan; only called without Yes.
 	Confirm func(plan string) (bool, error)
+
+	probes atomic.Uint64 // probes sent, which numbers each probe's query string
 }
 
 // Report is the drill's outcome, also written as JSON.

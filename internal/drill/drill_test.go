@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -412,5 +413,31 @@ func TestDrillRefusesAGroupItShouldNotTouch(t *testing.T) {
 				t.Errorf("the drill ran (%v), mutations %v", err, w.mutations)
 			}
 		})
+	}
+}
+
+// Each probe asks for its own URL (a query string the site ignores), so that a CDN's cache in
+// front of the servers cannot answer it: the drill measures the servers.
+func TestProbesBypassACache(t *testing.T) {
+	w := newWorld(t)
+	seen := map[string]bool{}
+	var paths []string
+	w.onSite = func(r *http.Request, _ int) {
+		seen[r.URL.RawQuery] = true
+		paths = append(paths, r.URL.Path)
+	}
+	d := w.drill(testOptions())
+	for range 5 {
+		if s := d.probe(context.Background(), w.clock.Now()); !s.OK {
+			t.Fatalf("probe failed: %+v", s)
+		}
+	}
+	if len(seen) != 5 || seen[""] {
+		t.Errorf("5 probes asked for %d distinct query strings %v; each must be its own", len(seen), seen)
+	}
+	for _, p := range paths {
+		if p != "/" {
+			t.Errorf("a probe asked for %s, not the site's front page", p)
+		}
 	}
 }

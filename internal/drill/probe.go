@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -45,7 +47,7 @@ func (d *Drill) probe(ctx context.Context, since time.Time) Sample {
 	s := Sample{At: start.Sub(since)}
 	rctx, cancel := context.WithTimeout(ctx, d.Opts.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(rctx, http.MethodGet, d.Target.SiteURL, nil)
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, d.probeURL(), nil)
 	if err == nil {
 		req.Header.Set("User-Agent", "scalable-wordpress-drill/1")
 		var resp *http.Response
@@ -67,6 +69,20 @@ func (d *Drill) probe(ctx context.Context, since time.Time) Sample {
 	s.Latency = d.Clock.Now().Sub(start)
 	s.Slow = s.OK && s.Latency > d.Opts.SlowThreshold
 	return s
+}
+
+// probeURL is the site URL with a query string of its own per probe: a CDN in front
+// (CloudFront keeps anonymous pages, keyed by the query string) then answers every probe from
+// the servers, so that the drill measures them and not the cache.
+func (d *Drill) probeURL() string {
+	u, err := url.Parse(d.Target.SiteURL)
+	if err != nil {
+		return d.Target.SiteURL // the request then fails, naming it
+	}
+	q := u.Query()
+	q.Set("drill-probe", strconv.FormatUint(d.probes.Add(1), 10))
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // maxIncidents bounds how many failed or slow samples a phase keeps for the report.
