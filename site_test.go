@@ -505,18 +505,7 @@ func TestSite(t *testing.T) {
 	// running servers as every setting does, by a refresh (no reboot); the load balancer
 	// ends TLS.
 	site[settingSiteURL] = facts.HTTPSSiteURL
-	l.publishSettings(facts.SettingsPath, site)
-	for _, s := range []*webServer{s1, s2} {
-		if out, err := s.run("/usr/local/sbin/wordpress-converge", "refresh"); err != nil {
-			t.Fatalf("refresh on %s: %v\n%s", s.name(), err, out)
-		}
-	}
-	l.startLB(facts.HealthCheck, httpsHost, true, 2)
-	for _, s := range []*webServer{s1, s2} {
-		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
-			t.Fatalf("%s did not come back in HTTPS mode", s.name())
-		}
-	}
+	l.switchSite(t, facts, site, httpsHost, true, s1, s2)
 
 	t.Run("with the HTTPS listener every link is https and nothing redirects in a loop", func(t *testing.T) {
 		plain, err := fetch(lbClient, http.MethodGet, "http://"+httpsHost+"/", nil, nil)
@@ -545,18 +534,7 @@ func TestSite(t *testing.T) {
 	t.Run("behind CloudFront the site is HTTPS on the distribution's name, cached only for anonymous visitors", func(t *testing.T) {
 		checkBehindCDN(t, l, facts, site, adminPassword, s1, s2)
 	})
-	l.publishSettings(facts.SettingsPath, site)
-	for _, s := range []*webServer{s1, s2} {
-		if out, err := s.run("/usr/local/sbin/wordpress-converge", "refresh"); err != nil {
-			t.Fatalf("refresh on %s: %v\n%s", s.name(), err, out)
-		}
-	}
-	l.startLB(facts.HealthCheck, httpsHost, true, 2)
-	for _, s := range []*webServer{s1, s2} {
-		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
-			t.Fatalf("%s did not come back in HTTPS mode", s.name())
-		}
-	}
+	l.switchSite(t, facts, site, httpsHost, true, s1, s2)
 
 	t.Run("each minute's cron runs on exactly one server, as the timer's unit runs it", func(t *testing.T) {
 		user, command := cronUnit(t, s1)
@@ -975,19 +953,8 @@ func checkBehindCDN(t *testing.T, l *lab, facts programFacts, site map[string]st
 	for _, k := range []string{settingSiteURL, settingProto, settingCookie} {
 		cdnSite[k] = facts.CDN.Site[k]
 	}
-	l.publishSettings(facts.SettingsPath, cdnSite)
-	for _, s := range servers {
-		if out, err := s.run("/usr/local/sbin/wordpress-converge", "refresh"); err != nil {
-			t.Fatalf("refresh on %s: %v\n%s", s.name(), err, out)
-		}
-	}
 	host := hostOf(facts.CDN.SiteURL)
-	l.startLB(facts.HealthCheck, host, false, 2)
-	for _, s := range servers {
-		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
-			t.Fatalf("%s did not come back behind the CDN", s.name())
-		}
-	}
+	l.switchSite(t, facts, cdnSite, host, false, servers...)
 	l.startCDN(facts.CDN, host)
 	viewer := func(jar http.CookieJar) *http.Client { return l.client(labCDNAddr, jar) }
 	siteURL := facts.CDN.SiteURL
@@ -1051,5 +1018,23 @@ func checkBehindCDN(t *testing.T, l *lab, facts programFacts, site map[string]st
 	}
 	if page, err := fetch(viewer(nil), http.MethodGet, siteURL+"/", nil, nil); err != nil || strings.Contains(page.Body, `id="wpadminbar"`) {
 		t.Errorf("an anonymous visitor was served a logged-in page: %v", err)
+	}
+}
+
+// switchSite publishes new site settings, refreshes the running servers with them (no reboot)
+// and restarts the load balancer for the site's host and scheme, back with every server.
+func (l *lab) switchSite(t *testing.T, facts programFacts, site map[string]string, host string, https bool, servers ...*webServer) {
+	t.Helper()
+	l.publishSettings(facts.SettingsPath, site)
+	for _, s := range servers {
+		if out, err := s.run("/usr/local/sbin/wordpress-converge", "refresh"); err != nil {
+			t.Fatalf("refresh on %s: %v\n%s", s.name(), err, out)
+		}
+	}
+	l.startLB(facts.HealthCheck, host, https, len(servers))
+	for _, s := range servers {
+		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
+			t.Fatalf("%s did not come back after the switch to %s (https %v)", s.name(), host, https)
+		}
 	}
 }
