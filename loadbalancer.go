@@ -57,7 +57,7 @@ type LoadBalancer struct {
 	TargetGroup   *lb.TargetGroup
 	HTTPListener  *lb.Listener
 	HTTPSListener *lb.Listener        // nil without a certificate
-	SiteURL       pulumi.StringOutput // where users reach an internet-facing load balancer
+	SiteURL       pulumi.StringOutput // where users reach an internet-facing load balancer; unset when Internal
 	Target        LoadBalancerTarget
 }
 
@@ -91,7 +91,11 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 	if err := l.newListeners(ctx, name, args, parent); err != nil {
 		return nil, err
 	}
-	l.SiteURL = siteURL(args, alb)
+	outputs := pulumi.Map{"dnsName": alb.DnsName}
+	if !args.Internal { // behind CloudFront the distribution's URL is the site's (edge.go)
+		l.SiteURL = siteURL(args, alb)
+		outputs["siteUrl"] = l.SiteURL
+	}
 	alarms, err := newRolloutAlarms(ctx, name, alb.ArnSuffix, l.TargetGroup.ArnSuffix, args.AlarmTopic, args.Tags, parent)
 	if err != nil {
 		return nil, err
@@ -103,10 +107,7 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 		Listeners:      l.listeners(),
 	}
 
-	if err := ctx.RegisterResourceOutputs(l, pulumi.Map{
-		"dnsName": alb.DnsName,
-		"siteUrl": l.SiteURL,
-	}); err != nil {
+	if err := ctx.RegisterResourceOutputs(l, outputs); err != nil {
 		return nil, fmt.Errorf("register load balancer outputs: %w", err)
 	}
 	return l, nil

@@ -219,10 +219,13 @@ type front struct {
 	protoHeader string
 }
 
+// albProtoHeader is the header in which the load balancer tells the servers the viewer's protocol.
+const albProtoHeader = "X-Forwarded-Proto"
+
 // newFront builds the web ACL (with waf) and, with edge cloudfront, the distribution.
 func newFront(ctx *pulumi.Context, cfg Config, loadBalancer *LoadBalancer) (front, error) {
 	tags := cfg.Tags()
-	f := front{siteURL: loadBalancer.SiteURL, protoHeader: "X-Forwarded-Proto"}
+	f := front{siteURL: loadBalancer.SiteURL, protoHeader: albProtoHeader}
 	cloudFront := cfg.Edge == edgeCloudFront
 	var err error
 	var webACL pulumi.StringInput

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -54,12 +53,9 @@ func cdnProgramFacts(t *testing.T, config map[string]string) cdnFacts {
 	t.Helper()
 	r := mustRun(t, config)
 	cdn := r.one(t, "aws:cloudfront/distribution:Distribution")
-	f := cdnFacts{}
+	f := cdnFacts{Site: map[string]string{}}
 	f.SiteURL, _ = r.outputs["siteUrl"].(string)
 	for k, v := range jsonInput(t, r.m.Named("aws:ssm/parameter:Parameter", "settings-site"), "insecureValue") {
-		if f.Site == nil {
-			f.Site = map[string]string{}
-		}
 		f.Site[k], _ = v.(string)
 	}
 	read := func(m resource.PropertyMap) cdnBehaviour {
@@ -289,7 +285,7 @@ func (c *cdnStandIn) forward(r *http.Request, b cdnBehaviour) (cdnEntry, error) 
 	}
 	defer resp.Body.Close()
 	out, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil && !errors.Is(err, io.EOF) {
+	if err != nil {
 		return cdnEntry{}, err
 	}
 	return cdnEntry{status: resp.StatusCode, header: resp.Header.Clone(), body: out}, nil
