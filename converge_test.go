@@ -106,7 +106,7 @@ esac
 if [[ -n $out ]]; then cp "$src" "$out"; else cat "$src"; fi
 `,
 	// What the httpd package would create.
-	"dnf": "#!/bin/bash\necho \"dnf $*\" >>@F@/calls.log\nmkdir -p /etc/httpd/conf.d /var/www/html\ntouch @F@/packages-installed\n",
+	"dnf": "#!/bin/bash\necho \"dnf $*\" >>@F@/calls.log\nmkdir -p /etc/httpd/conf.d /etc/php-fpm.d /var/www/html\ntouch @F@/packages-installed\n",
 	"rpm": "#!/bin/bash\n[[ -f @F@/packages-installed ]]\n",
 	"systemctl": `#!/bin/bash
 echo "systemctl $*" >>@F@/calls.log
@@ -164,7 +164,7 @@ mkdir -p "$F/result"
 for p in var/www/html/wp-config.php var/www/html/healthz.php var/www/html/wp-content/mu-plugins/edge-cache.php run/wordpress/runtime.php run/wordpress/settings.json \
   etc/httpd/conf.d/wordpress.conf var/lib/wordpress-converge/wordpress-files var/lib/wordpress-converge/prepared \
   var/lib/wordpress-converge/prepare-failed var/www/html/index.php var/log/wordpress-converge.log \
-  opt/aws/amazon-cloudwatch-agent/etc/wordpress-logs.json; do
+  opt/aws/amazon-cloudwatch-agent/etc/wordpress-logs.json etc/php-fpm.d/zz-sizing.conf etc/php.d/90-sizing.ini etc/httpd/conf.d/sizing.conf; do
   if [[ -e $mnt/root/$p ]]; then
     mkdir -p "$F/result/$(dirname "$p")"
     cp -a "$mnt/root/$p" "$F/result/$p"
@@ -402,6 +402,16 @@ func TestConvergePhases(t *testing.T) {
 	}...)
 	if m, e := strings.Index(boot, "mount -t efs"), strings.Index(boot, "systemctl start"); m < 0 || e < m {
 		t.Errorf("the uploads must be mounted before the web server starts; calls:\n%s", boot)
+	}
+	// Sized to the machine before the web server starts (boot/sizing.sh; sizing_test.go).
+	if !strings.Contains(s.read("boot2.log"), "wordpress-converge: sized for ") {
+		t.Errorf("a serving boot did not size PHP to the machine:\n%s", s.read("boot2.log"))
+	}
+	for file, want := range map[string]string{"/etc/php-fpm.d/zz-sizing.conf": "pm = static", "/etc/php.d/90-sizing.ini": "opcache.memory_consumption",
+		"/etc/httpd/conf.d/sizing.conf": "MaxRequestWorkers"} {
+		if !strings.Contains(s.read("result"+file), want) {
+			t.Errorf("%s lacks %q:\n%s", file, want, s.read("result"+file))
+		}
 	}
 	if !strings.Contains(s.read("boot2.log"), "wordpress-converge: installed") ||
 		!strings.Contains(s.read("boot3.log"), "wordpress-converge: already installed") {

@@ -332,6 +332,12 @@ func TestSite(t *testing.T) {
 		}
 	})
 
+	t.Run("each server is sized to its memory, and php-fpm and Apache accept the sizing", func(t *testing.T) {
+		for _, s := range []*webServer{s1, s2} {
+			checkSizing(t, s)
+		}
+	})
+
 	t.Run("servers from the image, and their reboots, download and install nothing", func(t *testing.T) {
 		reboot := s1.reboot()
 		if !l.lb.waitTarget(s1.name(), "UP", 30*time.Second) {
@@ -1036,5 +1042,33 @@ func (l *lab) switchSite(t *testing.T, facts programFacts, site map[string]strin
 		if !l.lb.waitTarget(s.name(), "UP", 30*time.Second) {
 			t.Fatalf("%s did not come back after the switch to %s (https %v)", s.name(), host, https)
 		}
+	}
+}
+
+// checkSizing runs php-fpm's and Apache's own config tests in the server's root and checks
+// that the pool they run is the converge script's sizing (boot/sizing.sh), not Amazon
+// Linux's 50 dynamic workers.
+func checkSizing(t *testing.T, s *webServer) {
+	t.Helper()
+	fpm, err := s.run("bash", "-c", `PHP_INI_SCAN_DIR=:/etc/php.d "$(compgen -G '/usr/sbin/php-fpm*' | head -n 1)" -tt --fpm-config /etc/php-fpm.conf 2>&1`)
+	if err != nil || !strings.Contains(fpm, "test is successful") {
+		t.Fatalf("%s: php-fpm -t: %v\n%s", s.name(), err, fpm)
+	}
+	sizing, _ := s.run("cat", "/etc/php-fpm.d/zz-sizing.conf")
+	children := regexp.MustCompile(`(?m)^pm\.max_children = (\d+)$`).FindStringSubmatch(sizing)
+	if children == nil || children[1] == "50" {
+		t.Fatalf("%s: no sizing of its own in zz-sizing.conf:\n%s", s.name(), sizing)
+	}
+	for _, want := range []string{"pm = static", "pm.max_children = " + children[1], "pm.max_requests = 500", "listen.backlog = "} {
+		if !strings.Contains(fpm, want) {
+			t.Errorf("%s: the effective pool lacks %q:\n%s", s.name(), want, fpm)
+		}
+	}
+	if out, err := s.run("apache2", "-t", "-f", "/etc/httpd/conf/httpd.conf"); err != nil || !strings.Contains(out, "Syntax OK") {
+		t.Errorf("%s: apachectl -t: %v\n%s", s.name(), err, out)
+	}
+	opcache, err := s.run("bash", "-c", `PHP_INI_SCAN_DIR=:/etc/php.d php -d opcache.enable_cli=1 -r 'echo ini_get("opcache.memory_consumption"), " ", ini_get("opcache.max_accelerated_files");'`)
+	if err != nil || !strings.HasSuffix(strings.TrimSpace(opcache), " 20000") {
+		t.Errorf("%s: OPcache settings not read from /etc/php.d: %v %q", s.name(), err, opcache)
 	}
 }
