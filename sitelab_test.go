@@ -722,6 +722,8 @@ type webServer struct {
 	dir   string
 	id    string // EC2 instance ID, as cloud-init records it
 	boots int
+	// cgroup, when set, is the memory limit the server runs in, as in an instance's RAM.
+	cgroup *memoryCgroup
 }
 
 func (l *lab) newServer(n int) *webServer {
@@ -885,8 +887,11 @@ func (s *webServer) bootE(command ...string) bootResult {
 	fixtures, _ := filepath.Abs("testdata/site")
 	ctx, cancel := context.WithTimeout(context.Background(), labBootLimit)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "unshare", append([]string{"--mount", "--propagation", "private", "bash",
-		filepath.Join(fixtures, "boot.sh"), s.dir}, command...)...)
+	args := append([]string{"unshare", "--mount", "--propagation", "private", "bash", filepath.Join(fixtures, "boot.sh"), s.dir}, command...)
+	if s.cgroup != nil { // the boot joins the group first: every daemon it starts is in it
+		args = append([]string{"bash", "-c", `echo $$ >"$1" && exec "${@:2}"`, "join-cgroup", s.cgroup.procsFile()}, args...)
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Env = s.env()
 	started := time.Now()
 	raw, err := cmd.CombinedOutput()

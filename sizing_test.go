@@ -68,23 +68,19 @@ func TestSizingFitsThePoolInMemory(t *testing.T) {
 				t.Errorf("%d workers on %d vCPUs: more than 8 per vCPU", children, c.vcpus)
 			}
 			// Above the two-worker floor, the workers' budget plus the reserves fit in memory.
-			used := 256 + c.memoryMiB/16 + 48 + opcache + 64*children
+			used := 256 + c.memoryMiB/16 + 64 + opcache + 64*children
 			if children > 2 && used > c.memoryMiB {
 				t.Errorf("%d MiB budgeted on a %d MiB machine", used, c.memoryMiB)
 			}
-			// Apache holds a thread for each running and each queued PHP request: it must not
-			// run out of threads before PHP's queue is full, or overload would wait in
-			// Apache's accept queue instead of getting a fast 503.
-			backlog, workers := sizingInt(t, s, "backlog"), sizingInt(t, s, "max_workers")
-			if backlog != 2*children {
-				t.Errorf("backlog %d, want twice the %d workers", backlog, children)
+			// Overload: Apache opens at most the workers plus a queue as long to PHP, answers
+			// the rest 503 within 100 ms, and has threads for all of them and some to spare
+			// (static files, the health check), or overload would wait in its accept queue.
+			queue, conns, threads := sizingInt(t, s, "queue"), sizingInt(t, s, "php_connections"), sizingInt(t, s, "threads")
+			if queue != children || conns != children+queue || s["acquire_ms"] != "100" {
+				t.Errorf("queue %d, %d connections to PHP, acquire %s ms: want a queue of one per worker (%d), workers + queue, 100 ms", queue, conns, s["acquire_ms"], children)
 			}
-			if workers < children+backlog {
-				t.Errorf("Apache's %d request workers cannot hold %d running and %d queued PHP requests", workers, children, backlog)
-			}
-			threads, limit := sizingInt(t, s, "threads"), sizingInt(t, s, "server_limit")
-			if workers != threads*limit {
-				t.Errorf("MaxRequestWorkers %d is not ServerLimit %d x ThreadsPerChild %d", workers, limit, threads)
+			if threads < 2*conns {
+				t.Errorf("Apache's %d threads cannot hold %d requests to PHP and as many answered 503 or static", threads, conns)
 			}
 		})
 	}

@@ -7,15 +7,21 @@
 #
 #   memory   = min(MemTotal, the memory limit of our cgroup)      (a container or a test's limit)
 #   reserve  = 256 + memory/16      the OS, SSM and CloudWatch agents, page cache for the code
-#   apache   = 48                   the event MPM's processes (threads are cheap)
+#   apache   = 64                   the event MPM's processes (threads are cheap) and the
+#                                   health check's own PHP worker
 #   opcache  = memory/16, 64..256   compiled WordPress core, plugins and themes
 #   children = (memory - reserve - apache - opcache) / 64, at least 2, at most 8 per vCPU
 #              (64 MiB: a WordPress worker's peak, measured at 30-45; more children than 8
 #              per vCPU add latency, not throughput)
-#   backlog  = 2 x children         requests queued in PHP-FPM's socket: about two service
-#                                   times of waiting; beyond it Apache answers 503 at once
+#   queue    = children             requests waiting for a worker (in PHP-FPM's socket):
+#                                   about one service time; Apache opens at most children +
+#                                   queue connections to PHP, and answers a request that
+#                                   finds none free within 100 ms with a 503
+#   threads  = 4 x children + 32    Apache's one process: a thread per request to PHP,
+#                                   static files and the health check (a second process
+#                                   only during a graceful restart)
 
-readonly SIZING_CHILD_MIB=64 SIZING_APACHE_MIB=48 SIZING_THREADS=25
+readonly SIZING_CHILD_MIB=64 SIZING_APACHE_MIB=64
 
 # machine_memory_mib prints the memory this server may use: MemTotal, or less when our cgroup
 # (v2 memory.max or v1 memory.limit_in_bytes) says so.
@@ -44,12 +50,10 @@ php_sizing() {
   children=$(((memory - reserve - SIZING_APACHE_MIB - opcache) / SIZING_CHILD_MIB))
   ((children >= 2)) || children=2
   ((children <= 8 * vcpus)) || children=$((8 * vcpus))
-  local workers=$(((4 * children + SIZING_THREADS - 1) / SIZING_THREADS * SIZING_THREADS))
-  ((workers >= 2 * SIZING_THREADS)) || workers=$((2 * SIZING_THREADS))
   printf '%s\n' "memory=$memory" "vcpus=$vcpus" "pm=static" "max_children=$children" \
-    "max_requests=500" "backlog=$((2 * children))" "terminate_timeout=60s" \
-    "opcache_mib=$opcache" "interned_mib=$((opcache / 8))" "max_files=20000" \
-    "threads=$SIZING_THREADS" "max_workers=$workers" "server_limit=$((workers / SIZING_THREADS))"
+    "max_requests=500" "queue=$children" "php_connections=$((2 * children))" "acquire_ms=100" \
+    "terminate_timeout=60s" "opcache_mib=$opcache" "interned_mib=$((opcache / 8))" \
+    "max_files=20000" "threads=$((4 * children + 32))"
 }
 
 # write_sizing_config MEMORY_MIB VCPUS writes the pool, OPcache and Apache settings (read when
@@ -66,8 +70,23 @@ write_sizing_config() {
 pm = ${s[pm]}
 pm.max_children = ${s[max_children]}
 pm.max_requests = ${s[max_requests]}
-listen.backlog = ${s[backlog]}
+listen.backlog = ${s[queue]}
 request_terminate_timeout = ${s[terminate_timeout]}
+
+; The load balancer's health check has a worker of its own: a server busy to its limit still
+; answers it, so it stays in rotation and sheds the excess with 503s instead of leaving (its
+; neighbours would take its share and follow it out: a cascade). A dead php-fpm fails it.
+[healthz]
+user = apache
+group = apache
+listen = /run/php-fpm/healthz.sock
+listen.owner = apache
+listen.group = apache
+listen.mode = 0660
+pm = static
+pm.max_children = 1
+php_admin_value[error_log] = /var/log/php-fpm/www-error.log
+php_admin_flag[log_errors] = on
 CONF
   install -d /etc/php.d
   cat >/etc/php.d/90-sizing.ini <<INI
@@ -79,21 +98,29 @@ opcache.max_accelerated_files = ${s[max_files]}
 opcache.validate_timestamps = 1
 opcache.revalidate_freq = 2
 INI
-  # Apache holds one thread per request waiting for PHP: enough for every child and a queue
-  # as long again. PHP's socket refuses what its backlog cannot hold, and with retry=0 Apache
-  # answers that request 503 without marking PHP down for the next ones.
+  # One Apache process, so that its limit on connections to PHP (max, per process) is the
+  # server's: the workers plus the queue. A request that finds them all taken gets a 503
+  # after acquire ms (PHP's socket would otherwise hold it, and Apache's threads with it,
+  # until the load balancer gives up); retry=0 keeps PHP in use for the next request.
   cat >/etc/httpd/conf.d/sizing.conf <<CONF
 # Written by wordpress-converge for ${s[max_children]} PHP workers.
 <IfModule mpm_event_module>
     StartServers 1
+    ServerLimit 2
+    ThreadLimit ${s[threads]}
     ThreadsPerChild ${s[threads]}
-    MinSpareThreads ${s[threads]}
-    MaxSpareThreads ${s[max_workers]}
-    ServerLimit ${s[server_limit]}
-    MaxRequestWorkers ${s[max_workers]}
+    MaxRequestWorkers ${s[threads]}
+    MinSpareThreads 1
+    MaxSpareThreads ${s[threads]}
 </IfModule>
 <Proxy "unix:/run/php-fpm/www.sock|fcgi://localhost">
-    ProxySet connectiontimeout=5 timeout=60 retry=0
+    ProxySet max=${s[php_connections]} acquire=${s[acquire_ms]} timeout=60 retry=0
+</Proxy>
+<Files "healthz.php">
+    SetHandler "proxy:unix:/run/php-fpm/healthz.sock|fcgi://healthz"
+</Files>
+<Proxy "unix:/run/php-fpm/healthz.sock|fcgi://healthz">
+    ProxySet connectiontimeout=2 timeout=10 retry=0
 </Proxy>
 CONF
   log "sized for ${s[memory]} MiB, ${s[vcpus]} vCPUs: ${s[max_children]} PHP workers, OPcache ${s[opcache_mib]} MiB"
