@@ -1,0 +1,348 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// site is a local stand-in for the WordPress site: it answers status after delay and
+// counts the requests it gets.
+type site struct {
+	*httptest.Server
+	hits atomic.Int64
+}
+
+func newSite(t *testing.T, status int, delay time.Duration) *site {
+	t.Helper()
+	s := &site{}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// fakePulumi writes a pulumi stand-in that records its arguments and runs body (which
+// prints the stack's siteUrl, or fails).
+func fakePulumi(t *testing.T, body string) (bin, argsFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin, argsFile = filepath.Join(dir, "pulumi"), filepath.Join(dir, "args")
+	script := "#!/bin/sh\necho \"$@\" > '" + argsFile + "'\n" + body + "\n"
+	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin, argsFile
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(t *testing.T, args ...string) result {
+	t.Helper()
+	var stdout, stderr strings.Builder
+	code := run(args, &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// quick is a one-step, one-second plan.
+var quick = []string{"--rates", "10", "--step-duration", "1s"}
+
+func args(base []string, more ...string) []string {
+	return append(append([]string{}, base...), more...)
+}
+
+// reportDoc is the part of the JSON report the tests read.
+type reportDoc struct {
+	Target struct {
+		URL, Host, Stack, SiteURL, AllowedBy string
+	} `json:"target"`
+	Passed        bool `json:"passed"`
+	ExitCode      int  `json:"exitCode"`
+	StoppedOnFail bool `json:"stoppedOnFail"`
+	Interrupted   bool `json:"interrupted"`
+	Steps         []struct {
+		OfferedRps  float64        `json:"offeredRps"`
+		Requests    int            `json:"requests"`
+		AchievedRps float64        `json:"achievedRps"`
+		P95Ms       float64        `json:"p95Ms"`
+		Errors      map[string]int `json:"errors"`
+		Interrupted bool           `json:"interrupted"`
+		Verdict     struct {
+			Pass     bool     `json:"pass"`
+			Breaches []string `json:"breaches"`
+		} `json:"verdict"`
+	} `json:"steps"`
+}
+
+func readReport(t *testing.T, path string) reportDoc {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read the report: %v", err)
+	}
+	var doc reportDoc
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, b)
+	}
+	return doc
+}
+
+func TestHealthySiteExitsZero(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, http.StatusOK, 0)
+	report := filepath.Join(t.TempDir(), "load.json")
+
+	r := runCLI(t, args(quick, "--url", s.URL, "--allow-host", "127.0.0.1", "--max-p95", "2s", "--report", report)...)
+
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s", r.code, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "STEP") || !strings.HasPrefix(lines[1], "1 ") || !strings.HasSuffix(lines[1], "pass") {
+		t.Errorf("table = %q, want a header and one passing step", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "step 1/1: 10 rps for 1s") {
+		t.Errorf("stderr has no progress:\n%s", r.stderr)
+	}
+	doc := readReport(t, report)
+	if !doc.Passed || doc.ExitCode != 0 || len(doc.Steps) != 1 || !doc.Steps[0].Verdict.Pass || doc.Target.AllowedBy != "--allow-host" || doc.Target.Host != "127.0.0.1" {
+		t.Errorf("report = %+v, want one passing step allowed by --allow-host", doc)
+	}
+	if got := s.hits.Load(); got < 6 || int(got) != doc.Steps[0].Requests {
+		t.Errorf("the site got %d requests, the report says %d; want about 10", got, doc.Steps[0].Requests)
+	}
+}
+
+func TestFailingSiteExitsOneAndSaysWhy(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		status int
+		delay  time.Duration
+		flags  []string
+		want   string
+	}{
+		{"503s", http.StatusServiceUnavailable, 0, []string{"--max-error-rate", "1"}, "error rate 100.00% > max 1%"},
+		{"slow", http.StatusOK, 300 * time.Millisecond, []string{"--max-p95", "100ms"}, "> max 100ms"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			s := newSite(t, c.status, c.delay)
+			report := filepath.Join(t.TempDir(), "load.json")
+
+			r := runCLI(t, args(quick, append(c.flags, "--url", s.URL, "--allow-host", "127.0.0.1", "--report", report)...)...)
+
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, "FAIL step 1 (10 rps): ") || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("stderr does not say step 1 breached %q:\n%s", c.want, r.stderr)
+			}
+			doc := readReport(t, report)
+			if doc.Passed || doc.ExitCode != 1 || len(doc.Steps) != 1 || doc.Steps[0].Verdict.Pass ||
+				len(doc.Steps[0].Verdict.Breaches) != 1 || !strings.Contains(doc.Steps[0].Verdict.Breaches[0], c.want) {
+				t.Errorf("report = %+v, want step 1 failed with %q", doc, c.want)
+			}
+		})
+	}
+}
+
+func TestStopOnFailEndsTheRamp(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, http.StatusServiceUnavailable, 0)
+	report := filepath.Join(t.TempDir(), "load.json")
+
+	r := runCLI(t, "--url", s.URL, "--allow-host", "127.0.0.1", "--rates", "5,10,20", "--step-duration", "1s", "--stop-on-fail", "--report", report)
+
+	doc := readReport(t, report)
+	if r.code != 1 || len(doc.Steps) != 1 || !doc.StoppedOnFail || doc.Steps[0].Errors["503"] == 0 {
+		t.Errorf("exit %d, report %+v: want exit 1 after the first step, its 503s counted", r.code, doc)
+	}
+	if !strings.Contains(r.stdout, "stopped on fail after step 1: 2 step(s) not run") {
+		t.Errorf("table does not say the ramp stopped:\n%s", r.stdout)
+	}
+	if n := s.hits.Load(); n > 8 {
+		t.Errorf("the site got %d requests, want only the first step's (about 5)", n)
+	}
+}
+
+func TestUsageErrorsExitTwoBeforeSending(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, http.StatusOK, 0)
+	local := []string{"--url", s.URL, "--allow-host", "127.0.0.1"}
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no target", []string{"--rates", "5"}, "--url URL or --stack NAME"},
+		{"unknown flag", args(local, "--rps", "5"), "flag provided but not defined"},
+		{"stray argument", args(local, "now"), "unexpected arguments"},
+		{"rate 0", args(local, "--rates", "0"), "not a positive number"},
+		{"rate 10000", args(local, "--rates", "10000"), "over the limit of 5000"},
+		{"rate not a number", args(local, "--rates", "5,ten"), `"ten" is not a number`},
+		{"100 steps", args(local, "--steps", "100"), "100 steps"},
+		{"1h steps", args(local, "--step-duration", "1h"), "step duration 1h0m0s"},
+		{"40m in all", args(local, "--steps", "40", "--step-duration", "1m"), "over the limit of 30m0s"},
+		{"max total past 2h", args(local, "--max-total", "3h"), "total limit 3h0m0s"},
+		{"0 workers", args(local, "--max-workers", "0"), "max workers 0"},
+		{"timeout 10ms", args(local, "--timeout", "10ms"), "request timeout 10ms"},
+		{"error rate over 100", args(local, "--max-error-rate", "150"), "percentage up to 100"},
+		{"rates and a ramp", args(local, "--rates", "5", "--steps", "3"), "alternatives"},
+		{"bad header", args(local, "--header", "Cookie"), `not of the form "Name: value"`},
+		{"path on another host", args(local, "--path", "//evil.example/"), "name no host"},
+		{"not http", []string{"--url", "ftp://127.0.0.1/", "--allow-host", "127.0.0.1"}, "not an absolute http(s) URL"},
+		{"report in a missing folder", args(local, "--report", filepath.Join(t.TempDir(), "no", "r.json")), "create the report"},
+	}
+	for _, c := range cases {
+		r := runCLI(t, c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and %q", c.name, r.code, r.stderr, c.want)
+		}
+	}
+	if n := s.hits.Load(); n != 0 {
+		t.Errorf("the site got %d requests from refused runs, want 0", n)
+	}
+}
+
+func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
+	if r := runCLI(t, "-h"); r.code != 0 || !strings.Contains(r.stderr, "--allow-host") && !strings.Contains(r.stderr, "-allow-host") {
+		t.Errorf("-h: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestForeignHostIsRefused(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, http.StatusOK, 0)
+	cases := []struct {
+		name, pulumi string
+		args         []string
+		want         []string
+	}{
+		{"--url on another host than the selected stack's site", "echo https://d111.cloudfront.net",
+			[]string{"--url", s.URL}, []string{`host "127.0.0.1"`, `site host "d111.cloudfront.net"`, "--allow-host 127.0.0.1"}},
+		{"site URL unreadable", "echo 'error: no stack selected' >&2; exit 255",
+			[]string{"--url", s.URL}, []string{`host "127.0.0.1"`, "no stack selected", "--allow-host 127.0.0.1"}},
+		{"--url on another host than --stack's site", "echo " + s.URL,
+			[]string{"--stack", "dev", "--url", "http://www.example.com/"}, []string{`host "www.example.com"`, "--allow-host www.example.com"}},
+		{"another host allowed, not this one", "echo https://d111.cloudfront.net",
+			[]string{"--url", s.URL, "--allow-host", "localhost"}, []string{`host "127.0.0.1"`}},
+		{"--stack unreadable", "echo 'error: no stack named dev found' >&2; exit 255",
+			[]string{"--stack", "dev"}, []string{`site URL of stack "dev"`, "no stack named dev found"}},
+	}
+	for _, c := range cases {
+		bin, _ := fakePulumi(t, c.pulumi)
+		r := runCLI(t, args(quick, append(c.args, "--pulumi", bin)...)...)
+		if r.code != 2 {
+			t.Errorf("%s: exit %d, want 2\n%s", c.name, r.code, r.stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%s: stderr %q does not say %q", c.name, r.stderr, w)
+			}
+		}
+	}
+	if n := s.hits.Load(); n != 0 {
+		t.Errorf("the site got %d requests from refused runs, want 0", n)
+	}
+}
+
+func TestAllowHostNeedsNoStack(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, http.StatusOK, 0)
+	bin, argsFile := fakePulumi(t, "exit 1")
+
+	r := runCLI(t, args(quick, "--url", s.URL, "--allow-host", "127.0.0.1", "--pulumi", bin)...)
+
+	if r.code != 0 || s.hits.Load() == 0 {
+		t.Errorf("exit %d after %d requests, want 0 after some\n%s", r.code, s.hits.Load(), r.stderr)
+	}
+	if _, err := os.Stat(argsFile); err == nil {
+		t.Error("pulumi was run although --allow-host named the host")
+	}
+}
+
+func TestStackGivesTheSiteURL(t *testing.T) {
+	t.Parallel()
+	s := newSite(t, http.StatusOK, 0)
+	bin, argsFile := fakePulumi(t, "echo "+s.URL)
+	report := filepath.Join(t.TempDir(), "load.json")
+
+	r := runCLI(t, args(quick, "--stack", "dev", "--pulumi", bin, "--path", "/", "--path", "/?p=1", "--report", report)...)
+
+	if r.code != 0 || s.hits.Load() == 0 {
+		t.Fatalf("exit %d after %d requests, want 0 after some\n%s", r.code, s.hits.Load(), r.stderr)
+	}
+	if got, _ := os.ReadFile(argsFile); strings.TrimSpace(string(got)) != "stack output siteUrl --stack dev" {
+		t.Errorf("pulumi ran with %q, want stack output siteUrl --stack dev", got)
+	}
+	if doc := readReport(t, report); doc.Target.Stack != "dev" || doc.Target.SiteURL != s.URL || doc.Target.AllowedBy != "stack siteUrl" {
+		t.Errorf("report target = %+v, want stack dev, its siteUrl", doc.Target)
+	}
+}
+
+// Not parallel: it sets the environment.
+func TestURLOnTheSelectedStacksHostWithPulumiBin(t *testing.T) {
+	s := newSite(t, http.StatusOK, 0)
+	bin, argsFile := fakePulumi(t, "echo "+s.URL+"/")
+	t.Setenv("PULUMI_BIN", bin)
+
+	r := runCLI(t, args(quick, "--url", s.URL+"/?p=1")...)
+
+	if r.code != 0 || s.hits.Load() == 0 {
+		t.Errorf("exit %d after %d requests, want 0 after some\n%s", r.code, s.hits.Load(), r.stderr)
+	}
+	if got, _ := os.ReadFile(argsFile); strings.TrimSpace(string(got)) != "stack output siteUrl" {
+		t.Errorf("PULUMI_BIN ran with %q, want stack output siteUrl", got)
+	}
+}
+
+// Not parallel: the signal reaches every run in the process.
+func TestInterruptStillReportsWhatWasMeasured(t *testing.T) {
+	s := newSite(t, http.StatusOK, 0)
+	report := filepath.Join(t.TempDir(), "load.json")
+	done := make(chan result)
+	go func() {
+		var stdout, stderr strings.Builder
+		code := run([]string{"--url", s.URL, "--allow-host", "127.0.0.1", "--rates", "20", "--step-duration", "30s", "--report", report}, &stdout, &stderr)
+		done <- result{code, stdout.String(), stderr.String()}
+	}()
+	for deadline := time.Now().Add(5 * time.Second); s.hits.Load() < 5 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the run did not end after SIGINT")
+	}
+
+	if r.code != 1 || !strings.Contains(r.stdout, "interrupted during step 1 of 1") || !strings.Contains(r.stderr, "interrupted") {
+		t.Errorf("exit %d, stdout %q, stderr %q: want 1, the table and the interruption", r.code, r.stdout, r.stderr)
+	}
+	doc := readReport(t, report)
+	if !doc.Interrupted || doc.Passed || len(doc.Steps) != 1 || !doc.Steps[0].Interrupted || doc.Steps[0].Requests < 5 {
+		t.Errorf("report = %+v, want the interrupted step's requests", doc)
+	}
+}
