@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/example/scalable-wordpress/internal/loadtest/fakepulumi"
 )
 
 // site is a local stand-in for the WordPress site: it answers status after delay and
@@ -33,19 +35,6 @@ func newSite(t *testing.T, status int, delay time.Duration) *site {
 	}))
 	t.Cleanup(s.Close)
 	return s
-}
-
-// fakePulumi writes a pulumi stand-in that records its arguments and runs body (which
-// prints the stack's siteUrl, or fails).
-func fakePulumi(t *testing.T, body string) (bin, argsFile string) {
-	t.Helper()
-	dir := t.TempDir()
-	bin, argsFile = filepath.Join(dir, "pulumi"), filepath.Join(dir, "args")
-	script := "#!/bin/sh\necho \"$@\" > '" + argsFile + "'\n" + body + "\n"
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin, argsFile
 }
 
 type result struct {
@@ -249,7 +238,7 @@ func TestForeignHostIsRefused(t *testing.T) {
 			[]string{"--stack", "dev"}, []string{`site URL of stack "dev"`, "no stack named dev found"}},
 	}
 	for _, c := range cases {
-		bin, _ := fakePulumi(t, c.pulumi)
+		bin, _ := fakepulumi.Write(t, c.pulumi)
 		r := runCLI(t, args(quick, append(c.args, "--pulumi", bin)...)...)
 		if r.code != 2 {
 			t.Errorf("%s: exit %d, want 2\n%s", c.name, r.code, r.stderr)
@@ -268,7 +257,7 @@ func TestForeignHostIsRefused(t *testing.T) {
 func TestAllowHostNeedsNoStack(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, http.StatusOK, 0)
-	bin, argsFile := fakePulumi(t, "exit 1")
+	bin, argsFile := fakepulumi.Write(t, "exit 1")
 
 	r := runCLI(t, args(quick, "--url", s.URL, "--allow-host", "127.0.0.1", "--pulumi", bin)...)
 
@@ -283,7 +272,7 @@ func TestAllowHostNeedsNoStack(t *testing.T) {
 func TestStackGivesTheSiteURL(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, http.StatusOK, 0)
-	bin, argsFile := fakePulumi(t, "echo "+s.URL)
+	bin, argsFile := fakepulumi.Write(t, "echo "+s.URL)
 	report := filepath.Join(t.TempDir(), "load.json")
 
 	r := runCLI(t, args(quick, "--stack", "dev", "--pulumi", bin, "--path", "/", "--path", "/?p=1", "--report", report)...)
@@ -302,7 +291,7 @@ func TestStackGivesTheSiteURL(t *testing.T) {
 // Not parallel: it sets the environment.
 func TestURLOnTheSelectedStacksHostWithPulumiBin(t *testing.T) {
 	s := newSite(t, http.StatusOK, 0)
-	bin, argsFile := fakePulumi(t, "echo "+s.URL+"/")
+	bin, argsFile := fakepulumi.Write(t, "echo "+s.URL+"/")
 	t.Setenv("PULUMI_BIN", bin)
 
 	r := runCLI(t, args(quick, "--url", s.URL+"/?p=1")...)

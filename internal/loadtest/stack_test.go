@@ -6,19 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// fakePulumi writes a script that records its arguments in argsFile and runs body.
-func fakePulumi(t *testing.T, body string) (bin, argsFile string) {
-	t.Helper()
-	dir := t.TempDir()
-	bin, argsFile = filepath.Join(dir, "pulumi"), filepath.Join(dir, "args")
-	script := "#!/bin/sh\necho \"$@\" > '" + argsFile + "'\n" + body + "\n"
-	if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return bin, argsFile
-}
+	"github.com/example/scalable-wordpress/internal/loadtest/fakepulumi"
+)
 
 func TestSiteURLReadsTheStackOutput(t *testing.T) {
 	t.Parallel()
@@ -26,7 +16,7 @@ func TestSiteURLReadsTheStackOutput(t *testing.T) {
 		{"dev", "stack output siteUrl --stack dev"},
 		{"", "stack output siteUrl"},
 	} {
-		bin, argsFile := fakePulumi(t, "echo https://d111.cloudfront.net")
+		bin, argsFile := fakepulumi.Write(t, "echo https://d111.cloudfront.net")
 		got, err := SiteURL(context.Background(), bin, c.stack)
 		if err != nil || got != "https://d111.cloudfront.net" {
 			t.Errorf("SiteURL(%q) = %q, %v; want the printed URL", c.stack, got, err)
@@ -45,7 +35,7 @@ func TestSiteURLReportsPulumiFailures(t *testing.T) {
 		{"true", "printed no site URL"},
 	}
 	for _, c := range cases {
-		bin, _ := fakePulumi(t, c.body)
+		bin, _ := fakepulumi.Write(t, c.body)
 		if got, err := SiteURL(context.Background(), bin, "dev"); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("pulumi doing %q: SiteURL = %q, %v; want an error saying %q", c.body, got, err, c.want)
 		}
