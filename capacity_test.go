@@ -14,16 +14,20 @@ package main
 //
 //	go test -run TestCapacity -v .                     # a short ramp (in CI), ~3 minutes
 //	CAPACITY_FULL=1 go test -run TestCapacity -v .     # the README's figures, ~8 minutes
+//	CAPACITY_INSTANCE=t3.small ...                     # another 2-vCPU type's memory
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +35,24 @@ import (
 	"github.com/example/scalable-wordpress/internal/loadtest"
 )
 
-// capacityMemory is the default instance type's (t3.micro) RAM.
-const capacityMemory = 1 << 30
+// instanceMemory is the RAM of the instance types the benchmark can stand in for: each has 2
+// vCPUs, as this machine has 2 cores, so only memory differs.
+var instanceMemory = map[string]int64{"t3.micro": 1 << 30, "t3.small": 2 << 30, "t3.medium": 4 << 30}
+
+// capacityInstance is the type the benchmark measures: CAPACITY_INSTANCE, by default the
+// program's default instance type.
+func capacityInstance(t *testing.T) (string, int64) {
+	t.Helper()
+	name := os.Getenv("CAPACITY_INSTANCE")
+	if name == "" {
+		name = defaultInstanceType(t)
+	}
+	memory, ok := instanceMemory[name]
+	if !ok {
+		t.Fatalf("CAPACITY_INSTANCE %q: want one of %v (2-vCPU types, as this machine has 2 cores)", name, slices.Sorted(maps.Keys(instanceMemory)))
+	}
+	return name, memory
+}
 
 // Sustainable means: at most 1% errors, a p95 within a second, and the offered rate achieved.
 var sustainable = loadtest.Thresholds{MaxP95: time.Second, MaxErrorRate: 1}
@@ -51,10 +71,11 @@ type capacityPhase struct {
 func TestCapacity(t *testing.T) {
 	requireLab(t)
 	full := os.Getenv("CAPACITY_FULL") != ""
+	instance, memory := capacityInstance(t)
 	facts := siteProgramFacts(t, nil)
 	var cg *memoryCgroup
 	rs := startSite(t, facts, 1, func(s *webServer) {
-		cg = newMemoryCgroup(t, "scalable-wordpress-capacity-"+s.name(), capacityMemory)
+		cg = newMemoryCgroup(t, "scalable-wordpress-capacity-"+s.name(), memory)
 		s.cgroup = cg
 	})
 	server := rs.servers[0]
@@ -64,9 +85,11 @@ func TestCapacity(t *testing.T) {
 	c := rs.l.client(labLBAddr, jar)
 	login(t, c, facts.SiteURL, rs.site[settingAdminUser], labAdminPassword)
 	checkDashboard(t, c, facts.SiteURL)
-	site, _ := url.Parse(facts.SiteURL)
+	// The cookies a browser sends to wp-admin: the logged-in one (path /) and the admin
+	// one (path /wp-admin).
+	admin, _ := url.Parse(facts.SiteURL + "/wp-admin/")
 	var cookies []string
-	for _, ck := range jar.Cookies(site) {
+	for _, ck := range jar.Cookies(admin) {
 		cookies = append(cookies, ck.Name+"="+ck.Value)
 	}
 	pages := []struct {
@@ -78,6 +101,7 @@ func TestCapacity(t *testing.T) {
 	}
 	var phases []capacityPhase
 	for _, p := range pages {
+		checkPage(t, rs.l, p.path, p.header)
 		phase := measureCapacity(t, rs, cg, full, p.name, p.path, p.header)
 		phases = append(phases, phase)
 		checkOverload(t, phase)
@@ -88,7 +112,7 @@ func TestCapacity(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	t.Logf("server %s, %d MiB limit, peak %d MiB, OOM kills %d", server.name(), capacityMemory>>20, cg.peakBytes()>>20, cg.oomKills())
+	t.Logf("%s stand-in: server %s, %d MiB limit, peak %d MiB, OOM kills %d", instance, server.name(), memory>>20, cg.peakBytes()>>20, cg.oomKills())
 	for _, ph := range phases {
 		t.Logf("%s: sustainable %.1f req/s (p95 %.0f ms); 2x: %s; 10x: %s; back at 1x: %s", ph.Page, ph.SustainableRps,
 			ph.Steps["hold"].P95Ms, stepLine(ph.Steps["2x"]), stepLine(ph.Steps["10x"]), stepLine(ph.Steps["return"]))
@@ -165,6 +189,13 @@ func checkOverload(t *testing.T, ph capacityPhase) {
 	if ph.OOMKills != 0 {
 		t.Errorf("%s: the OOM killer ended %d processes in the server's memory limit", ph.Page, ph.OOMKills)
 	}
+	for name, s := range ph.Steps { // pages, never a redirect (to the login form) taken for one
+		for code := range s.StatusCodes {
+			if code != "200" && code != "503" {
+				t.Errorf("%s at %s: status %s answered", ph.Page, name, code)
+			}
+		}
+	}
 	for _, name := range []string{"2x", "10x"} {
 		s := ph.Steps[name]
 		for kind, n := range s.Errors {
@@ -194,3 +225,58 @@ func apacheErrors(s *webServer) string {
 }
 
 var apacheCode = regexp.MustCompile(`\] \[([a-z_]+:[a-z]+)\] .*?(AH\d+)`)
+
+// defaultInstanceType is Pulumi.yaml's default instanceType.
+func defaultInstanceType(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^  instanceType:\n(?:    .*\n)*?    default: (\S+)`).FindSubmatch(b)
+	if m == nil {
+		t.Fatal("Pulumi.yaml declares no default instanceType")
+	}
+	return string(m[1])
+}
+
+func TestScalingTargetIsDerivedFromMeasuredCapacity(t *testing.T) {
+	for instance, rps := range serverCapacity {
+		want := int(math.Round(rps * 60 * scalingHeadroom))
+		if got := derivedScalingRequests(instance); got != want || got < 1 {
+			t.Errorf("%s: target %d requests per server per minute, want %.1f req/s x 60 x %.2f = %d", instance, got, rps, scalingHeadroom, want)
+		}
+	}
+	lowest := slices.Min(slices.Collect(maps.Values(serverCapacity)))
+	if got, want := derivedScalingRequests("m7g.2xlarge"), int(math.Round(lowest*60*scalingHeadroom)); got != want {
+		t.Errorf("an unmeasured type gets %d, want the lowest measured capacity's %d (scale out early, never late)", got, want)
+	}
+	if scalingHeadroom <= 0 || scalingHeadroom >= 1 {
+		t.Errorf("headroom %.2f: want a share of the capacity, strictly between 0 and 1", scalingHeadroom)
+	}
+	// Pulumi.yaml's description quotes the default type's target.
+	yaml, err := os.ReadFile("Pulumi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	quoted := fmt.Sprintf("%d for %s", derivedScalingRequests(defaultInstanceType(t)), defaultInstanceType(t))
+	if !strings.Contains(string(yaml), quoted) {
+		t.Errorf("Pulumi.yaml's scalingRequestsPerTarget description does not say %q", quoted)
+	}
+}
+
+// checkPage fails the test unless the page answers 200 with the header alone (the load test
+// counts a redirect, to the login form say, as a success).
+func checkPage(t *testing.T, l *lab, path string, header http.Header) {
+	t.Helper()
+	h := header.Clone()
+	host := h.Get("Host")
+	h.Del("Host")
+	page, err := fetch(l.client(labLBAddr, nil), http.MethodGet, "http://"+host+path, h, nil)
+	if err != nil || page.Code != http.StatusOK {
+		t.Fatalf("%s: %v %s (to %q), want 200: the benchmark would measure something else", path, err, page.Status, page.Location)
+	}
+	if strings.HasPrefix(path, "/wp-admin/") && !strings.Contains(page.Body, "wp-admin wp-core-ui") {
+		t.Fatalf("%s: not the dashboard", path)
+	}
+}

@@ -222,7 +222,9 @@ func TestScalingPolicy(t *testing.T) {
 		overrides      map[string]string
 		metric, target string
 	}{
-		{nil, "ALBRequestCountPerTarget", "500"},
+		// By default the target is derived from the type's measured capacity (capacity.go).
+		{nil, "ALBRequestCountPerTarget", strconv.Itoa(derivedScalingRequests("t3.micro"))},
+		{map[string]string{"instanceType": "t3.small"}, "ALBRequestCountPerTarget", strconv.Itoa(derivedScalingRequests("t3.small"))},
 		{map[string]string{"scalingRequestsPerTarget": "1200"}, "ALBRequestCountPerTarget", "1200"},
 		{map[string]string{"scalingMetric": "cpu", "scalingCpuPercent": "60"}, "ASGAverageCPUUtilization", "60"},
 	} {

@@ -41,7 +41,7 @@ type Config struct {
 	WebMaxSize        int    // webMaxSize
 	WebDesired        int    // webDesiredCapacity: at creation; the scaling policy owns it after
 	ScalingMetric     string // scalingMetric: "requests" or "cpu"
-	ScalingRequests   int    // scalingRequestsPerTarget: ALB requests per target per minute
+	ScalingRequests   int    // scalingRequestsPerTarget: ALB requests per target per minute (0 in config: derived)
 	ScalingCPUPercent int    // scalingCpuPercent: average CPU of the group
 	AmiID             string // amiId: pins the image; empty resolves the current Amazon Linux 2023
 	RootVolumeSizeGiB int    // rootVolumeSizeGiB
@@ -285,6 +285,9 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	if r.err != nil {
 		return c, r.err
 	}
+	if c.ScalingRequests == 0 {
+		c.ScalingRequests = derivedScalingRequests(c.InstanceType)
+	}
 	if err := c.validate(); err != nil {
 		return c, err
 	}
@@ -474,7 +477,7 @@ func (c Config) validateScaling() error {
 	case c.ScalingMetric != metricRequests && c.ScalingMetric != metricCPU:
 		return invalid("scalingMetric", c.ScalingMetric, "want %s (load balancer requests per server per minute) or %s (average CPU of the group)", metricRequests, metricCPU)
 	case c.ScalingRequests < 1 || c.ScalingRequests > 1_000_000:
-		return invalid("scalingRequestsPerTarget", c.ScalingRequests, "want 1 to 1000000 requests per server per minute")
+		return invalid("scalingRequestsPerTarget", c.ScalingRequests, "want 1 to 1000000 requests per server per minute, or 0 to derive it from instanceType's measured capacity")
 	case c.ScalingCPUPercent < 10 || c.ScalingCPUPercent > 90:
 		return invalid("scalingCpuPercent", c.ScalingCPUPercent, "want 10 to 90 percent")
 	}

@@ -44,7 +44,7 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"no servers in the group", map[string]string{"webMinSize": "0"}, []string{"webMinSize", "0"}},
 		{"unknown scaling metric", map[string]string{"scalingMetric": "memory"}, []string{"scalingMetric", "memory", "requests", "cpu"}},
 		{"CPU target too high", map[string]string{"scalingCpuPercent": "99"}, []string{"scalingCpuPercent", "99", "10 to 90"}},
-		{"requests target zero", map[string]string{"scalingRequestsPerTarget": "0"}, []string{"scalingRequestsPerTarget", "0"}},
+		{"requests target negative", map[string]string{"scalingRequestsPerTarget": "-5"}, []string{"scalingRequestsPerTarget", "-5", "0 to derive it"}},
 		{"apply immediately not a bool", map[string]string{"dbApplyImmediately": "soon"}, []string{"dbApplyImmediately", "soon", "true or false"}},
 		{"AMI id", map[string]string{"amiId": "ubuntu"}, []string{"amiId", "ubuntu"}},
 		{"root volume", map[string]string{"rootVolumeSizeGiB": "4"}, []string{"rootVolumeSizeGiB", "8 to 1024"}},
