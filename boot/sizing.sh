@@ -11,7 +11,8 @@
 #                                   health check's own PHP worker
 #   opcache  = memory/16, 64..256   compiled WordPress core, plugins and themes
 #   children = (memory - reserve - apache - opcache) / 64, at least 2, at most 8 per vCPU
-#              (64 MiB: a WordPress worker's peak, measured at 30-45; more children than 8
+#              (64 MiB: room for a worker's peak with plugins and big pages; the capacity
+#              benchmark's whole 9-worker server peaked at 144 MiB; more than 8 workers
 #              per vCPU add latency, not throughput)
 #   queue    = children             requests waiting for a worker (in PHP-FPM's socket):
 #                                   about one service time; Apache opens at most children +
