@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -18,17 +17,17 @@ import (
 
 // options are the parsed flags.
 type options struct {
-	url, stack, pulumi, method, report string
-	allowHosts, paths, headers         stringList
-	rates                              string
-	start, step                        float64
-	steps                              int
-	stepDuration, timeout, maxTotal    time.Duration
-	maxWorkers                         uint64
-	maxP95                             time.Duration
-	maxErrorRate                       float64
-	stopOnFail                         bool
-	set                                map[string]bool // flags given on the command line
+	url, stack, cwd, method, report string
+	allowHosts, paths, headers      stringList
+	rates                           string
+	start, step                     float64
+	steps                           int
+	stepDuration, timeout, maxTotal time.Duration
+	maxWorkers                      uint64
+	maxP95                          time.Duration
+	maxErrorRate                    float64
+	stopOnFail                      bool
+	set                             map[string]bool // flags given on the command line
 }
 
 // stringList is a repeatable flag.
@@ -49,10 +48,7 @@ attacked unless --allow-host names another. Exit code: 0 every step met the thre
 // parseFlags reads args; a returned error has been explained on stderr already when it is
 // flag.ErrHelp.
 func parseFlags(args []string, stderr io.Writer) (options, error) {
-	o := options{pulumi: os.Getenv("PULUMI_BIN")}
-	if o.pulumi == "" {
-		o.pulumi = "pulumi"
-	}
+	var o options
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -61,7 +57,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	fs.StringVar(&o.url, "url", "", "site URL to load (default: the stack's siteUrl output)")
 	fs.StringVar(&o.stack, "stack", "", "Pulumi stack whose siteUrl output is the target (default with --url alone: the selected stack, to check the host)")
-	fs.StringVar(&o.pulumi, "pulumi", o.pulumi, "Pulumi CLI to read siteUrl with (env PULUMI_BIN)")
+	fs.StringVar(&o.cwd, "cwd", ".", "project folder (holds Pulumi.yaml), where the stack's siteUrl is read")
 	fs.Var(&o.allowHosts, "allow-host", "also allow this exact host, which is not the stack's site host (repeatable)")
 	fs.Var(&o.paths, "path", "path to request, round-robin with the others (repeatable; default /)")
 	fs.Var(&o.headers, "header", `header "Name: value" sent with every request, e.g. a logged-in Cookie (repeatable; never written to the report)`)

@@ -24,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/example/scalable-wordpress/internal/loadtest"
+	"github.com/example/scalable-wordpress/internal/stack"
 )
 
 // Exit codes.
@@ -34,11 +35,12 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, stack.Exec))
 }
 
-// run is the command with args (without the program name); it returns the exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+// run is the command with args (without the program name); pulumi runs the Pulumi CLI that
+// reads the stack's siteUrl. It returns the exit code.
+func run(args []string, stdout, stderr io.Writer, pulumi stack.Runner) int {
 	// SIGINT/SIGTERM cancel the attack; what was measured is still reported.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -50,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return cannot(stderr, err)
 	}
-	t, err := resolveTarget(ctx, o)
+	t, err := resolveTarget(ctx, o, pulumi)
 	if err != nil {
 		return cannot(stderr, err)
 	}

@@ -1,18 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/example/scalable-wordpress/internal/loadtest/fakepulumi"
 )
 
 // site is a local stand-in for the WordPress site: it answers status after delay and
@@ -42,11 +43,43 @@ type result struct {
 	stdout, stderr string
 }
 
+// runCLI runs the command on a machine where no stack is selected.
 func runCLI(t *testing.T, args ...string) result {
 	t.Helper()
+	return runWith(t, &fakePulumi{fail: "error: no stack selected"}, args...)
+}
+
+// runWith runs the command with pulumi standing in for the Pulumi CLI.
+func runWith(t *testing.T, pulumi *fakePulumi, args ...string) result {
+	t.Helper()
 	var stdout, stderr strings.Builder
-	code := run(args, &stdout, &stderr)
+	code := run(args, &stdout, &stderr, pulumi.run)
 	return result{code, stdout.String(), stderr.String()}
+}
+
+// fakePulumi stands in for the Pulumi CLI: it prints outputs whose siteUrl is site, or fails
+// with fail, and records the commands it was asked to run.
+type fakePulumi struct {
+	site, fail string
+	mu         sync.Mutex
+	commands   []string
+}
+
+func (f *fakePulumi) run(_ context.Context, _, name string, args ...string) ([]byte, error) {
+	f.mu.Lock()
+	f.commands = append(f.commands, name+" "+strings.Join(args, " "))
+	f.mu.Unlock()
+	if f.fail != "" {
+		return nil, errors.New(f.fail)
+	}
+	return json.Marshal(map[string]string{"siteUrl": f.site})
+}
+
+// ran is the commands the fake was asked to run, one per line.
+func (f *fakePulumi) ran() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return strings.Join(f.commands, "\n")
 }
 
 // quick is a one-step, one-second plan.
@@ -222,24 +255,24 @@ func TestForeignHostIsRefused(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, http.StatusOK, 0)
 	cases := []struct {
-		name, pulumi string
-		args         []string
-		want         []string
+		name   string
+		pulumi *fakePulumi
+		args   []string
+		want   []string
 	}{
-		{"--url on another host than the selected stack's site", "echo https://d111.cloudfront.net",
+		{"--url on another host than the selected stack's site", &fakePulumi{site: "https://d111.cloudfront.net"},
 			[]string{"--url", s.URL}, []string{`host "127.0.0.1"`, `site host "d111.cloudfront.net"`, "--allow-host 127.0.0.1"}},
-		{"site URL unreadable", "echo 'error: no stack selected' >&2; exit 255",
+		{"site URL unreadable", &fakePulumi{fail: "error: no stack selected"},
 			[]string{"--url", s.URL}, []string{`host "127.0.0.1"`, "no stack selected", "--allow-host 127.0.0.1"}},
-		{"--url on another host than --stack's site", "echo " + s.URL,
+		{"--url on another host than --stack's site", &fakePulumi{site: s.URL},
 			[]string{"--stack", "dev", "--url", "http://www.example.com/"}, []string{`host "www.example.com"`, "--allow-host www.example.com"}},
-		{"another host allowed, not this one", "echo https://d111.cloudfront.net",
+		{"another host allowed, not this one", &fakePulumi{site: "https://d111.cloudfront.net"},
 			[]string{"--url", s.URL, "--allow-host", "localhost"}, []string{`host "127.0.0.1"`}},
-		{"--stack unreadable", "echo 'error: no stack named dev found' >&2; exit 255",
+		{"--stack unreadable", &fakePulumi{fail: "error: no stack named dev found"},
 			[]string{"--stack", "dev"}, []string{`site URL of stack "dev"`, "no stack named dev found"}},
 	}
 	for _, c := range cases {
-		bin, _ := fakepulumi.Write(t, c.pulumi)
-		r := runCLI(t, args(quick, append(c.args, "--pulumi", bin)...)...)
+		r := runWith(t, c.pulumi, args(quick, c.args...)...)
 		if r.code != 2 {
 			t.Errorf("%s: exit %d, want 2\n%s", c.name, r.code, r.stderr)
 		}
@@ -257,50 +290,49 @@ func TestForeignHostIsRefused(t *testing.T) {
 func TestAllowHostNeedsNoStack(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, http.StatusOK, 0)
-	bin, argsFile := fakepulumi.Write(t, "exit 1")
+	pulumi := &fakePulumi{fail: "error: no stack selected"}
 
-	r := runCLI(t, args(quick, "--url", s.URL, "--allow-host", "127.0.0.1", "--pulumi", bin)...)
+	r := runWith(t, pulumi, args(quick, "--url", s.URL, "--allow-host", "127.0.0.1")...)
 
 	if r.code != 0 || s.hits.Load() == 0 {
 		t.Errorf("exit %d after %d requests, want 0 after some\n%s", r.code, s.hits.Load(), r.stderr)
 	}
-	if _, err := os.Stat(argsFile); err == nil {
-		t.Error("pulumi was run although --allow-host named the host")
+	if ran := pulumi.ran(); ran != "" {
+		t.Errorf("pulumi was run (%s) although --allow-host named the host", ran)
 	}
 }
 
 func TestStackGivesTheSiteURL(t *testing.T) {
 	t.Parallel()
 	s := newSite(t, http.StatusOK, 0)
-	bin, argsFile := fakepulumi.Write(t, "echo "+s.URL)
+	pulumi := &fakePulumi{site: s.URL}
 	report := filepath.Join(t.TempDir(), "load.json")
 
-	r := runCLI(t, args(quick, "--stack", "dev", "--pulumi", bin, "--path", "/", "--path", "/?p=1", "--report", report)...)
+	r := runWith(t, pulumi, args(quick, "--stack", "dev", "--path", "/", "--path", "/?p=1", "--report", report)...)
 
 	if r.code != 0 || s.hits.Load() == 0 {
 		t.Fatalf("exit %d after %d requests, want 0 after some\n%s", r.code, s.hits.Load(), r.stderr)
 	}
-	if got, _ := os.ReadFile(argsFile); strings.TrimSpace(string(got)) != "stack output siteUrl --stack dev" {
-		t.Errorf("pulumi ran with %q, want stack output siteUrl --stack dev", got)
+	if got := pulumi.ran(); got != "pulumi stack output --json --stack dev" {
+		t.Errorf("pulumi ran %q, want pulumi stack output --json --stack dev", got)
 	}
 	if doc := readReport(t, report); doc.Target.Stack != "dev" || doc.Target.SiteURL != s.URL || doc.Target.AllowedBy != "stack siteUrl" {
 		t.Errorf("report target = %+v, want stack dev, its siteUrl", doc.Target)
 	}
 }
 
-// Not parallel: it sets the environment.
-func TestURLOnTheSelectedStacksHostWithPulumiBin(t *testing.T) {
+func TestURLOnTheSelectedStacksHost(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, http.StatusOK, 0)
-	bin, argsFile := fakepulumi.Write(t, "echo "+s.URL+"/")
-	t.Setenv("PULUMI_BIN", bin)
+	pulumi := &fakePulumi{site: s.URL + "/"}
 
-	r := runCLI(t, args(quick, "--url", s.URL+"/?p=1")...)
+	r := runWith(t, pulumi, args(quick, "--url", s.URL+"/?p=1")...)
 
 	if r.code != 0 || s.hits.Load() == 0 {
 		t.Errorf("exit %d after %d requests, want 0 after some\n%s", r.code, s.hits.Load(), r.stderr)
 	}
-	if got, _ := os.ReadFile(argsFile); strings.TrimSpace(string(got)) != "stack output siteUrl" {
-		t.Errorf("PULUMI_BIN ran with %q, want stack output siteUrl", got)
+	if got := pulumi.ran(); got != "pulumi stack output --json" {
+		t.Errorf("pulumi ran %q, want pulumi stack output --json (the selected stack)", got)
 	}
 }
 
@@ -311,7 +343,7 @@ func TestInterruptStillReportsWhatWasMeasured(t *testing.T) {
 	done := make(chan result)
 	go func() {
 		var stdout, stderr strings.Builder
-		code := run([]string{"--url", s.URL, "--allow-host", "127.0.0.1", "--rates", "20", "--step-duration", "30s", "--report", report}, &stdout, &stderr)
+		code := run([]string{"--url", s.URL, "--allow-host", "127.0.0.1", "--rates", "20", "--step-duration", "30s", "--report", report}, &stdout, &stderr, (&fakePulumi{fail: "error: no stack selected"}).run)
 		done <- result{code, stdout.String(), stderr.String()}
 	}()
 	for deadline := time.Now().Add(5 * time.Second); s.hits.Load() < 5 && time.Now().Before(deadline); {

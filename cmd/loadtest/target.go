@@ -9,6 +9,7 @@ import (
 	"net/url"
 
 	"github.com/example/scalable-wordpress/internal/loadtest"
+	"github.com/example/scalable-wordpress/internal/stack"
 )
 
 // target is the site the load goes to and why it is allowed.
@@ -24,13 +25,13 @@ type target struct {
 // resolveTarget finds the site URL and checks its host before anything is sent: with
 // --stack, the stack's siteUrl (and --url, if given, must be on its host); with --url
 // alone, the selected stack's siteUrl must be on the same host, unless --allow-host names it.
-func resolveTarget(ctx context.Context, o options) (target, error) {
+func resolveTarget(ctx context.Context, o options, run stack.Runner) (target, error) {
 	t := target{URL: o.url, Stack: o.stack}
 	if o.stack == "" && loadtest.Allowed(o.url, o.allowHosts) {
 		t.AllowedBy = "--allow-host"
 		return t.withHost(), nil
 	}
-	site, err := loadtest.SiteURL(ctx, o.pulumi, o.stack)
+	site, err := loadtest.SiteURL(ctx, run, o.cwd, o.stack)
 	if err != nil && o.stack != "" {
 		return target{}, fmt.Errorf("cannot read the site URL of stack %q: %w", o.stack, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
@@ -24,14 +25,19 @@ func Exec(ctx context.Context, dir, name string, args ...string) ([]byte, error)
 	return cmd.Output()
 }
 
-// Outputs decodes the stack's outputs (`pulumi stack output --json`) into out.
+// Outputs decodes the stack's outputs (`pulumi stack output --json`) into out; stack ""
+// reads the selected stack's.
 func Outputs(ctx context.Context, run Runner, dir, stack string, out any) error {
-	raw, err := run(ctx, dir, "pulumi", "stack", "output", "--json", "--stack", stack)
+	args, name := []string{"stack", "output", "--json"}, "the selected stack"
+	if stack != "" {
+		args, name = append(args, "--stack", stack), fmt.Sprintf("stack %q", stack)
+	}
+	raw, err := run(ctx, dir, "pulumi", args...)
 	if err != nil {
-		return fmt.Errorf("read outputs of stack %q (pulumi stack output --json --stack %s in %s): %w", stack, stack, dir, err)
+		return fmt.Errorf("read outputs of %s (pulumi %s in %s): %w", name, strings.Join(args, " "), dir, err)
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("outputs of stack %q are not the JSON expected: %w", stack, err)
+		return fmt.Errorf("outputs of %s are not the JSON expected: %w", name, err)
 	}
 	return nil
 }
