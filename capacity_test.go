@@ -229,15 +229,7 @@ var apacheCode = regexp.MustCompile(`\] \[([a-z_]+:[a-z]+)\] .*?(AH\d+)`)
 // defaultInstanceType is Pulumi.yaml's default instanceType.
 func defaultInstanceType(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile("Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?m)^  instanceType:\n(?:    .*\n)*?    default: (\S+)`).FindSubmatch(b)
-	if m == nil {
-		t.Fatal("Pulumi.yaml declares no default instanceType")
-	}
-	return string(m[1])
+	return fmt.Sprint(readProjectFile(t).Config["instanceType"].Default)
 }
 
 func TestScalingTargetIsDerivedFromMeasuredCapacity(t *testing.T) {
@@ -255,12 +247,8 @@ func TestScalingTargetIsDerivedFromMeasuredCapacity(t *testing.T) {
 		t.Errorf("headroom %.2f: want a share of the capacity, strictly between 0 and 1", scalingHeadroom)
 	}
 	// Pulumi.yaml's description quotes the default type's target.
-	yaml, err := os.ReadFile("Pulumi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	quoted := fmt.Sprintf("%d for %s", derivedScalingRequests(defaultInstanceType(t)), defaultInstanceType(t))
-	if !strings.Contains(string(yaml), quoted) {
+	if !strings.Contains(readProjectFile(t).Config["scalingRequestsPerTarget"].Description, quoted) {
 		t.Errorf("Pulumi.yaml's scalingRequestsPerTarget description does not say %q", quoted)
 	}
 }

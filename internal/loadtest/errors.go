@@ -7,6 +7,7 @@ package loadtest
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,13 +57,8 @@ func FormatErrors(kinds map[string]int) string {
 	if len(kinds) == 0 {
 		return "-"
 	}
-	keys := make([]string, 0, len(kinds))
-	for k := range kinds {
-		keys = append(keys, k)
-	}
-	slices.SortFunc(keys, compareKinds)
-	parts := make([]string, 0, len(keys))
-	for _, k := range keys {
+	parts := make([]string, 0, len(kinds))
+	for _, k := range slices.SortedFunc(maps.Keys(kinds), compareKinds) {
 		parts = append(parts, fmt.Sprintf("%s:%d", k, kinds[k]))
 	}
 	return strings.Join(parts, " ")
