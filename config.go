@@ -1,5 +1,7 @@
 package main
 
+//go:generate go run ./cmd/configref
+
 // Config is the stack's settings, typed and validated before any resource exists.
 //
 // Pulumi.yaml is the one source of the defaults: it declares every key with its type,
