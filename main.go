@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/example/scalable-wordpress/internal/stack"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -202,7 +203,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 func monitoringArgs(cfg Config, alerts *Alerts, lb *LoadBalancer, web *WebTier, db *Database, uploads *SharedUploads, logs *ServerLogs) *MonitoringArgs {
 	a := &MonitoringArgs{Topic: alerts.Topic.Arn, LoadBalancer: lb.ALB.ArnSuffix, TargetGroup: lb.TargetGroup.ArnSuffix,
 		DBIdentifier: db.Instance.Identifier, FileSystemID: uploads.FileSystem.ID().ToStringOutput(), DBEvents: logs.Groups[dbEventsLogLeaf],
-		Thresholds: cfg.Alarms, Region: cfg.Region, Name: pathLabel(cfg.settingsPath()), After: uploads.FileSystem, Tags: cfg.Tags()}
+		Thresholds: cfg.Alarms, RolloutAlarms: lb.RolloutAlarms, Region: cfg.Region, Name: pathLabel(cfg.settingsPath()), After: uploads.FileSystem, Tags: cfg.Tags()}
 	if web.Group != nil {
 		a.Group = web.Group.Name
 	}
@@ -277,56 +278,59 @@ func exportOutputs(ctx *pulumi.Context, infra *infrastructure) {
 	}
 }
 
-// stackOutputs is what users, the availability drill and the rollout watcher need; secrets
-// by name only.
+// stackOutputs is what users, the availability drill, the rollout watcher and the load test
+// need, under the names of the one contract (internal/stack); secrets by name only.
 func stackOutputs(infra *infrastructure) pulumi.Map {
+	var o stack.Outputs
+	out := pulumi.Map{}
+	set := func(field any, v pulumi.Input) { out[stack.Name(&o, field)] = v }
 	servers := pulumi.Array{}
 	for _, s := range infra.Web.Servers {
+		var i stack.Instance
 		servers = append(servers, pulumi.Map{
-			"id":               s.Instance.ID(),
-			"availabilityZone": s.Instance.AvailabilityZone,
+			stack.Name(&i, &i.ID):               s.Instance.ID(),
+			stack.Name(&i, &i.AvailabilityZone): s.Instance.AvailabilityZone,
 		})
 	}
-	out := pulumi.Map{
-		"siteUrl":             infra.LB.SiteURL,
-		"edge":                pulumi.String(infra.Config.Edge),
-		"albDnsName":          infra.LB.ALB.DnsName,
-		"targetGroupArn":      infra.LB.TargetGroup.Arn,
-		"dbEndpoint":          infra.Database.Instance.Endpoint,
-		"dbIdentifier":        infra.Database.Instance.Identifier,
-		"dbAvailabilityZone":  infra.Database.Instance.AvailabilityZone,
-		"dbMultiAz":           infra.Database.Instance.MultiAz,
-		"dbSecretName":        infra.Database.Secret.Name,
-		"dbHostParameter":     infra.Settings.DBHost.Name,
-		"settingsPath":        pulumi.String(infra.Config.settingsPath()),
-		"wordpressSecretName": infra.Web.WordPressSecret.Name,
-		"wordpressAdminUser":  pulumi.String(infra.Config.AdminUser),
-		"amiId":               infra.Web.Image.ID(),
-		"webTierMode":         pulumi.String(infra.Config.WebTierMode),
-		"webInstances":        servers,
-		"vpcId":               infra.Network.Vpc.ID(),
-		"publicSubnetIds":     subnetIDs(infra.Network.PublicSubnets),
-		"privateSubnetIds":    subnetIDs(infra.Network.PrivateSubnets),
-		"uploadsFileSystemId": infra.Uploads.FileSystem.ID(),
-		"wordpressVersion":    pulumi.String(infra.Config.WordPressVersion),
-		"alarmTopicArn":       infra.Alerts.Topic.Arn,
-		"dashboardUrl":        infra.Monitor.DashboardURL,
-		"dbFailoverAlarm":     infra.Monitor.DBFailover.Name,
-		"alarmNames":          infra.Monitor.alarmNames(),
-		"region":              pulumi.String(infra.Config.Region),
-	}
+	cfg := infra.Config
+	set(&o.Region, pulumi.String(cfg.Region))
+	set(&o.SiteURL, infra.LB.SiteURL)
+	set(&o.Edge, pulumi.String(cfg.Edge))
+	set(&o.SettingsPath, pulumi.String(cfg.settingsPath()))
+	set(&o.VpcID, infra.Network.Vpc.ID())
+	set(&o.PublicSubnetIDs, subnetIDs(infra.Network.PublicSubnets))
+	set(&o.PrivateSubnetIDs, subnetIDs(infra.Network.PrivateSubnets))
+	set(&o.ALBDNSName, infra.LB.ALB.DnsName)
+	set(&o.TargetGroupARN, infra.LB.TargetGroup.Arn)
+	set(&o.DBEndpoint, infra.Database.Instance.Endpoint)
+	set(&o.DBIdentifier, infra.Database.Instance.Identifier)
+	set(&o.DBAvailabilityZone, infra.Database.Instance.AvailabilityZone)
+	set(&o.DBMultiAZ, infra.Database.Instance.MultiAz)
+	set(&o.DBSecretName, infra.Database.Secret.Name)
+	set(&o.DBHostParameter, infra.Settings.DBHost.Name)
+	set(&o.WordPressSecretName, infra.Web.WordPressSecret.Name)
+	set(&o.WordPressAdminUser, pulumi.String(cfg.AdminUser))
+	set(&o.WordPressVersion, pulumi.String(cfg.WordPressVersion))
+	set(&o.AMIID, infra.Web.Image.ID())
+	set(&o.WebTierMode, pulumi.String(cfg.WebTierMode))
+	set(&o.WebInstances, servers)
+	set(&o.UploadsFileSystemID, infra.Uploads.FileSystem.ID())
+	set(&o.AlarmTopicARN, infra.Alerts.Topic.Arn)
+	set(&o.DashboardURL, infra.Monitor.DashboardURL)
+	set(&o.DBFailoverAlarm, infra.Monitor.DBFailover.Name)
+	set(&o.AlarmNames, infra.Monitor.alarmNames())
 	if e := infra.Edge; e != nil {
-		out["siteUrl"] = e.SiteURL
-		out["cdnDistributionId"] = e.Distribution.ID()
-		out["cdnDomainName"] = e.Distribution.DomainName
+		set(&o.SiteURL, e.SiteURL)
+		set(&o.CDNDistributionID, e.Distribution.ID())
+		set(&o.CDNDomainName, e.Distribution.DomainName)
 	}
 	if f := infra.Firewall; f != nil {
-		out["webAclArn"] = f.WebACL.Arn
+		set(&o.WebACLARN, f.WebACL.Arn)
 	}
 	if g := infra.Web.Group; g != nil {
-		out["webAutoScalingGroupName"] = g.Name
-		out["webLaunchTemplateId"] = infra.Web.LaunchTemplate.ID()
-		out["webLaunchTemplateVersion"] = infra.Web.LaunchTemplate.LatestVersion
+		set(&o.WebAutoScalingGroupName, g.Name)
+		set(&o.WebLaunchTemplateID, infra.Web.LaunchTemplate.ID())
+		set(&o.WebLaunchTemplateVersion, infra.Web.LaunchTemplate.LatestVersion)
 	}
 	return out
 }

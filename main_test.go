@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/example/scalable-wordpress/internal/drill"
+	"github.com/example/scalable-wordpress/internal/loadtest"
+	"github.com/example/scalable-wordpress/internal/rollout"
+	"github.com/example/scalable-wordpress/internal/stack"
 )
 
 // Stack outputs: what users and the availability drill read, each the value of the resource
@@ -165,29 +168,82 @@ func TestComponentsInPulumiShape(t *testing.T) {
 	}
 }
 
-// The drill reads its target from the stack outputs by their JSON names: each must be an
-// output the program exports (webInstances only in the fixed mode, the group's name only in
-// the Auto Scaling mode), and the alarms it reports on must be the stack's alarms.
-func TestDrillReadsTheStackOutputs(t *testing.T) {
-	asg, fixed := mustRun(t, nil).outputs, mustRun(t, map[string]string{"webTierMode": "fixed"}).outputs
-	tt := reflect.TypeFor[drill.Target]()
-	for i := range tt.NumField() {
-		name := strings.Split(tt.Field(i).Tag.Get("json"), ",")[0]
-		if name == "project" || name == "stack" {
-			continue // from Pulumi.yaml and the command line
-		}
-		if _, ok := asg[name]; !ok {
-			if _, ok := fixed[name]; !ok {
-				t.Errorf("the drill reads output %q, which the program does not export", name)
+// The outputs contract (internal/stack): for every shape of stack, the program's real
+// outputs decode into stack.Outputs with no unknown name and no wrong type, every output
+// the shape must have is there, and each command's view of them is what the program meant.
+func TestCommandsReadTheStackOutputs(t *testing.T) {
+	for name, cfg := range map[string]map[string]string{
+		"default (autoscaling, cloudfront, waf)": nil,
+		"fixed":                                  {"webTierMode": "fixed"},
+		"edge alb without waf":                   {"edge": edgeALB, "waf": "false"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := mustRun(t, cfg)
+			b, err := json.Marshal(r.outputs)
+			if err != nil {
+				t.Fatal(err)
 			}
+			var o stack.Outputs
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&o); err != nil {
+				t.Fatalf("the program's outputs do not decode into stack.Outputs: %v\n%s", err, b)
+			}
+			for _, k := range stack.Keys() {
+				if _, ok := r.outputs[k]; !ok && !stack.Optional(k) {
+					t.Errorf("output %s is in the contract but the program does not export it", k)
+				}
+			}
+
+			target := drill.TargetFrom(o)
+			if target.SiteURL != r.outputs["siteUrl"] || target.Region != "ap-northeast-1" || target.DBIdentifier != out(r.one(t, "aws:rds/instance:Instance"), "identifier") {
+				t.Errorf("drill target %+v does not hold the stack's site, region and database", target)
+			}
+			if err := (drill.Target{Project: testProject, Stack: "test"}).Validate(drill.Options{}); err == nil {
+				t.Error("an empty drill target validates")
+			}
+			target.Project, target.Stack = testProject, "test"
+			if err := target.Validate(drill.Options{}); err != nil {
+				t.Errorf("the drill refuses the stack's own outputs: %v", err)
+			}
+			if !slices.Contains(target.AlarmNames, target.DBFailoverAlarm) {
+				t.Errorf("drill: failover alarm %q is not among the alarms %v", target.DBFailoverAlarm, target.AlarmNames)
+			}
+
+			watch := rollout.TargetFrom(o)
+			group := r.ofType("aws:autoscaling/group:Group")
+			switch {
+			case len(group) == 1 && (watch.Group != out(group[0], "name") || watch.Mode != modeAutoScaling):
+				t.Errorf("rollout target %+v does not name the group %s", watch, out(group[0], "name"))
+			case len(group) == 0 && (watch.Group != "" || watch.Mode != modeFixed):
+				t.Errorf("rollout target %+v: the fixed mode has no group to follow", watch)
+			case watch.TargetGroupARN != out(r.one(t, "aws:lb/targetGroup:TargetGroup"), "arn"):
+				t.Errorf("rollout target %+v: not the stack's target group", watch)
+			}
+
+			site, err := loadtest.SiteURLFrom(o)
+			if err != nil || site != r.outputs["siteUrl"] {
+				t.Errorf("load test site %q (%v), want the output %v", site, err, r.outputs["siteUrl"])
+			}
+		})
+	}
+}
+
+// Every alarm the program registers is listed in the alarmNames output (the drill reports
+// them), the rollout alarms included, and the output lists nothing else.
+func TestAlarmNamesListEveryAlarm(t *testing.T) {
+	for _, cfg := range []map[string]string{nil, {"webTierMode": "fixed"}} {
+		r := mustRun(t, cfg)
+		var registered []string
+		for _, a := range r.ofType("aws:cloudwatch/metricAlarm:MetricAlarm") {
+			registered = append(registered, out(a, "name"))
 		}
-	}
-	var target drill.Target
-	b, _ := json.Marshal(asg)
-	if err := json.Unmarshal(b, &target); err != nil {
-		t.Fatalf("the outputs do not decode into the drill's target: %v", err)
-	}
-	if target.DBFailoverAlarm == "" || !slices.Contains(target.AlarmNames, target.DBFailoverAlarm) || len(target.AlarmNames) < 10 {
-		t.Errorf("drill target alarms %v, failover alarm %q", target.AlarmNames, target.DBFailoverAlarm)
+		listed, _ := r.outputs["alarmNames"].([]string)
+		listed = slices.Clone(listed)
+		slices.Sort(registered)
+		slices.Sort(listed)
+		if len(registered) < 10 || !slices.Equal(registered, listed) {
+			t.Errorf("%v: registered alarms %v, output alarmNames %v", cfg, registered, listed)
+		}
 	}
 }

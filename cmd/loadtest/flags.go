@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/example/scalable-wordpress/internal/loadtest"
+	"github.com/example/scalable-wordpress/internal/stack"
 )
 
 // options are the parsed flags.
@@ -55,9 +56,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		fmt.Fprint(stderr, usageText)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.url, "url", "", "site URL to load (default: the stack's siteUrl output)")
-	fs.StringVar(&o.stack, "stack", "", "Pulumi stack whose siteUrl output is the target (default with --url alone: the selected stack, to check the host)")
-	fs.StringVar(&o.cwd, "cwd", ".", "project folder (holds Pulumi.yaml), where the stack's siteUrl is read")
+	fs.StringVar(&o.url, "url", "", "site URL to load (default: the stack's "+stack.KeySiteURL+" output)")
+	fs.StringVar(&o.stack, "stack", "", "Pulumi stack whose "+stack.KeySiteURL+" output is the target (default with --url alone: the selected stack, to check the host)")
+	fs.StringVar(&o.cwd, "cwd", ".", "project folder (holds Pulumi.yaml), where the stack's "+stack.KeySiteURL+" is read")
 	fs.Var(&o.allowHosts, "allow-host", "also allow this exact host, which is not the stack's site host (repeatable)")
 	fs.Var(&o.paths, "path", "path to request, round-robin with the others (repeatable; default /)")
 	fs.Var(&o.headers, "header", `header "Name: value" sent with every request, e.g. a logged-in Cookie (repeatable; never written to the report)`)

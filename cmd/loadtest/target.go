@@ -37,7 +37,7 @@ func resolveTarget(ctx context.Context, o options, run stack.Runner) (target, er
 	}
 	unknown := ""
 	if err != nil {
-		unknown = fmt.Sprintf("could not read the selected stack's siteUrl: %v", err)
+		unknown = fmt.Sprintf("could not read the selected stack's %s: %v", stack.KeySiteURL, err)
 	}
 	t.SiteURL = site
 	if t.URL == "" {
@@ -46,7 +46,7 @@ func resolveTarget(ctx context.Context, o options, run stack.Runner) (target, er
 	if err := loadtest.CheckHost(t.URL, site, unknown, o.allowHosts); err != nil {
 		return target{}, refusal(err)
 	}
-	t.AllowedBy = "stack siteUrl"
+	t.AllowedBy = "stack " + stack.KeySiteURL
 	if loadtest.Allowed(t.URL, o.allowHosts) {
 		t.AllowedBy = "--allow-host"
 	}

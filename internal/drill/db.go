@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/example/scalable-wordpress/internal/stack"
 )
 
 // dbState is what the drill reads of the database.
@@ -106,7 +107,7 @@ const alarmPoll = 15 * time.Second
 func (d *Drill) awaitFailoverAlarm(ctx context.Context, p *Phase, since time.Time) error {
 	name := d.Target.DBFailoverAlarm
 	if name == "" {
-		d.logf("%s", p.event(d.Clock.Now(), "the stack has no failover alarm (output dbFailoverAlarm): not checked"))
+		d.logf("%s", p.event(d.Clock.Now(), "the stack has no failover alarm (output %s): not checked", stack.KeyDBFailoverAlarm))
 		return nil
 	}
 	var polled time.Time

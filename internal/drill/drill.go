@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/example/scalable-wordpress/internal/stack"
 )
 
 // Options are the drill's knobs; DefaultOptions gives the command's defaults.
@@ -423,7 +424,7 @@ func (d *Drill) plan(f facts) string {
 		if d.Target.DBFailoverAlarm != "" {
 			fmt.Fprintf(&b, "     then wait up to %s for the alarm %s to fire\n", d.Opts.AlarmTimeout, d.Target.DBFailoverAlarm)
 		} else {
-			b.WriteString("     the stack has no failover alarm (output dbFailoverAlarm): that it fires is not checked\n")
+			b.WriteString("     the stack has no failover alarm (output " + stack.KeyDBFailoverAlarm + "): that it fires is not checked\n")
 		}
 	}
 	if len(f.alarming) > 0 {

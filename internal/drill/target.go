@@ -14,25 +14,26 @@ import (
 
 // Instance is a web server and the AZ it runs in.
 type Instance struct {
-	ID string `json:"id"`
-	AZ string `json:"availabilityZone"`
+	ID string
+	AZ string
 }
 
-// Target is the deployed stack the drill exercises.
+// Target is the deployed stack the drill exercises: the drill's view of the stack outputs
+// (internal/stack), which flags may override.
 type Target struct {
-	Project        string     `json:"project"`
-	Stack          string     `json:"stack"`
-	Region         string     `json:"region"`
-	SiteURL        string     `json:"siteUrl"`
-	TargetGroupARN string     `json:"targetGroupArn"`
-	Group          string     `json:"webAutoScalingGroupName"` // the autoscaling mode's group; "" in the fixed mode
-	Instances      []Instance `json:"webInstances"`            // the fixed mode's servers
-	DBIdentifier   string     `json:"dbIdentifier"`
+	Project        string
+	Stack          string
+	Region         string
+	SiteURL        string
+	TargetGroupARN string
+	Group          string     // the autoscaling mode's group; "" in the fixed mode
+	Instances      []Instance // the fixed mode's servers
+	DBIdentifier   string
 	// AlarmNames are the stack's alarms: the drill reports which of them fired in each phase.
-	AlarmNames []string `json:"alarmNames"`
+	AlarmNames []string
 	// DBFailoverAlarm must fire during the database phase ("" on a stack without alarms:
 	// then it is not checked, and the report says so).
-	DBFailoverAlarm string `json:"dbFailoverAlarm"`
+	DBFailoverAlarm string
 }
 
 // Runner runs a command and returns its standard output (exec in production, a fake in tests).
@@ -40,12 +41,23 @@ type Runner = stack.Runner
 
 // LoadStackOutputs reads the outputs the program exports for a stack.
 func LoadStackOutputs(ctx context.Context, run Runner, dir, name string) (Target, error) {
-	var t Target
-	if err := stack.Outputs(ctx, run, dir, name, &t); err != nil {
+	var o stack.Outputs
+	if err := stack.Read(ctx, run, dir, name, &o); err != nil {
 		return Target{}, err
 	}
+	t := TargetFrom(o)
 	t.Stack = name
 	return t, nil
+}
+
+// TargetFrom is the drill's view of a stack's outputs.
+func TargetFrom(o stack.Outputs) Target {
+	t := Target{Region: o.Region, SiteURL: o.SiteURL, TargetGroupARN: o.TargetGroupARN, Group: o.WebAutoScalingGroupName,
+		DBIdentifier: o.DBIdentifier, AlarmNames: o.AlarmNames, DBFailoverAlarm: o.DBFailoverAlarm}
+	for _, i := range o.WebInstances {
+		t.Instances = append(t.Instances, Instance{ID: i.ID, AZ: i.AvailabilityZone})
+	}
+	return t
 }
 
 // Validate names the first missing or malformed field, as the output or flag that sets it.
@@ -60,15 +72,15 @@ func (t Target) Validate(o Options) error {
 	case t.Stack == "":
 		return fmt.Errorf("stack name unknown: pass --stack")
 	case t.Region == "":
-		return missing("region", "--region")
+		return missing(stack.KeyRegion, "--region")
 	case t.SiteURL == "":
-		return missing("siteUrl", "--url")
+		return missing(stack.KeySiteURL, "--url")
 	case !o.SkipWeb && t.TargetGroupARN == "":
-		return missing("targetGroupArn", "--target-group")
+		return missing(stack.KeyTargetGroupARN, "--target-group")
 	case !o.SkipWeb && t.Group == "" && len(t.Instances) == 0:
-		return missing("webAutoScalingGroupName (or, in the fixed mode, webInstances)", "--group or --instances")
+		return missing(stack.KeyGroup+" (or, in the fixed mode, "+stack.KeyWebInstances+")", "--group or --instances")
 	case !o.SkipDB && t.DBIdentifier == "":
-		return missing("dbIdentifier", "--db")
+		return missing(stack.KeyDBIdentifier, "--db")
 	}
 	if u, err := url.Parse(t.SiteURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("site URL %q is not an http(s) URL", t.SiteURL)

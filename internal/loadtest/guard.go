@@ -8,6 +8,8 @@ import (
 	"net"
 	"slices"
 	"strings"
+
+	"github.com/example/scalable-wordpress/internal/stack"
 )
 
 // HostRefusedError is CheckHost's refusal.
@@ -42,7 +44,7 @@ func CheckHost(targetURL, siteURL, unknownReason string, allow []string) error {
 	}
 	site, err := ParseSiteURL(siteURL)
 	if err != nil {
-		return &HostRefusedError{Host: host, Unknown: fmt.Sprintf("siteUrl: %v", err)}
+		return &HostRefusedError{Host: host, Unknown: fmt.Sprintf("%s: %v", stack.KeySiteURL, err)}
 	}
 	if siteHost := normalHost(site.Hostname()); siteHost != host {
 		return &HostRefusedError{Host: host, SiteHost: siteHost}

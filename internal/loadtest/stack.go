@@ -19,14 +19,17 @@ const pulumiTimeout = 2 * time.Minute
 func SiteURL(ctx context.Context, run stack.Runner, dir, name string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, pulumiTimeout)
 	defer cancel()
-	var out struct {
-		SiteURL string `json:"siteUrl"`
-	}
-	if err := stack.Outputs(ctx, run, dir, name, &out); err != nil {
+	var out stack.Outputs
+	if err := stack.Read(ctx, run, dir, name, &out); err != nil {
 		return "", err
 	}
-	if _, err := ParseSiteURL(out.SiteURL); err != nil {
-		return "", fmt.Errorf("the stack's siteUrl output is no site URL: %w", err)
+	return SiteURLFrom(out)
+}
+
+// SiteURLFrom is the load test's view of a stack's outputs: the one URL it may load.
+func SiteURLFrom(o stack.Outputs) (string, error) {
+	if _, err := ParseSiteURL(o.SiteURL); err != nil {
+		return "", fmt.Errorf("the stack's %s output is no site URL: %w", stack.KeySiteURL, err)
 	}
-	return out.SiteURL, nil
+	return o.SiteURL, nil
 }

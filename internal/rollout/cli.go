@@ -31,12 +31,18 @@ type Env struct {
 	Clock          clock.Clock
 }
 
-// outputs are the stack outputs the watcher reads.
-type outputs struct {
-	Region         string `json:"region"`
-	Group          string `json:"webAutoScalingGroupName"`
-	TargetGroupARN string `json:"targetGroupArn"`
-	Mode           string `json:"webTierMode"`
+// Target is what the watcher follows: its view of the stack outputs (internal/stack), which
+// flags may override.
+type Target struct {
+	Region         string
+	Group          string
+	TargetGroupARN string
+	Mode           string
+}
+
+// TargetFrom is the watcher's view of a stack's outputs.
+func TargetFrom(o stack.Outputs) Target {
+	return Target{Region: o.Region, Group: o.WebAutoScalingGroupName, TargetGroupARN: o.TargetGroupARN, Mode: o.WebTierMode}
 }
 
 // Main runs the rollout command with args (without the program name) and returns the exit code.
@@ -45,14 +51,14 @@ func Main(ctx context.Context, args []string, env Env) int {
 	fs.SetOutput(env.Stderr)
 	var (
 		stackName, dir, since string
-		o                     outputs
+		o                     Target
 		w                     = Watcher{Clock: env.Clock, Out: env.Stdout}
 	)
 	fs.StringVar(&stackName, "stack", "", "Pulumi stack whose group to follow (its outputs name the group and region)")
 	fs.StringVar(&dir, "cwd", ".", "project folder (holds Pulumi.yaml)")
-	fs.StringVar(&o.Group, "group", "", "Auto Scaling group name (default: output webAutoScalingGroupName)")
-	fs.StringVar(&o.Region, "region", "", "AWS region (default: output region)")
-	fs.StringVar(&o.TargetGroupARN, "target-group", "", "target group ARN, for the healthy count (default: output targetGroupArn)")
+	fs.StringVar(&o.Group, "group", "", "Auto Scaling group name (default: output "+stack.KeyGroup+")")
+	fs.StringVar(&o.Region, "region", "", "AWS region (default: output "+stack.KeyRegion+")")
+	fs.StringVar(&o.TargetGroupARN, "target-group", "", "target group ARN, for the healthy count (default: output "+stack.KeyTargetGroupARN+")")
 	fs.StringVar(&since, "since", "", "follow only a refresh started at or after this time (RFC 3339), or this long ago (e.g. 30m); default: the latest")
 	fs.DurationVar(&w.Interval, "interval", 15*time.Second, "time between polls")
 	fs.DurationVar(&w.Timeout, "timeout", 45*time.Minute, "give up (exit 1) when the refresh runs longer than this")
@@ -74,10 +80,11 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return fail("%v", err)
 	}
 	if stackName != "" && (o.Group == "" || o.Region == "" || o.TargetGroupARN == "") {
-		var out outputs
-		if err := stack.Outputs(ctx, env.Run, dir, stackName, &out); err != nil {
+		var so stack.Outputs
+		if err := stack.Read(ctx, env.Run, dir, stackName, &so); err != nil {
 			return fail("%v", err)
 		}
+		out := TargetFrom(so)
 		if out.Mode != "" && out.Group == "" {
 			fmt.Fprintf(env.Stdout, "stack %s runs the web tier in %s mode: no Auto Scaling group, no rolling refresh to follow\n", stackName, out.Mode)
 			return ExitOK
@@ -86,9 +93,9 @@ func Main(ctx context.Context, args []string, env Env) int {
 	}
 	switch {
 	case o.Group == "":
-		return fail("no Auto Scaling group: pass --stack (output webAutoScalingGroupName) or --group")
+		return fail("no Auto Scaling group: pass --stack (output %s) or --group", stack.KeyGroup)
 	case o.Region == "":
-		return fail("no region: pass --stack (output region) or --region")
+		return fail("no region: pass --stack (output %s) or --region", stack.KeyRegion)
 	}
 	w.Group, w.TargetGroupARN = o.Group, o.TargetGroupARN
 	if w.ASG, w.ELB, err = env.AWS(ctx, o.Region); err != nil {
@@ -112,7 +119,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 }
 
 // merge fills what the flags left empty from the stack's outputs.
-func merge(flags, out outputs) outputs {
+func merge(flags, out Target) Target {
 	if flags.Group == "" {
 		flags.Group = out.Group
 	}

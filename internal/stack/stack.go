@@ -25,9 +25,9 @@ func Exec(ctx context.Context, dir, name string, args ...string) ([]byte, error)
 	return cmd.Output()
 }
 
-// Outputs decodes the stack's outputs (`pulumi stack output --json`) into out; stack ""
+// Read decodes the stack's outputs (`pulumi stack output --json`) into out; stack ""
 // reads the selected stack's.
-func Outputs(ctx context.Context, run Runner, dir, stack string, out any) error {
+func Read(ctx context.Context, run Runner, dir, stack string, out any) error {
 	args, name := []string{"stack", "output", "--json"}, "the selected stack"
 	if stack != "" {
 		args, name = append(args, "--stack", stack), fmt.Sprintf("stack %q", stack)
