@@ -9,6 +9,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -59,6 +60,7 @@ type LoadBalancer struct {
 	HTTPSListener *lb.Listener        // nil without a certificate
 	SiteURL       pulumi.StringOutput // where users reach an internet-facing load balancer; unset when Internal
 	Target        LoadBalancerTarget
+	RolloutAlarms map[string]*cloudwatch.MetricAlarm // by their spec name (monitoring.go)
 }
 
 // NewLoadBalancer builds the ALB, the target group the web tier registers its servers in,
@@ -96,7 +98,8 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 		l.SiteURL = siteURL(args, alb)
 		outputs["siteUrl"] = l.SiteURL
 	}
-	alarms, err := newRolloutAlarms(ctx, name, alb.ArnSuffix, l.TargetGroup.ArnSuffix, args.AlarmTopic, args.Tags, parent)
+	var alarms pulumi.StringArray
+	l.RolloutAlarms, alarms, err = newRolloutAlarms(ctx, name, alb.ArnSuffix, l.TargetGroup.ArnSuffix, args.AlarmTopic, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}

@@ -93,17 +93,18 @@ func rolloutAlarms(lbSuffix, tgSuffix pulumi.StringInput) []alarmSpec {
 	}
 }
 
-// newRolloutAlarms creates the rollout alarms and returns their names.
-func newRolloutAlarms(ctx *pulumi.Context, name string, lbSuffix, tgSuffix, topic pulumi.StringInput, tags Tags, parent pulumi.ResourceOption) (pulumi.StringArray, error) {
-	names := pulumi.StringArray{}
+// newRolloutAlarms creates the rollout alarms: by their spec name, and their names in spec
+// order (as the instance refresh lists them).
+func newRolloutAlarms(ctx *pulumi.Context, name string, lbSuffix, tgSuffix, topic pulumi.StringInput, tags Tags, parent pulumi.ResourceOption) (map[string]*cloudwatch.MetricAlarm, pulumi.StringArray, error) {
+	alarms, names := map[string]*cloudwatch.MetricAlarm{}, pulumi.StringArray{}
 	for _, a := range rolloutAlarms(lbSuffix, tgSuffix) {
 		alarm, err := newAlarm(ctx, name, a, topic, tags, parent)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		names = append(names, alarm.Name)
+		alarms[a.name], names = alarm, append(names, alarm.Name)
 	}
-	return names, nil
+	return alarms, names, nil
 }
 
 // MonitoringArgs are what the alarms and the dashboard watch.
@@ -116,8 +117,12 @@ type MonitoringArgs struct {
 	DBEvents                  *cloudwatch.LogGroup
 	After                     pulumi.Resource // what the event rule waits for (as Alerts)
 	Thresholds                AlarmThresholds
-	Region, Name              string // Name: the dashboard's and the stack's metrics' label (project-stack)
-	Tags                      Tags
+	// RolloutAlarms are the load balancer's alarms that roll a refresh back. They are made
+	// with the load balancer, since the Auto Scaling group that is built before this
+	// component names them, and are listed here so that alarmNames is every alarm.
+	RolloutAlarms map[string]*cloudwatch.MetricAlarm
+	Region, Name  string // Name: the dashboard's and the stack's metrics' label (project-stack)
+	Tags          Tags
 }
 
 // Monitoring is the alarms and dashboard component.
@@ -145,6 +150,12 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 		m.Alarms[a.name] = alarm
 	}
 	m.DBFailover = m.Alarms["db-failover"]
+	for k, alarm := range args.RolloutAlarms {
+		if m.Alarms[k] != nil {
+			return nil, fmt.Errorf("monitoring %s: a rollout alarm and a site alarm are both named %s", name, k)
+		}
+		m.Alarms[k] = alarm
+	}
 	if err := newDBEventsLog(ctx, name, args.Name, args.DBEvents, parent); err != nil {
 		return nil, err
 	}
@@ -358,7 +369,8 @@ func dashboardBody(region, lb, tg, group, db, fs string) (string, error) {
 	return string(b), err
 }
 
-// alarmNames are the names of every alarm of the stack (the drill reports which fired).
+// alarmNames are the names of every alarm of the stack, the rollout alarms included (the
+// drill reports which fired).
 func (m *Monitoring) alarmNames() pulumi.StringArray {
 	var names pulumi.StringArray
 	for _, k := range sortedKeys(m.Alarms) {
