@@ -293,7 +293,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	if err := c.validate(); err != nil {
 		return c, err
 	}
-	return c, checkZonesExist(ctx, c)
+	return c, c.resolveZones(ctx)
 }
 
 // requiredKeys have no default in Pulumi.yaml: every stack must set them.
@@ -372,8 +372,8 @@ func invalid(key string, value any, allowed string, args ...any) error {
 }
 
 func (c Config) validateNetwork() error {
-	if len(c.AvailabilityZones) < 2 {
-		return invalid("availabilityZones", c.AvailabilityZones, "want at least two distinct AZs of %s, e.g. [\"%sa\", \"%sc\"]", c.Region, c.Region, c.Region)
+	if len(c.AvailabilityZones) == 1 {
+		return invalid("availabilityZones", c.AvailabilityZones, "want at least two distinct AZs of %s, e.g. [\"%sa\", \"%sc\"], or none for the region's first %d", c.Region, c.Region, c.Region, defaultZoneCount)
 	}
 	seen := map[string]bool{}
 	for _, az := range c.AvailabilityZones {
@@ -394,8 +394,8 @@ func (c Config) validateNetwork() error {
 		key   string
 		cidrs []string
 	}{{"publicSubnetCidrs", c.PublicSubnetCidrs}, {"privateSubnetCidrs", c.PrivateSubnetCidrs}} {
-		if len(set.cidrs) != len(c.AvailabilityZones) {
-			return invalid(set.key, set.cidrs, "want one CIDR per AZ (%d), in the order of availabilityZones", len(c.AvailabilityZones))
+		if zones := c.zoneCount(); len(set.cidrs) != zones {
+			return invalid(set.key, set.cidrs, "want one CIDR per AZ (%d), in the order of availabilityZones", zones)
 		}
 		for _, s := range set.cidrs {
 			p, err := netip.ParsePrefix(s)
@@ -612,12 +612,35 @@ func (c Config) edgeName() string {
 // maxPageTTLSeconds bounds how long CloudFront may keep a page: a day.
 const maxPageTTLSeconds = 86400
 
-// checkZonesExist asks AWS for the region's available AZs so that a typo fails now, with the
-// list of real names, rather than halfway through creating subnets.
-func checkZonesExist(ctx *pulumi.Context, c Config) error {
+// defaultZoneCount is how many AZs a stack that names none spreads over: two, as the
+// hands-on does (a Multi-AZ database and a load balancer need two).
+const defaultZoneCount = 2
+
+// zoneCount is the number of AZs the stack spreads over.
+func (c Config) zoneCount() int {
+	if len(c.AvailabilityZones) == 0 {
+		return defaultZoneCount
+	}
+	return len(c.AvailabilityZones)
+}
+
+// resolveZones asks AWS for the region's available AZs. With none configured the stack takes
+// the first two in name order, so that choosing a region is one setting; the order is stable
+// (AWS adds AZs with later letters), but a stack that must never move pins them. Configured
+// AZs are checked so that a typo fails now, with the list of real names, rather than halfway
+// through creating subnets.
+func (c *Config) resolveZones(ctx *pulumi.Context) error {
 	zones, err := lookupZones(ctx)
 	if err != nil {
 		return fmt.Errorf("look up availability zones of %s: %w", c.Region, err)
+	}
+	slices.Sort(zones)
+	if len(c.AvailabilityZones) == 0 {
+		if len(zones) < defaultZoneCount {
+			return invalid("availabilityZones", "[]", "aws:region %s has %d available AZs (%s), the stack needs %d", c.Region, len(zones), strings.Join(zones, ", "), defaultZoneCount)
+		}
+		c.AvailabilityZones = zones[:defaultZoneCount]
+		return nil
 	}
 	for _, az := range c.AvailabilityZones {
 		if !slices.Contains(zones, az) {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,6 +32,7 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"subnet count", map[string]string{"publicSubnetCidrs": `["10.0.0.0/24"]`}, []string{"publicSubnetCidrs", "one CIDR per AZ"}},
 		{"too few private subnets", map[string]string{"privateSubnetCidrs": `["10.0.2.0/24"]`}, []string{"privateSubnetCidrs", "10.0.2.0/24", "one CIDR per AZ"}},
 		{"no private subnets", map[string]string{"privateSubnetCidrs": `[]`}, []string{"privateSubnetCidrs", "one CIDR per AZ"}},
+		{"default AZs, three subnets", map[string]string{"publicSubnetCidrs": `["10.0.0.0/24","10.0.1.0/24","10.0.4.0/24"]`}, []string{"publicSubnetCidrs", "one CIDR per AZ (2)"}},
 		{"more AZs than subnets", map[string]string{"availabilityZones": `["ap-northeast-1a","ap-northeast-1c","ap-northeast-1d"]`}, []string{"publicSubnetCidrs", "one CIDR per AZ (3)"}},
 		{"zero servers", map[string]string{"webServerCount": "0"}, []string{"webServerCount", "0", "1 to 20"}},
 		{"servers not a number", map[string]string{"webServerCount": "two"}, []string{"webServerCount", "two", "whole number"}},
@@ -175,28 +177,8 @@ func TestDefaultsAreSafe(t *testing.T) {
 
 // The dev stack is the hands-on's: Tokyo, 1a/1c, the four /24s, and it tears down cleanly.
 func TestDevStackFile(t *testing.T) {
-	raw, err := os.ReadFile("Pulumi.dev.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var f struct {
-		Config map[string]any `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(raw, &f); err != nil {
-		t.Fatalf("Pulumi.dev.yaml: %v", err)
-	}
-	overrides := map[string]string{}
-	for k, v := range f.Config {
-		switch v := v.(type) {
-		case string:
-			overrides[k] = v
-		default:
-			b, _ := json.Marshal(v)
-			overrides[k] = string(b)
-		}
-	}
 	var c Config
-	if err := runProgramWith(t, overrides, func(got Config) { c = got }); err != nil {
+	if err := runProgramWith(t, devStackConfig(t), func(got Config) { c = got }); err != nil {
 		t.Fatalf("dev stack rejected: %v", err)
 	}
 	if c.Region != "ap-northeast-1" || strings.Join(c.AvailabilityZones, ",") != "ap-northeast-1a,ap-northeast-1c" ||
@@ -207,6 +189,35 @@ func TestDevStackFile(t *testing.T) {
 		t.Errorf("dev stack must destroy cleanly: deletion protection %v, final snapshot %v, recovery %d",
 			c.DBDeletionProtection, c.DBFinalSnapshot, c.SecretRecoveryWindowDays)
 	}
+}
+
+// devStackConfig is Pulumi.dev.yaml's config as the CLI hands it to the program.
+func devStackConfig(t *testing.T) map[string]string {
+	t.Helper()
+	raw, err := os.ReadFile("Pulumi.dev.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(raw, &f); err != nil {
+		t.Fatalf("Pulumi.dev.yaml: %v", err)
+	}
+	out := map[string]string{}
+	for k, v := range f.Config {
+		switch v := v.(type) {
+		case string:
+			out[k] = v
+		default:
+			b, _ := json.Marshal(v)
+			out[k] = string(b)
+		}
+	}
+	if _, pinned := f.Config[testProject+":availabilityZones"]; pinned {
+		t.Error("Pulumi.dev.yaml pins availabilityZones: changing aws:region alone would then fail")
+	}
+	return out
 }
 
 // runProgramWith runs the program and hands the loaded config to inspect.
@@ -220,13 +231,25 @@ func runProgramWith(t *testing.T, overrides map[string]string, inspect func(Conf
 	return nil
 }
 
-// The README's configuration reference lists every key Pulumi.yaml declares.
-func TestREADMEDocumentsEveryConfigKey(t *testing.T) {
-	p := readProjectFile(t)
-	readme := readSource(t, "README.md")
-	for key := range p.Config {
-		if !strings.Contains(readme, "| `"+key+"` |") {
-			t.Errorf("README's configuration table lacks %s", key)
-		}
+// Choosing a region is one step: the dev stack with only aws:region changed deploys over that
+// region's first two AZs (in name order, whatever order AWS lists them in).
+func TestChoosingARegionIsOneStep(t *testing.T) {
+	overrides := devStackConfig(t)
+	overrides["aws:region"] = "us-west-2"
+	var c Config
+	if err := runProgramWith(t, overrides, func(got Config) { c = got }); err != nil {
+		t.Fatalf("dev stack in us-west-2 rejected: %v", err)
+	}
+	if strings.Join(c.AvailabilityZones, ",") != "us-west-2a,us-west-2c" {
+		t.Errorf("AZs %v, want the region's first two", c.AvailabilityZones)
+	}
+	r := runProgram(t, overrides)
+	var azs []string
+	for _, sn := range r.ofType("aws:ec2/subnet:Subnet") {
+		azs = append(azs, sn.Str("availabilityZone"))
+	}
+	slices.Sort(azs)
+	if strings.Join(azs, ",") != "us-west-2a,us-west-2a,us-west-2c,us-west-2c" {
+		t.Errorf("subnets in %v, want a public and a private one in each chosen AZ", azs)
 	}
 }

@@ -182,8 +182,9 @@ func (m *mocks) call(token string, args resource.PropertyMap) (resource.Property
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		return resource.NewPropertyMapFromMap(map[string]any{
 			"id":         m.region,
-			"names":      []any{m.region + "a", m.region + "c", m.region + "d"},
-			"zoneIds":    []any{"apne1-az4", "apne1-az1", "apne1-az2"},
+			// Not in name order: the program must not rely on AWS's order.
+			"names":      []any{m.region + "d", m.region + "a", m.region + "c"},
+			"zoneIds":    []any{"apne1-az2", "apne1-az4", "apne1-az1"},
 			"state":      "available",
 			"groupNames": []any{m.region},
 		}), nil

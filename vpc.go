@@ -36,10 +36,12 @@ type Network struct {
 	PrivateSubnets []Subnet
 }
 
-// lookupZones returns the names of the region's available AZs.
+// lookupZones returns the names of the region's available AZs: availability zones proper,
+// not Local Zones or Wavelength Zones that the account opted in to (no Multi-AZ RDS there).
 func lookupZones(ctx *pulumi.Context) ([]string, error) {
 	state := "available"
-	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: &state})
+	zones, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{State: &state,
+		Filters: []aws.GetAvailabilityZonesFilter{{Name: "zone-type", Values: []string{"availability-zone"}}}})
 	if err != nil {
 		return nil, err
 	}
