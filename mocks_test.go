@@ -181,7 +181,7 @@ func (m *mocks) call(token string, args resource.PropertyMap) (resource.Property
 	switch token {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		return resource.NewPropertyMapFromMap(map[string]any{
-			"id":         m.region,
+			"id": m.region,
 			// Not in name order: the program must not rely on AWS's order.
 			"names":      []any{m.region + "d", m.region + "a", m.region + "c"},
 			"zoneIds":    []any{"apne1-az2", "apne1-az4", "apne1-az1"},
