@@ -1,3 +1,5 @@
+//go:build lab
+
 package main
 
 // The capacity benchmark: one web server of the real site (the site test's stand-ins: real
@@ -21,7 +23,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -225,33 +226,6 @@ func apacheErrors(s *webServer) string {
 }
 
 var apacheCode = regexp.MustCompile(`\] \[([a-z_]+:[a-z]+)\] .*?(AH\d+)`)
-
-// defaultInstanceType is Pulumi.yaml's default instanceType.
-func defaultInstanceType(t *testing.T) string {
-	t.Helper()
-	return fmt.Sprint(readProjectFile(t).Config["instanceType"].Default)
-}
-
-func TestScalingTargetIsDerivedFromMeasuredCapacity(t *testing.T) {
-	for instance, rps := range serverCapacity {
-		want := int(math.Round(rps * 60 * scalingHeadroom))
-		if got := derivedScalingRequests(instance); got != want || got < 1 {
-			t.Errorf("%s: target %d requests per server per minute, want %.1f req/s x 60 x %.2f = %d", instance, got, rps, scalingHeadroom, want)
-		}
-	}
-	lowest := slices.Min(slices.Collect(maps.Values(serverCapacity)))
-	if got, want := derivedScalingRequests("m7g.2xlarge"), int(math.Round(lowest*60*scalingHeadroom)); got != want {
-		t.Errorf("an unmeasured type gets %d, want the lowest measured capacity's %d (scale out early, never late)", got, want)
-	}
-	if scalingHeadroom <= 0 || scalingHeadroom >= 1 {
-		t.Errorf("headroom %.2f: want a share of the capacity, strictly between 0 and 1", scalingHeadroom)
-	}
-	// Pulumi.yaml's description quotes the default type's target.
-	quoted := fmt.Sprintf("%d for %s", derivedScalingRequests(defaultInstanceType(t)), defaultInstanceType(t))
-	if !strings.Contains(readProjectFile(t).Config["scalingRequestsPerTarget"].Description, quoted) {
-		t.Errorf("Pulumi.yaml's scalingRequestsPerTarget description does not say %q", quoted)
-	}
-}
 
 // checkPage fails the test unless the page answers 200 with the header alone (the load test
 // counts a redirect, to the login form say, as a success).

@@ -1,3 +1,5 @@
+//go:build lab
+
 package main
 
 // memoryCgroup is a memory limit for a lab server, as an instance's RAM is: the converge

@@ -1,3 +1,5 @@
+//go:build lab
+
 package main
 
 // Runs the rendered converge script for real, phase by phase: bash and php are the machine's
@@ -237,16 +239,10 @@ func newConvergeSandbox(t *testing.T, checksum string) *convergeSandbox {
 	needTool(t, "php", "php-cli")
 	needTool(t, "flock", "util-linux")
 	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("the converge sandbox needs root (mount namespace, overlay, chroot)")
-		}
-		t.Skip("the converge sandbox needs root (mount namespace, overlay, chroot); CI runs it")
+		t.Fatal(labMissing("the converge sandbox", "root (mount namespace, overlay, chroot)"))
 	}
 	if out, err := exec.Command("php", "-r", `exit(defined("MYSQLI_CLIENT_SSL") ? 0 : 1);`).CombinedOutput(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("php has no mysqli (install php-mysql): %s", out)
-		}
-		t.Skip("php has no mysqli extension (apt-get install php-mysql)")
+		t.Fatal(labMissing("the converge sandbox", "php's mysqli extension (apt-get install php-mysql): "+string(out)))
 	}
 	dir := t.TempDir()
 	s := &convergeSandbox{t: t, dir: dir}

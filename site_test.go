@@ -1,3 +1,5 @@
+//go:build lab
+
 package main
 
 // The site test: the program's own user data boots two web servers against real WordPress,

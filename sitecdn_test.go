@@ -1,3 +1,5 @@
+//go:build lab
+
 package main
 
 // The site test's stand-in for CloudFront: one hop in front of the lab's load balancer that

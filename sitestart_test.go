@@ -1,3 +1,5 @@
+//go:build lab
+
 package main
 
 // startSite brings the lab to a serving site, the way a deploy does: the managed services'

@@ -1,3 +1,5 @@
+//go:build lab
+
 package main
 
 // The site test's wordpress.org: release archives of the pinned version (built from Debian's
