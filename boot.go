@@ -5,7 +5,8 @@ package main
 // shellcheck, no secret values) without any Pulumi machinery. The PHP programs and the
 // Apache config are files of their own (each linted by its own tool); the renderer inlines
 // them into the converge script, which the user data carries whole, so a server needs
-// nothing but its user data.
+// nothing but its user data. The facts the files share (paths, state markers, the web
+// server's user, setting names) are bootfacts.go's.
 
 import (
 	"bytes"
@@ -14,6 +15,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"path"
 	"strings"
 	"text/template"
 )
@@ -23,10 +25,6 @@ var bootFiles embed.FS
 
 // userDataLimit is EC2's limit on user data, before base64.
 const userDataLimit = 16 * 1024
-
-// handoffTimeoutSeconds bounds how long a server waits for the database endpoint: a Multi-AZ
-// RDS instance usually takes 15-20 minutes and occasionally much longer.
-const handoffTimeoutSeconds = 3600
 
 // convergeDelimiter ends the heredoc that carries the converge script in the user data.
 const convergeDelimiter = "WORDPRESS_CONVERGE_EOF"
@@ -55,11 +53,11 @@ type BootParams struct {
 	Mode         string // convergeBoot or convergePrepare
 }
 
-var templateFuncs = template.FuncMap{"shq": shellQuote, "file": inlineBootFile}
+var templateFuncs = template.FuncMap{"shq": shellQuote, "file": inlineBootFile, "dir": path.Dir}
 
 var (
 	convergeTemplate = template.Must(template.New("converge.sh.tmpl").Funcs(templateFuncs).ParseFS(bootFiles, "boot/converge.sh.tmpl"))
-	userDataTemplate = template.Must(template.New("userdata.sh.tmpl").ParseFS(bootFiles, "boot/userdata.sh.tmpl"))
+	userDataTemplate = template.Must(template.New("userdata.sh.tmpl").Funcs(templateFuncs).ParseFS(bootFiles, "boot/userdata.sh.tmpl"))
 )
 
 // inlineBootFile is a file of boot/ as the body of a heredoc ended by delimiter (the
@@ -105,12 +103,11 @@ func renderConverge(p BootParams) (string, error) {
 	var b bytes.Buffer
 	err = convergeTemplate.Execute(&b, struct {
 		BootParams
-		HandoffTimeoutSeconds int
+		bootFacts
 		LaunchHook            string
 		PluginList, ThemeList string
-		ConvergeLog           string
-		AgentConfig           string
-	}{p, handoffTimeoutSeconds, launchHookName, packageList(p.Plugins), packageList(p.Themes), convergeLogFile, agent})
+		AgentConfigJSON       string
+	}{p, bootFactValues(), launchHookName, packageList(p.Plugins), packageList(p.Themes), agent})
 	if err != nil {
 		return "", fmt.Errorf("render bootstrap: %w", err)
 	}
@@ -129,12 +126,10 @@ func renderUserData(p BootParams) (string, error) {
 		}
 	}
 	var b bytes.Buffer
-	err = userDataTemplate.Execute(&b, map[string]any{
-		"Converge":           converge,
-		"Delimiter":          convergeDelimiter,
-		"Mode":               p.Mode,
-		"UnitTimeoutSeconds": handoffTimeoutSeconds + 1800,
-	})
+	err = userDataTemplate.Execute(&b, struct {
+		bootFacts
+		Converge, Delimiter, Mode string
+	}{bootFactValues(), converge, convergeDelimiter, p.Mode})
 	if err != nil {
 		return "", fmt.Errorf("render user data: %w", err)
 	}

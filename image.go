@@ -18,12 +18,11 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
+// waitPreparedScript is the prepare wait's script. Its state directory, markers and budget
+// are bootfacts.go's (TestBootFactsAgree).
+//
 //go:embed boot/wait-prepared.sh
 var waitPreparedScript string
-
-// prepareWaitSeconds bounds the wait for the prepare phase (package installs and the
-// WordPress download take a few minutes; the script gives up after about 47).
-const prepareWaitSeconds = 3000
 
 type goldenImage struct {
 	Builder *ec2.Instance        // server 1
@@ -133,7 +132,7 @@ func waitForPrepare(ctx *pulumi.Context, tier string, builder *ec2.Instance, tag
 			Key:    pulumi.String("InstanceIds"),
 			Values: pulumi.StringArray{builder.ID()},
 		}},
-		WaitForSuccessTimeoutSeconds: pulumi.Int(prepareWaitSeconds + 300),
+		WaitForSuccessTimeoutSeconds: pulumi.Int(prepareAssociationWaitSeconds),
 		Tags:                         tags.Named("wait-prepared"),
 	}, parent, pulumi.ReplaceOnChanges([]string{"targets"}))
 	if err != nil {

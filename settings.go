@@ -22,7 +22,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// The settings, by name. boot/settings.php requires each one.
+// The settings, by name. boot/settings.php requires exactly allSettings, and the boot files
+// read them by these names (the templates get them rendered; TestBootFactsAgree checks the
+// PHP programs).
 const (
 	settingDBHost    = "db-host"
 	settingDBName    = "db-name"
@@ -127,7 +129,7 @@ func NewSiteSettings(ctx *pulumi.Context, name string, args *SiteSettingsArgs, o
 
 // refreshScript is what the refresh association runs on each server.
 const refreshScript = `echo "applying settings version {{ settingsVersion }}"
-/usr/local/sbin/wordpress-converge refresh`
+` + convergeCommand + ` refresh`
 
 // newSettingsRefresh runs the boot script's refresh on every serving instance of the stack
 // when the settings change (and on servers that join later, where it finds nothing to do).
