@@ -145,10 +145,6 @@ func TestBootFactsAgree(t *testing.T) {
 			t.Errorf("boot/%s %s; %s", e.Name(), u, hint)
 		}
 	}
-	// The uploads access point writes as the web server (storage.go).
-	if uploadsOwner != webServerUID {
-		t.Errorf("storage.go: the uploads access point's uid/gid (uploadsOwner) is %d, but the web server's user %s is uid %d (webServerUID)", uploadsOwner, webServerUser, webServerUID)
-	}
 }
 
 // The converge journal's prefix: the converge-failures alarm counts convergeFailedMarker

@@ -26,9 +26,9 @@ const (
 	throughputBursting = "bursting" // credits grow with the stored size: a small library bursts rarely
 )
 
-// uploadsOwner is Amazon Linux's apache user and group (uid and gid 48): the access point
-// writes every file as them, whatever the client's own uid.
-const uploadsOwner = 48
+// uploadsOwner is the web server's user and group (bootfacts.go): the access point writes
+// every file as them, whatever the client's own uid.
+const uploadsOwner = webServerUID
 
 // SharedUploadsArgs say where the file system is reachable from and who may mount it.
 type SharedUploadsArgs struct {
