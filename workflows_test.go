@@ -1,6 +1,6 @@
 package main
 
-// The workflows use only the repository variables and secrets the README documents, pin
+// The workflows use only the repository variables and secrets the pipeline guide documents, pin
 // every action to an exact version or commit, and never hold long-lived AWS keys.
 
 import (
@@ -12,7 +12,7 @@ import (
 )
 
 func TestWorkflowsUseOnlyDocumentedSettings(t *testing.T) {
-	readme := readSource(t, "README.md")
+	readme := readSource(t, "docs/pipeline.md")
 	files, err := filepath.Glob(".github/workflows/*.yml")
 	if err != nil || len(files) != 3 {
 		t.Fatalf("want the pull-request, deploy and destroy workflows, got %v (%v)", files, err)
@@ -31,7 +31,7 @@ func TestWorkflowsUseOnlyDocumentedSettings(t *testing.T) {
 				continue // provided by GitHub
 			}
 			if !strings.Contains(readme, "`"+m[2]+"`") {
-				t.Errorf("%s uses %s.%s, which the README does not document", f, m[1], m[2])
+				t.Errorf("%s uses %s.%s, which docs/pipeline.md does not document", f, m[1], m[2])
 			}
 		}
 		for _, m := range uses.FindAllStringSubmatch(src, -1) {
