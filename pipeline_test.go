@@ -984,3 +984,14 @@ func TestServerBoundaryAllowsTheServersAndNoMore(t *testing.T) {
 		}
 	}
 }
+
+// The deploy job's second step, the rollout watcher (cmd/rollout), reads the group, its
+// refreshes and the target health with the deploy role.
+func TestDeployRoleCanWatchTheRollout(t *testing.T) {
+	c := &callSite{t: t, region: testRegion, by: "cmd/rollout"}
+	c.read(c.any("autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeInstanceRefreshes", "elasticloadbalancing:DescribeTargetHealth"),
+		c.at(testScope.StateBucketARN+"/.pulumi/stacks/scalable-wordpress/dev.json", "s3:GetObject"), c.at(testScope.StateKeyARN, "kms:Decrypt"))
+	for _, msg := range deniedCalls(t, "deploy", pipeline.DeployPolicies(testScope), c.calls, func(apiCall) bool { return true }) {
+		t.Error(msg)
+	}
+}
