@@ -106,12 +106,12 @@ func (c *callSite) any(actions ...string) []pipeline.Request { return c.request(
 
 // fresh: the resource being created, with the tags the request sets.
 func (c *callSite) fresh(actions ...string) []pipeline.Request {
-	return c.request(arnOf(c.x, c.region), requestTags(c.x), actions...)
+	return c.request(c.r.arnOf(c.x, c.region), requestTags(c.x), actions...)
 }
 
 // own: the resource as it exists, with its tags.
 func (c *callSite) own(actions ...string) []pipeline.Request {
-	return c.request(arnOf(c.x, c.region), resourceTags(c.x), actions...)
+	return c.request(c.r.arnOf(c.x, c.region), resourceTags(c.x), actions...)
 }
 
 // ref: an existing resource the input names (a dotted path into objects; every element of
@@ -124,7 +124,7 @@ func (c *callSite) ref(input string, actions ...string) []pipeline.Request {
 			c.t.Errorf("%s: input %s = %q names no registered resource", c.x.URN, input, v)
 			continue
 		}
-		out = append(out, c.request(arnOf(target, c.region), resourceTags(target), actions...)...)
+		out = append(out, c.request(c.r.arnOf(target, c.region), resourceTags(target), actions...)...)
 	}
 	return out
 }
@@ -164,7 +164,7 @@ func (c *callSite) roleCalls(input string, actions ...string) []pipeline.Request
 			c.t.Errorf("%s: %s = %q is no role of the stack", c.x.URN, input, v)
 			continue
 		}
-		out = append(out, withBoundary(c.request(arnOf(role, c.region), resourceTags(role), actions...), role)...)
+		out = append(out, withBoundary(c.request(c.r.arnOf(role, c.region), resourceTags(role), actions...), role)...)
 	}
 	return out
 }
@@ -192,7 +192,7 @@ func (c *callSite) passRoleOfProfile(input string) []pipeline.Request {
 			c.t.Errorf("%s: no role", profile.URN)
 			continue
 		}
-		out = append(out, with(c.request(arnOf(role, c.region), nil, "iam:PassRole"), "iam:PassedToService", "ec2.amazonaws.com")...)
+		out = append(out, with(c.request(c.r.arnOf(role, c.region), nil, "iam:PassRole"), "iam:PassedToService", "ec2.amazonaws.com")...)
 	}
 	return out
 }
@@ -349,7 +349,7 @@ var providerCalls = map[string]func(c *callSite){
 			if propString(t.ObjectValue()["key"]) == "InstanceIds" {
 				for _, id := range t.ObjectValue()["values"].ArrayValue() {
 					inst := c.r.find(propString(id))
-					c.write(c.request(arnOf(inst, c.region), resourceTags(inst), "ssm:CreateAssociation", "ssm:UpdateAssociation"))
+					c.write(c.request(c.r.arnOf(inst, c.region), resourceTags(inst), "ssm:CreateAssociation", "ssm:UpdateAssociation"))
 				}
 			}
 		}
@@ -505,7 +505,7 @@ func securityGroupRule(c *callSite, way string) {
 func (c *callSite) image(input string) []pipeline.Request {
 	ami := c.x.Str(input)
 	if own := c.r.find(ami); own != nil {
-		return c.request(arnOf(own, c.region), resourceTags(own), "ec2:RunInstances")
+		return c.request(c.r.arnOf(own, c.region), resourceTags(own), "ec2:RunInstances")
 	}
 	return c.at(fmt.Sprintf("arn:aws:ec2:%s::image/%s", c.region, ami), "ec2:RunInstances")
 }
@@ -689,7 +689,7 @@ func resourceTags(x *recorded) map[string][]string {
 
 // arnOf is a resource's ARN as AWS forms it, from what the mock made of it: the ID, the
 // name, and Pulumi's autoname (logical name and a random suffix) where AWS would name it.
-func arnOf(x *recorded, region string) string {
+func (r *stackRun) arnOf(x *recorded, region string) string {
 	id, name := out(x, "id"), out(x, "name")
 	autoname := name
 	if autoname == "" || autoname == x.Name {
@@ -740,7 +740,7 @@ func arnOf(x *recorded, region string) string {
 	case "aws:sns/topic:Topic":
 		return regional("sns", autoname)
 	case "aws:sns/topicSubscription:TopicSubscription":
-		return arnOf(mustFind(x, "topic"), region) + ":0f1e2d3c-aaaa-bbbb-cccc-0123456789ab"
+		return r.arnOf(r.mustFind(x, "topic"), region) + ":0f1e2d3c-aaaa-bbbb-cccc-0123456789ab"
 	case "aws:cloudwatch/dashboard:Dashboard":
 		return global("cloudwatch", "dashboard/"+x.Str("dashboardName"))
 	case "aws:cloudwatch/eventRule:EventRule":
@@ -769,10 +769,9 @@ func arnOf(x *recorded, region string) string {
 	panic("arnOf: no ARN for " + x.Type + " (" + x.URN + "): add it")
 }
 
-var findIn *stackRun // the run arnOf resolves references in (set by the test)
-
-func mustFind(x *recorded, input string) *recorded {
-	if t := findIn.find(x.Str(input)); t != nil {
+// mustFind is the resource an input names.
+func (r *stackRun) mustFind(x *recorded, input string) *recorded {
+	if t := r.find(x.Str(input)); t != nil {
 		return t
 	}
 	panic(x.URN + ": " + input + " names no resource")
@@ -815,7 +814,6 @@ func TestPipelineRolesCanRunTheProgramAndNoMore(t *testing.T) {
 				cfg[k] = v
 			}
 			r := mustRun(t, cfg)
-			findIn = r
 			calls := apiCalls(t, r)
 			for _, x := range r.m.Resources {
 				types[x.Type] = true
@@ -842,7 +840,6 @@ func TestPipelineRolesCanRunTheProgramAndNoMore(t *testing.T) {
 // global endpoint, everything else in the stack's region.
 func TestPipelineCallsGoWhereAWSAnswersThem(t *testing.T) {
 	r := mustRun(t, map[string]string{"siteDomain": testIssuedDomain, "iamPermissionsBoundary": testBoundary})
-	findIn = r
 	regions := map[string]map[string]bool{}
 	for _, c := range apiCalls(t, r) {
 		svc, _, _ := strings.Cut(c.Action, ":")
@@ -870,7 +867,6 @@ func TestPipelineCallsGoWhereAWSAnswersThem(t *testing.T) {
 func TestDeployRoleCannotCreateRolesWithoutTheBoundary(t *testing.T) {
 	for _, boundary := range []string{"", "arn:aws:iam::" + testAccount + ":policy/AdministratorAccess-copy"} {
 		r := mustRun(t, map[string]string{"iamPermissionsBoundary": boundary})
-		findIn = r
 		var roleCalls []apiCall
 		for _, c := range apiCalls(t, r) {
 			if slices.Contains([]string{"iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"}, c.Action) {
@@ -929,14 +925,13 @@ func TestIAMPermissionsBoundaryMustBeAPolicyARN(t *testing.T) {
 func TestServerBoundaryAllowsTheServersAndNoMore(t *testing.T) {
 	boundary := pipeline.ServerBoundary(testScope)
 	r := mustRun(t, map[string]string{"iamPermissionsBoundary": testBoundary})
-	findIn = r
 	checked := 0
 	for _, p := range r.ofType("aws:iam/rolePolicy:RolePolicy") {
 		doc, err := pipeline.ParseDocument(p.Str("policy"))
 		if err != nil {
 			t.Fatalf("%s: %v", p.URN, err)
 		}
-		tags := resourceTags(mustFind(p, "role"))
+		tags := resourceTags(r.mustFind(p, "role"))
 		for _, s := range doc.Statement {
 			for _, a := range s.Action {
 				for _, res := range s.Resource {

@@ -186,9 +186,10 @@ func (s Scope) deployState() []Statement {
 	}
 }
 
-// ec2Creates is what each EC2 create action makes. Each gets its own statement, so that the
-// project tag a request sets can never stand for an existing resource it names (a subnet in
-// another VPC).
+// ec2Creates is what each EC2 create action makes. A create is allowed with the project's tag
+// only on the kinds it makes, never on an existing resource it names (the VPC of a new
+// subnet must carry the tag itself: EC2UseOwn), so a request's tag cannot stand for a
+// foreign VPC.
 var ec2Creates = []struct {
 	action string
 	makes  []string
@@ -208,8 +209,8 @@ var ec2Creates = []struct {
 func (s Scope) deployNetwork() []Statement {
 	var createActions []string
 	var st []Statement
-	// Creates that make different kinds of resources may share a statement when none of them
-	// names an existing resource of a kind another makes: grouped by hand below.
+	// Creates share a statement only when none of them names an existing resource of a kind
+	// another one makes (CreateSubnet names a VPC: not with CreateVpc).
 	groups := [][]string{
 		{"ec2:CreateVpc", "ec2:CreateInternetGateway", "ec2:CreateLaunchTemplate"},
 		{"ec2:CreateSubnet", "ec2:CreateRouteTable", "ec2:CreateSecurityGroup"},
