@@ -18,7 +18,6 @@ package main
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
@@ -55,10 +54,9 @@ var bodyRules = []struct{ name, label string }{
 	{"html-body-outside-editor", "awswaf:managed:aws:core-rule-set:CrossSiteScripting_Body"},
 }
 
-// editorPathPatterns are the URI paths, URL-decoded and normalised (no //, /./ or /../, so
-// that /wp-json/wp/v2/media/../../../wp-admin/admin-ajax.php is admin-ajax.php, as Apache
-// serves it), where WordPress takes bodies over 8 KB or HTML, each from a logged-in user with
-// a capability. Anchored at both ends: nothing else is exempt.
+// editorPathPatterns are the URI paths, normalised (editorPathTransformations), where
+// WordPress takes bodies over 8 KB or HTML, each from a logged-in user with a capability.
+// Anchored at both ends: nothing else is exempt.
 //
 //   - wp-admin/async-upload.php: media uploads from the media library and the media modal;
 //     media-new.php: the browser uploader's form; post.php: the classic editor's save.
@@ -94,12 +92,16 @@ func loginPathPattern() string {
 	return `(^|/)(` + strings.Join(names, "|") + `)(/|$)`
 }
 
-// pathTransformations make a URI path what the server acts on before matching: %XX decoded
-// (%77p-login.php), then // and dot segments resolved (/blog/../wp-login.php). The login
-// paths are also lower-cased (LOWERCASE last), so that no spelling goes uncounted; the editor
-// paths are not: Apache serves paths case-sensitively, so /WP-ADMIN/POST.PHP is no editor
-// path and gets no exemption.
-var pathTransformations = []string{"URL_DECODE", "NORMALIZE_PATH"}
+// loginPathTransformations make a URI path what the server acts on before the login paths
+// are matched: %XX decoded (%77p-login.php), // and dot segments resolved
+// (/blog/../wp-login.php), lower-cased, so that no spelling goes uncounted.
+var loginPathTransformations = []string{"URL_DECODE", "NORMALIZE_PATH", "LOWERCASE"}
+
+// editorPathTransformations resolve // and dot segments before the editor paths are matched,
+// so that /wp-json/wp/v2/media/../../../wp-admin/admin-ajax.php is admin-ajax.php, as Apache
+// serves it, and the site editor's theme//slug is theme/slug. Nothing more: decoding %XX or
+// lower-casing would only widen the exemption to spellings that no editor sends.
+var editorPathTransformations = []string{"NORMALIZE_PATH"}
 
 // wafRedactedHeaders carry credentials: application passwords (Authorization) and WordPress's
 // session cookies. WAF matches the names in lower case.
@@ -206,7 +208,7 @@ func wafRules(loginLimit int, metric string) wafv2.WebAclRuleArray {
 			MetricName: pulumi.String(metric + "-" + rule), SampledRequestsEnabled: pulumi.Bool(true)}
 	}
 	var loginTransformations wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementRegexMatchStatementTextTransformationArray
-	for i, tt := range append(slices.Clone(pathTransformations), "LOWERCASE") {
+	for i, tt := range loginPathTransformations {
 		loginTransformations = append(loginTransformations, &wafv2.WebAclRuleStatementRateBasedStatementScopeDownStatementRegexMatchStatementTextTransformationArgs{
 			Priority: pulumi.Int(i), Type: pulumi.String(tt)})
 	}
@@ -258,7 +260,7 @@ func wafRules(loginLimit int, metric string) wafv2.WebAclRuleArray {
 // the most WAF's schema takes).
 func labelOutsideEditor(label string) *wafv2.WebAclRuleStatementArgs {
 	var transformations wafv2.WebAclRuleStatementRegexMatchStatementTextTransformationArray
-	for i, tt := range pathTransformations {
+	for i, tt := range editorPathTransformations {
 		transformations = append(transformations, &wafv2.WebAclRuleStatementRegexMatchStatementTextTransformationArgs{
 			Priority: pulumi.Int(i), Type: pulumi.String(tt)})
 	}
