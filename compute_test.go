@@ -389,7 +389,7 @@ func TestServerRoleIsScopedToItsOwnSecretsAndSettings(t *testing.T) {
 	// The log agent: streams of the four shipped groups only (not the database events').
 	var shipped []string
 	for _, g := range r.ofType("aws:cloudwatch/logGroup:LogGroup") {
-		if !strings.HasSuffix(g.Str("name"), "/"+dbEventsLogLeaf) {
+		if strings.Contains(g.URN, "ServerLogs$") && !strings.HasSuffix(g.Str("name"), "/"+dbEventsLogLeaf) {
 			shipped = append(shipped, out(g, "arn")+":*")
 		}
 	}

@@ -81,6 +81,7 @@ type Config struct {
 
 	Edge            string            // edge: "cloudfront" (default) or "alb" (the hands-on's internet-facing ALB)
 	PageTTLSeconds  int               // cdnPageTtlSeconds: how long CloudFront keeps an anonymous page
+	CDNAccessLogs   bool              // cdnAccessLogs: CloudFront's access logs in CloudWatch Logs (us-east-1)
 	WAF             bool              // waf: a web ACL in front of the site
 	WAFLoginLimit   int               // wafLoginRateLimit: requests to wp-login.php and xmlrpc.php per IP per 5 minutes
 	HealthCheckPath string            // healthCheckPath
@@ -271,6 +272,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.SecretRecoveryWindowDays = read(r, "secretRecoveryWindowDays", wholeNumber, r.c.TryInt)
 	c.Edge = read(r, "edge", "", r.c.Try)
 	c.PageTTLSeconds = read(r, "cdnPageTtlSeconds", wholeNumber, r.c.TryInt)
+	c.CDNAccessLogs = read(r, "cdnAccessLogs", trueFalse, r.c.TryBool)
 	c.WAF = read(r, "waf", trueFalse, r.c.TryBool)
 	c.WAFLoginLimit = read(r, "wafLoginRateLimit", wholeNumber, r.c.TryInt)
 	c.HealthCheckPath = read(r, "healthCheckPath", "", r.c.Try)

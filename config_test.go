@@ -76,6 +76,7 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"page TTL over a day", map[string]string{"cdnPageTtlSeconds": "86401"}, []string{"cdnPageTtlSeconds", "86401"}},
 		{"login rate below WAF's minimum", map[string]string{"wafLoginRateLimit": "5"}, []string{"wafLoginRateLimit", "5", "10 to"}},
 		{"waf not a bool", map[string]string{"waf": "maybe"}, []string{"waf", "maybe", "true or false"}},
+		{"cdnAccessLogs not a bool", map[string]string{"cdnAccessLogs": "sometimes"}, []string{"cdnAccessLogs", "sometimes", "true or false"}},
 		{"site domain with scheme", map[string]string{"siteDomain": "https://example.com"}, []string{"siteDomain", "no scheme"}},
 		{"reserved tag", map[string]string{"tags": `{"Name":"x"}`}, []string{"tags", "Name"}},
 		{"aws: tag", map[string]string{"tags": `{"aws:foo":"x"}`}, []string{"tags", "aws:foo"}},

@@ -195,6 +195,7 @@ var configAlternatives = map[string]map[string]string{
 	"siteDomain":                    {"siteDomain": testIssuedDomain},
 	"edge":                          {"edge": edgeALB},
 	"cdnPageTtlSeconds":             {"cdnPageTtlSeconds": "300"},
+	"cdnAccessLogs":                 {"cdnAccessLogs": "false"},
 	"waf":                           {"waf": "false"},
 	"wafLoginRateLimit":             {"wafLoginRateLimit": "20"},
 	"tags":                          {"tags": `{"owner":"web-team"}`},

@@ -20,6 +20,11 @@ package main
 //	        none of them is ever served another visitor's page
 //
 // Nothing purges the cache when a post is published: a page is at most cdnPageTtlSeconds old.
+//
+// Access logs (cdnAccessLogs): CloudFront's standard logging v2 delivers a JSON record of every
+// request, cookies left out, to a CloudWatch log group. CloudFront takes the delivery's
+// configuration only in us-east-1, so the source, the destination, the delivery and the group
+// are all there, through the component's us-east-1 provider.
 
 import (
 	"crypto/md5" //nolint:gosec // WordPress's own cookie-name hash, not a security measure
@@ -31,6 +36,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudfront"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
@@ -82,6 +88,17 @@ const viewerTLSPolicy = "TLSv1.2_2021"
 // originID names the load balancer among the distribution's origins.
 const originID = "load-balancer"
 
+// accessLogFields are the access log's fields (CloudFront's standard log fields): all but
+// cs(Cookie), whose WordPress session cookies are credentials, and the field-level
+// encryption ones, which the site does not use. Authorization is never a field.
+var accessLogFields = []string{
+	"date", "time", "x-edge-location", "sc-bytes", "c-ip", "cs-method", "cs(Host)", "cs-uri-stem", "sc-status",
+	"cs(Referer)", "cs(User-Agent)", "cs-uri-query", "x-edge-result-type", "x-edge-request-id", "x-host-header",
+	"cs-protocol", "cs-bytes", "time-taken", "x-forwarded-for", "ssl-protocol", "ssl-cipher", "x-edge-response-result-type",
+	"cs-protocol-version", "c-port", "time-to-first-byte", "x-edge-detailed-result-type", "sc-content-type",
+	"sc-content-len", "sc-range-start", "sc-range-end",
+}
+
 // EdgeArgs are what the distribution fronts and how the site is named.
 type EdgeArgs struct {
 	LoadBalancerArn pulumi.StringInput // the internal load balancer
@@ -91,7 +108,10 @@ type EdgeArgs struct {
 	PageTTLSeconds  int
 	CookieHash      string             // the site's COOKIEHASH (cookieHash)
 	WebACLArn       pulumi.StringInput // nil: no WAF
-	Tags            Tags
+	// AccessLogGroup names the access logs' log group (in us-east-1); "" logs nothing.
+	AccessLogGroup   string
+	LogRetentionDays int // logRetentionDays
+	Tags             Tags
 }
 
 // Edge is the CloudFront component.
@@ -103,6 +123,7 @@ type Edge struct {
 	StaticPolicy  *cloudfront.CachePolicy
 	ForwardPolicy *cloudfront.OriginRequestPolicy // Host and CloudFront-Forwarded-Proto to the servers
 	Distribution  *cloudfront.Distribution
+	AccessLogs    *cloudwatch.LogGroup // nil without access logs
 	SiteURL       pulumi.StringOutput
 }
 
@@ -113,7 +134,16 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 		return nil, fmt.Errorf("register edge component: %w", err)
 	}
 	parent := pulumi.Parent(e)
-	certificate, err := viewerCertificateArn(ctx, name, args, parent)
+	var usEast1 *aws.Provider // created once, when something needs it
+	inUSEast1 := func() (*aws.Provider, error) {
+		if usEast1 != nil {
+			return usEast1, nil
+		}
+		p, err := newUSEast1Provider(ctx, name, parent)
+		usEast1 = p
+		return p, err
+	}
+	certificate, err := viewerCertificateArn(ctx, args, inUSEast1)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +171,15 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 	if e.Distribution, err = cloudfront.NewDistribution(ctx, name+"-cdn", e.distributionArgs(args, managed, certificate), parent); err != nil {
 		return nil, fmt.Errorf("create CloudFront distribution: %w", err)
 	}
+	if args.AccessLogGroup != "" {
+		provider, err := inUSEast1()
+		if err != nil {
+			return nil, err
+		}
+		if err := e.newAccessLogs(ctx, name, args, parent, pulumi.Provider(provider)); err != nil {
+			return nil, err
+		}
+	}
 	e.SiteURL = edgeSiteURL(args.SiteDomain, e.Distribution.DomainName)
 	if err := ctx.RegisterResourceOutputs(e, pulumi.Map{
 		"distributionId": e.Distribution.ID(),
@@ -150,6 +189,41 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 		return nil, fmt.Errorf("register edge outputs: %w", err)
 	}
 	return e, nil
+}
+
+// newAccessLogs delivers the distribution's access logs to their log group: a delivery source
+// (the distribution's ACCESS_LOGS), a destination (the group), and the delivery between them,
+// created after the group's resource policy lets the delivery write.
+func (e *Edge) newAccessLogs(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.ResourceOption) error {
+	group, policy, err := newDeliveredLogGroup(ctx, name+"-access-logs", &deliveredLogGroupArgs{
+		Name: args.AccessLogGroup, RetentionDays: args.LogRetentionDays, Leaf: "cdn-access-logs", Tags: args.Tags,
+	}, opts...)
+	if err != nil {
+		return err
+	}
+	e.AccessLogs = group
+	source, err := cloudwatch.NewLogDeliverySource(ctx, name+"-access-logs", &cloudwatch.LogDeliverySourceArgs{
+		LogType: pulumi.String("ACCESS_LOGS"), ResourceArn: e.Distribution.Arn, Tags: args.Tags.Named("cdn-access-logs"),
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("create the access logs' delivery source: %w", err)
+	}
+	destination, err := cloudwatch.NewLogDeliveryDestination(ctx, name+"-access-logs", &cloudwatch.LogDeliveryDestinationArgs{
+		OutputFormat: pulumi.String("json"),
+		DeliveryDestinationConfiguration: &cloudwatch.LogDeliveryDestinationDeliveryDestinationConfigurationArgs{
+			DestinationResourceArn: group.Arn},
+		Tags: args.Tags.Named("cdn-access-logs"),
+	}, opts...)
+	if err != nil {
+		return fmt.Errorf("create the access logs' delivery destination: %w", err)
+	}
+	if _, err := cloudwatch.NewLogDelivery(ctx, name+"-access-logs", &cloudwatch.LogDeliveryArgs{
+		DeliverySourceName: source.Name, DeliveryDestinationArn: destination.Arn,
+		RecordFields: pulumi.ToStringArray(accessLogFields), Tags: args.Tags.Named("cdn-access-logs"),
+	}, append(opts, pulumi.DependsOn([]pulumi.Resource{policy}))...); err != nil {
+		return fmt.Errorf("deliver the access logs: %w", err)
+	}
+	return nil
 }
 
 // edgeSiteURL is https on the site's domain, or on the distribution's own name.
@@ -309,14 +383,14 @@ func noErrorCaching(codes ...int) cloudfront.DistributionCustomErrorResponseArra
 // viewerCertificateArn is the certificate for siteDomain: the configured one, or the issued
 // certificate for the domain that ACM in us-east-1 holds, found through the us-east-1
 // provider. Nil without a domain (the distribution's own certificate).
-func viewerCertificateArn(ctx *pulumi.Context, name string, args *EdgeArgs, parent pulumi.ResourceOption) (pulumi.StringInput, error) {
+func viewerCertificateArn(ctx *pulumi.Context, args *EdgeArgs, inUSEast1 func() (*aws.Provider, error)) (pulumi.StringInput, error) {
 	switch {
 	case args.SiteDomain == "":
 		return nil, nil
 	case args.CertificateArn != "":
 		return pulumi.String(args.CertificateArn), nil
 	}
-	usEast1, err := newUSEast1Provider(ctx, name, parent)
+	usEast1, err := inUSEast1()
 	if err != nil {
 		return nil, err
 	}

@@ -221,9 +221,9 @@ func TestWebACLInFrontOfTheSite(t *testing.T) {
 
 func checkWAFRules(t *testing.T, acl *recorded, limit string) {
 	t.Helper()
+	rules := wafRulesOf(t, acl)
 	var groups []string
-	for _, v := range acl.Inputs["rules"].ArrayValue() {
-		rule := v.ObjectValue()
+	for _, rule := range rules.rules {
 		st := rule["statement"].ObjectValue()
 		if g := st["managedRuleGroupStatement"]; g.IsObject() {
 			groups = append(groups, propString(g.ObjectValue()["name"]))
@@ -232,16 +232,14 @@ func checkWAFRules(t *testing.T, acl *recorded, limit string) {
 			}
 			continue
 		}
-		rate := st["rateBasedStatement"].ObjectValue()
-		var paths []string
-		for _, s := range rate["scopeDownStatement"].ObjectValue()["orStatement"].ObjectValue()["statements"].ArrayValue() {
-			bm := s.ObjectValue()["byteMatchStatement"].ObjectValue()
-			if bm["fieldToMatch"].ObjectValue()["uriPath"].IsObject() {
-				paths = append(paths, propString(bm["searchString"]))
-			}
+		if !st["rateBasedStatement"].IsObject() {
+			continue
 		}
-		if propString(rate["limit"]) != limit || propString(rate["aggregateKeyType"]) != "IP" || !sameSet(paths, []string{"/wp-login.php", "/xmlrpc.php"}) ||
-			!rule["action"].ObjectValue()["block"].IsObject() {
+		rate := st["rateBasedStatement"].ObjectValue()
+		scope := rate["scopeDownStatement"].ObjectValue()
+		if propString(rate["limit"]) != limit || propString(rate["aggregateKeyType"]) != "IP" || !rule["action"].ObjectValue()["block"].IsObject() ||
+			!rules.match(scope, wafRequest{path: "/wp-login.php"}, nil) || !rules.match(scope, wafRequest{path: "/xmlrpc.php"}, nil) ||
+			rules.match(scope, wafRequest{path: "/"}, nil) {
 			t.Errorf("%s: rate rule %v; want a block above %s per IP on /wp-login.php and /xmlrpc.php", acl.URN, rate, limit)
 		}
 	}
@@ -276,5 +274,66 @@ func TestALBEdgeIsTheHandsOnStack(t *testing.T) {
 	sg := alb.m.Named("aws:ec2/securityGroup:SecurityGroup", "lb-sg")
 	if sg.Str("description") != "WordPress load balancer: web traffic from the internet" {
 		t.Errorf("edge alb changes the load balancer group's description (a replacement): %q", sg.Str("description"))
+	}
+}
+
+// CloudFront's access logs (standard logging v2) go to a CloudWatch log group kept
+// logRetentionDays; CloudFront takes the delivery only in us-east-1, so the source, the
+// destination, the delivery and the group are all there. No cookie is logged (WordPress's
+// session cookies are credentials); cdnAccessLogs false turns them off.
+func TestCloudFrontAccessLogs(t *testing.T) {
+	r := mustRun(t, map[string]string{"logRetentionDays": "60"})
+	cdn := r.one(t, "aws:cloudfront/distribution:Distribution")
+	source := r.one(t, "aws:cloudwatch/logDeliverySource:LogDeliverySource")
+	dest := r.one(t, "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+	delivery := r.one(t, "aws:cloudwatch/logDelivery:LogDelivery")
+	for _, x := range []*recorded{source, dest, delivery} {
+		if providerRegion(r, x) != "us-east-1" {
+			t.Errorf("%s: in %s; CloudFront's log delivery is configured in us-east-1 only", x.URN, providerRegion(r, x))
+		}
+	}
+	if source.Str("logType") != "ACCESS_LOGS" || source.Str("resourceArn") != out(cdn, "arn") {
+		t.Errorf("%s: %s of %s; want the distribution's ACCESS_LOGS", source.URN, source.Str("logType"), source.Str("resourceArn"))
+	}
+	if delivery.Str("deliverySourceName") != out(source, "name") || delivery.Str("deliveryDestinationArn") != out(dest, "arn") || out(source, "name") == "" {
+		t.Errorf("%s: delivers %q to %q; want %s to %s", delivery.URN, delivery.Str("deliverySourceName"), delivery.Str("deliveryDestinationArn"), out(source, "name"), out(dest, "arn"))
+	}
+	var group *recorded
+	for _, g := range r.ofType("aws:cloudwatch/logGroup:LogGroup") {
+		if out(g, "arn") == propString(dest.Obj("deliveryDestinationConfiguration")["destinationResourceArn"]) {
+			group = g
+		}
+	}
+	if group == nil {
+		t.Fatalf("%s: the destination is not a log group of the stack: %v", dest.URN, dest.Obj("deliveryDestinationConfiguration"))
+	}
+	if group.Str("retentionInDays") != "60" || providerRegion(r, group) != "us-east-1" || group.Str("name") != "/scalable-wordpress/test/cdn-access" {
+		t.Errorf("%s: %s kept %s days in %s", group.URN, group.Str("name"), group.Str("retentionInDays"), providerRegion(r, group))
+	}
+	policy := checkDeliveryPolicy(t, r, group)
+	if !slices.Contains(delivery.Deps, policy.URN) {
+		t.Errorf("%s is not created after %s", delivery.URN, policy.URN)
+	}
+	var fields []string
+	for _, f := range delivery.Inputs["recordFields"].ArrayValue() {
+		fields = append(fields, f.StringValue())
+	}
+	for _, want := range []string{"date", "time", "c-ip", "cs-method", "cs-uri-stem", "sc-status", "x-edge-result-type", "time-taken", "cs(User-Agent)"} {
+		if !slices.Contains(fields, want) {
+			t.Errorf("%s: fields %v lack %s", delivery.URN, fields, want)
+		}
+	}
+	for _, f := range fields {
+		if strings.Contains(strings.ToLower(f), "cookie") || strings.Contains(strings.ToLower(f), "authorization") {
+			t.Errorf("%s: logs %s, which carries credentials", delivery.URN, f)
+		}
+	}
+	for _, cfg := range []map[string]string{{"cdnAccessLogs": "false"}, {"edge": edgeALB}} {
+		r := mustRun(t, cfg)
+		for _, typ := range []string{"aws:cloudwatch/logDeliverySource:LogDeliverySource", "aws:cloudwatch/logDelivery:LogDelivery"} {
+			if n := len(r.ofType(typ)); n != 0 {
+				t.Errorf("%v: %d %s", cfg, n, typ)
+			}
+		}
 	}
 }

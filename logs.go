@@ -3,11 +3,13 @@ package main
 // The servers' logs off the servers: the CloudWatch agent on every server ships Apache's
 // access and error logs, PHP's errors and the converge script's journal to log groups of the
 // stack, so that what a server did survives the Auto Scaling group terminating it. A metric
-// filter counts the converge script's failures, for an alarm.
+// filter counts the converge script's failures, for an alarm. The log groups that AWS services
+// write through log delivery (the WAF's, CloudFront's) are made by newDeliveredLogGroup.
 
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -24,9 +26,10 @@ var serverLogs = []struct{ leaf, file string }{
 }
 
 const (
-	convergeLogLeaf = "converge"
-	convergeLogFile = "/var/log/wordpress-converge.log" // the converge script appends its journal here
-	dbEventsLogLeaf = "db-events"                       // the database's events, from EventBridge
+	convergeLogLeaf  = "converge"
+	convergeLogFile  = "/var/log/wordpress-converge.log" // the converge script appends its journal here
+	dbEventsLogLeaf  = "db-events"                       // the database's events, from EventBridge
+	cdnAccessLogLeaf = "cdn-access"                      // CloudFront's access logs (in us-east-1, by the edge)
 	// convergeFailedMarker starts the line the converge script logs when it fails.
 	convergeFailedMarker = "wordpress-converge: FAILED"
 	// metricsNamespace holds the stack's own metrics (from metric filters).
@@ -149,4 +152,62 @@ func pathLabel(prefix string) string {
 		out = append(out, r)
 	}
 	return string(out)
+}
+
+// deliveredLogGroupArgs are a log group that an AWS service writes through CloudWatch Logs'
+// log delivery ("vended logs": WAF, CloudFront).
+type deliveredLogGroupArgs struct {
+	Name          string // the group's name
+	RetentionDays int    // logRetentionDays
+	Leaf          string // names the group's Name tag and its resource policy
+	Tags          Tags
+}
+
+// newDeliveredLogGroup creates the log group and the resource policy that lets the log
+// delivery service write its streams, for this account's deliveries only. Without one, the
+// service adds the group to a shared policy of its own (AWSWAF-LOGS, AWSLogDeliveryWrite...),
+// which grows with every group until it exceeds its size limit. opts carry the region's
+// provider: the policy is in the group's region.
+func newDeliveredLogGroup(ctx *pulumi.Context, name string, args *deliveredLogGroupArgs, opts ...pulumi.ResourceOption) (*cloudwatch.LogGroup, *cloudwatch.LogResourcePolicy, error) {
+	group, err := cloudwatch.NewLogGroup(ctx, name, &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(args.Name),
+		RetentionInDays: pulumi.Int(args.RetentionDays),
+		Tags:            args.Tags.Named(args.Leaf),
+	}, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create log group %s: %w", args.Name, err)
+	}
+	policy, err := cloudwatch.NewLogResourcePolicy(ctx, name, &cloudwatch.LogResourcePolicyArgs{
+		PolicyName:     pulumi.String(args.Tags.name(args.Leaf)),
+		PolicyDocument: group.Arn.ApplyT(deliveryWritePolicy).(pulumi.StringOutput),
+	}, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("let the log delivery write to %s: %w", args.Name, err)
+	}
+	return group, policy, nil
+}
+
+// deliveryWritePolicy is CloudWatch Logs' documented resource policy for log delivery to a
+// group (arn:<partition>:logs:<region>:<account>:log-group:<name>): the delivery service may
+// create and write the group's streams, on behalf of this account's deliveries in the region.
+func deliveryWritePolicy(groupArn string) (string, error) {
+	parts := strings.SplitN(groupArn, ":", 6)
+	if len(parts) != 6 || parts[2] != "logs" || !strings.HasPrefix(parts[5], "log-group:") {
+		return "", fmt.Errorf("not a log group ARN: %q", groupArn)
+	}
+	partition, region, account := parts[1], parts[3], parts[4]
+	b, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Sid": "LogDeliveryWrite", "Effect": "Allow",
+			"Principal": map[string]any{"Service": "delivery.logs.amazonaws.com"},
+			"Action":    []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+			"Resource":  groupArn + ":log-stream:*",
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:SourceAccount": account},
+				"ArnLike":      map[string]any{"aws:SourceArn": fmt.Sprintf("arn:%s:logs:%s:%s:*", partition, region, account)},
+			},
+		}},
+	})
+	return string(b), err
 }

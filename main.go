@@ -232,7 +232,8 @@ func newFront(ctx *pulumi.Context, cfg Config, loadBalancer *LoadBalancer) (fron
 	var err error
 	var webACL pulumi.StringInput
 	if cfg.WAF {
-		fw := &FirewallArgs{Scope: wafScopeRegional, LoginLimit: cfg.WAFLoginLimit, LoadBalancerArn: loadBalancer.ALB.Arn, Tags: tags}
+		fw := &FirewallArgs{Scope: wafScopeRegional, LoginLimit: cfg.WAFLoginLimit, LogRetentionDays: cfg.LogRetentionDays,
+			LoadBalancerArn: loadBalancer.ALB.Arn, Tags: tags}
 		if cloudFront {
 			fw.Scope, fw.LoadBalancerArn = wafScopeCloudFront, nil
 		}
@@ -244,10 +245,15 @@ func newFront(ctx *pulumi.Context, cfg Config, loadBalancer *LoadBalancer) (fron
 	if !cloudFront {
 		return f, nil
 	}
+	accessLogs := ""
+	if cfg.CDNAccessLogs {
+		accessLogs = logGroupName(cfg.settingsPath(), cdnAccessLogLeaf)
+	}
 	if f.edge, err = NewEdge(ctx, "edge", &EdgeArgs{
 		LoadBalancerArn: loadBalancer.ALB.Arn, LoadBalancerDNS: loadBalancer.ALB.DnsName,
 		SiteDomain: cfg.SiteDomain, CertificateArn: cfg.CertificateArn, PageTTLSeconds: cfg.PageTTLSeconds,
-		CookieHash: cookieHash(cfg.settingsPath()), WebACLArn: webACL, Tags: tags,
+		CookieHash: cookieHash(cfg.settingsPath()), WebACLArn: webACL,
+		AccessLogGroup: accessLogs, LogRetentionDays: cfg.LogRetentionDays, Tags: tags,
 	}); err != nil {
 		return f, fmt.Errorf("edge: %w", err)
 	}

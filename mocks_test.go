@@ -60,7 +60,13 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 	set := func(k, v string) { out[resource.PropertyKey(k)] = resource.NewStringProperty(v) }
 	short := strings.ToLower(r.Type[strings.LastIndex(r.Type, ":")+1:])
 	id := short + "-" + r.Name
-	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", short, m.region, testAccount, short, r.Name)
+	region := m.region // or the explicit provider's
+	if i := strings.LastIndex(r.Provider, "::"); i >= 0 {
+		if p := m.ByID[r.Provider[i+2:]]; p != nil && p.Str("region") != "" {
+			region = p.Str("region")
+		}
+	}
+	arn := fmt.Sprintf("arn:aws:%s:%s:%s:%s/%s", short, region, testAccount, short, r.Name)
 	switch r.Type {
 	case "aws:ec2/vpc:Vpc":
 		id = "vpc-" + r.Name
@@ -128,9 +134,6 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 		set("name", name)
 		arn = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-XyZ123", m.region, testAccount, name)
 		id = arn
-	case "aws:cloudwatch/logGroup:LogGroup":
-		id = r.Str("name")
-		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.region, testAccount, id)
 	case "aws:ssm/parameter:Parameter":
 		id = r.Str("name")
 		arn = fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", m.region, testAccount, id)
@@ -151,6 +154,14 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 			scope, region = "global", "us-east-1"
 		}
 		arn = fmt.Sprintf("arn:aws:wafv2:%s:%s:%s/webacl/%s/%s", region, testAccount, scope, r.Name, id)
+	case "aws:cloudwatch/logGroup:LogGroup":
+		id = r.Str("name")
+		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, testAccount, id)
+	case "aws:cloudwatch/logDeliverySource:LogDeliverySource", "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
+		id = r.Name + "-abc1234" // auto-named
+		set("name", id)
+		kind := map[string]string{"logdeliverysource": "delivery-source", "logdeliverydestination": "delivery-destination"}[short]
+		arn = fmt.Sprintf("arn:aws:logs:%s:%s:%s:%s", region, testAccount, kind, id)
 	case "random:index/randomId:RandomId":
 		id = "none"
 		set("hex", fmt.Sprintf("%08x", len(r.Name)*2654435761%(1<<32)))

@@ -449,6 +449,20 @@ var providerCalls = map[string]func(c *callSite){
 		c.read(c.any("logs:DescribeResourcePolicies"))
 		c.write(c.any("logs:PutResourcePolicy", "logs:DeleteResourcePolicy"))
 	},
+	"aws:cloudwatch/logDeliverySource:LogDeliverySource": func(c *callSite) {
+		c.read(c.own("logs:GetDeliverySource"), c.any("logs:DescribeDeliverySources"))
+		c.write(c.own("logs:PutDeliverySource", "logs:TagResource", "logs:UntagResource", "logs:DeleteDeliverySource"))
+		// CloudFront must allow a log delivery from its distribution (in us-east-1).
+		c.write(c.ref("resourceArn", "cloudfront:AllowVendedLogDeliveryForResource"))
+	},
+	"aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": func(c *callSite) {
+		c.read(c.own("logs:GetDeliveryDestination"), c.any("logs:DescribeDeliveryDestinations"))
+		c.write(c.own("logs:PutDeliveryDestination", "logs:TagResource", "logs:UntagResource", "logs:DeleteDeliveryDestination"))
+	},
+	"aws:cloudwatch/logDelivery:LogDelivery": func(c *callSite) {
+		c.read(c.own("logs:GetDelivery"), c.any("logs:DescribeDeliveries"))
+		c.write(c.own("logs:CreateDelivery", "logs:UpdateDeliveryConfiguration", "logs:TagResource", "logs:UntagResource", "logs:DeleteDelivery"))
+	},
 	// ----- edge
 	"aws:cloudfront/cachePolicy:CachePolicy": func(c *callSite) {
 		c.read(c.own("cloudfront:GetCachePolicy"))
@@ -486,6 +500,13 @@ var providerCalls = map[string]func(c *callSite){
 					"wafv2:CreateWebACL", "wafv2:UpdateWebACL"))
 			}
 		}
+	},
+	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration": func(c *callSite) {
+		// WAF delivers to CloudWatch Logs through the vended-log API and the log group's
+		// resource policy, which the caller must be allowed to read and write.
+		c.read(c.ref("resourceArn", "wafv2:GetLoggingConfiguration"), c.any("logs:DescribeResourcePolicies", "logs:DescribeLogGroups"))
+		c.write(c.ref("resourceArn", "wafv2:PutLoggingConfiguration", "wafv2:DeleteLoggingConfiguration"),
+			c.any("logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:PutResourcePolicy"))
 	},
 	"aws:wafv2/webAclAssociation:WebAclAssociation": func(c *callSite) {
 		c.read(c.ref("resourceArn", "wafv2:GetWebACLForResource"))
@@ -747,6 +768,12 @@ func (r *stackRun) arnOf(x *recorded, region string) string {
 		return regional("events", "rule/"+x.Str("name"))
 	case "aws:cloudwatch/logGroup:LogGroup":
 		return regional("logs", "log-group:"+x.Str("name"))
+	case "aws:cloudwatch/logDeliverySource:LogDeliverySource":
+		return regional("logs", "delivery-source:"+name)
+	case "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
+		return regional("logs", "delivery-destination:"+name)
+	case "aws:cloudwatch/logDelivery:LogDelivery":
+		return regional("logs", "delivery:"+id)
 	case "aws:iam/role:Role":
 		return global("iam", "role/"+name)
 	case "aws:iam/instanceProfile:InstanceProfile":

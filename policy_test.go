@@ -101,13 +101,15 @@ func TestStackPassesTheGuardrails(t *testing.T) {
 		advisories []string // policies expected to report (documented exceptions)
 	}{
 		{"default (dev)", map[string]string{"waf": "false"}, "policy/config/dev.json",
+			[]string{"cloudfront-custom-certificate", "cloudfront-waf", "rds-deletion-protection"}},
+		{"dev without access logs", map[string]string{"waf": "false", "cdnAccessLogs": "false"}, "policy/config/dev.json",
 			[]string{"cloudfront-custom-certificate", "cloudfront-logging", "cloudfront-waf", "rds-deletion-protection"}},
 		{"hardened prod", map[string]string{
 			"siteDomain":            testIssuedDomain,
 			"dbDeletionProtection":  "true",
 			"dbBackupRetentionDays": "14",
 			"webServerCount":        "4",
-		}, "policy/config/prod.json", []string{"cloudfront-logging"}},
+		}, "policy/config/prod.json", nil},
 		{"hardened prod on the hands-on's edge", map[string]string{
 			"edge":                  edgeALB,
 			"certificateArn":        testALBCertificate,

@@ -118,7 +118,6 @@ func (s Scope) readStatements() []Statement {
 			"rds:Describe*", "rds:ListTagsForResource",
 			"elasticfilesystem:Describe*", "elasticfilesystem:ListTagsForResource",
 			"cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource",
-			"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeResourcePolicies", "logs:ListTagsForResource", "logs:ListTagsLogGroup",
 			"events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource",
 			"sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:ListSubscriptionsByTopic",
 			"kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags",
@@ -134,8 +133,15 @@ func (s Scope) readStatements() []Statement {
 			"cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:GetCachePolicy", "cloudfront:GetOriginRequestPolicy",
 			"cloudfront:GetVpcOrigin", "cloudfront:ListCachePolicies", "cloudfront:ListOriginRequestPolicies", "cloudfront:ListTagsForResource",
 		}, []string{"*"}, s.global()),
+		// Log groups and log deliveries: the servers' in the stack's region, CloudFront's
+		// access logs and CloudFront's web ACL's in us-east-1.
+		allow("ReadLogs", []string{
+			"logs:DescribeLogGroups", "logs:DescribeMetricFilters", "logs:DescribeResourcePolicies", "logs:ListTagsForResource", "logs:ListTagsLogGroup",
+			"logs:GetDeliverySource", "logs:GetDeliveryDestination", "logs:GetDelivery",
+			"logs:DescribeDeliverySources", "logs:DescribeDeliveryDestinations", "logs:DescribeDeliveries",
+		}, []string{"*"}, s.hereAndGlobal()),
 		allow("ReadFirewallAndCertificates", []string{
-			"wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:ListTagsForResource",
+			"wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:ListTagsForResource", "wafv2:GetLoggingConfiguration",
 			"acm:ListCertificates", "acm:DescribeCertificate", "acm:ListTagsForCertificate",
 		}, []string{"*"}, s.hereAndGlobal()),
 		// GetCallerIdentity needs no permission; every AWS provider asks it first.
@@ -380,8 +386,10 @@ func (s Scope) deployEdge() []Statement {
 		}, cf("distribution", "cache-policy", "origin-request-policy", "vpcorigin"), s.global()),
 		allow("WebACL", []string{
 			"wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource", "wafv2:UntagResource",
-			"wafv2:AssociateWebACL", "wafv2:DisassociateWebACL",
+			"wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:PutLoggingConfiguration", "wafv2:DeleteLoggingConfiguration",
 		}, acls, s.hereAndGlobal()),
+		// The distribution's access logs are a vended log delivery that CloudFront must allow.
+		allow("CloudFrontLogDelivery", []string{"cloudfront:AllowVendedLogDeliveryForResource"}, cf("distribution"), s.global()),
 		// A regional web ACL is associated with the project's load balancer.
 		allow("WebACLOnOwnLoadBalancer", []string{"wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"},
 			s.regional("elasticloadbalancing", "loadbalancer/app/*"), and(s.here(), s.owned())),
@@ -414,10 +422,36 @@ func (s Scope) deployMonitoring() []Statement {
 		allow("LogGroups", []string{
 			"logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
 			"logs:PutMetricFilter", "logs:DeleteMetricFilter", "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup",
-		}, s.regional("logs", "log-group:/"+s.Project+"/*"), s.here()),
+		}, s.logGroups(), s.hereAndGlobal()),
 		// CloudWatch Logs resource policies are account-wide, without resource-level permissions.
-		allow("LogResourcePolicy", []string{"logs:PutResourcePolicy", "logs:DeleteResourcePolicy"}, []string{"*"}, s.here()),
+		allow("LogResourcePolicy", []string{"logs:PutResourcePolicy", "logs:DeleteResourcePolicy"}, []string{"*"}, s.hereAndGlobal()),
+		// CloudFront's access logs (delivery source, destination, delivery; auto-named, so by
+		// kind) and the web ACL's (the older vended-log API, which has no resource-level
+		// permissions).
+		allow("LogDeliveries", []string{
+			"logs:PutDeliverySource", "logs:DeleteDeliverySource", "logs:PutDeliveryDestination", "logs:DeleteDeliveryDestination",
+			"logs:CreateDelivery", "logs:DeleteDelivery", "logs:UpdateDeliveryConfiguration", "logs:TagResource", "logs:UntagResource",
+		}, []string{
+			s.arn("logs", GlobalRegion, "delivery-source:*"), s.arn("logs", GlobalRegion, "delivery-destination:*"), s.arn("logs", GlobalRegion, "delivery:*"),
+		}, s.global()),
+		allow("VendedLogDelivery", []string{"logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery", "logs:ListLogDeliveries"},
+			[]string{"*"}, s.hereAndGlobal()),
 	}
+}
+
+// logGroups are the project's log groups: the servers' and the access logs' under
+// /<project>/, the web ACL's under the name WAF requires (aws-waf-logs-); in the stack's
+// region and in us-east-1 (CloudFront's access logs, CloudFront's web ACL).
+func (s Scope) logGroups() []string {
+	regions := []string{s.Region}
+	if s.Region != GlobalRegion {
+		regions = append(regions, GlobalRegion)
+	}
+	var out []string
+	for _, region := range regions {
+		out = append(out, s.arn("logs", region, "log-group:/"+s.Project+"/*"), s.arn("logs", region, "log-group:aws-waf-logs-"+s.Project+"-*"))
+	}
+	return out
 }
 
 // deployIAM: the program's roles and instance profiles by name, only with the boundary; the

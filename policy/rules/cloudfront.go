@@ -13,8 +13,10 @@ import (
 )
 
 const (
-	typeDistribution = "aws:cloudfront/distribution:Distribution"
-	typeVpcOrigin    = "aws:cloudfront/vpcOrigin:VpcOrigin"
+	typeDistribution      = "aws:cloudfront/distribution:Distribution"
+	typeVpcOrigin         = "aws:cloudfront/vpcOrigin:VpcOrigin"
+	typeLogDeliverySource = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
+	typeLogDelivery       = "aws:cloudwatch/logDelivery:LogDelivery"
 )
 
 // modernViewerTLS are the viewer security policies without TLS 1.0/1.1.
@@ -89,13 +91,39 @@ func cloudFrontWAF() policyx.Policy {
 }
 
 func cloudFrontLogging() policyx.Policy {
-	return resourcePolicy("cloudfront-logging",
-		"A distribution writes access logs (Checkov CKV_AWS_86; Security Hub CloudFront.5). Advisory: the stack does not configure them (see the README).",
-		forType(func(args policyx.ResourceValidationArgs) {
-			if object(args.Resource.Properties, "loggingConfig").Len() == 0 {
-				args.Manager.ReportViolation(args.Resource.Name+" writes no access logs.", "")
+	return stackPolicy("cloudfront-logging",
+		"A distribution writes access logs: standard logging (legacy, loggingConfig) or standard logging v2, a CloudWatch Logs delivery of the distribution's ACCESS_LOGS (Checkov CKV_AWS_86; Security Hub CloudFront.5, whose AWS Config rule reads only the legacy setting). Advisory: cdnAccessLogs false turns them off.",
+		func(ix *index, m policyx.PolicyManager) {
+			for _, d := range ix.ofType(typeDistribution) {
+				if object(d.Properties, "loggingConfig").Len() == 0 && !ix.deliversAccessLogs(d) {
+					m.ReportViolation(d.Name+" writes no access logs; set cdnAccessLogs: true.", d.URN)
+				}
 			}
-		}, typeDistribution))
+		})
+}
+
+// deliversAccessLogs reports whether a log delivery takes a distribution's access logs: a
+// delivery whose source is an ACCESS_LOGS delivery source of the distribution. During a
+// preview ARNs and names may be unknown: the property dependencies say the same.
+func (ix *index) deliversAccessLogs(d policyx.AnalyzerResource) bool {
+	for _, src := range ix.ofType(typeLogDeliverySource) {
+		if t, _ := str(src.Properties, "logType"); t != "ACCESS_LOGS" {
+			continue
+		}
+		arn, _ := str(src.Properties, "resourceArn")
+		of, known := ix.byID[arn]
+		ofD := (known && arn != "" && of.URN == d.URN) || slices.Contains(src.PropertyDependencies["resourceArn"], d.URN)
+		if !ofD {
+			continue
+		}
+		name, _ := str(src.Properties, "name")
+		for _, del := range ix.ofType(typeLogDelivery) {
+			if n, _ := str(del.Properties, "deliverySourceName"); (name != "" && n == name) || slices.Contains(del.PropertyDependencies["deliverySourceName"], src.URN) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func cloudFrontOriginNotPublic() policyx.Policy {

@@ -57,9 +57,27 @@ func TestCloudFrontWAFAndLogging(t *testing.T) {
 		{"none", nil, []policyx.AnalyzerResource{distribution(map[string]any{"webAclId": nil})}, "no web ACL"},
 		{"empty", nil, []policyx.AnalyzerResource{distribution(map[string]any{"webAclId": ""})}, "no web ACL"},
 	})
+	noLegacy := distribution(map[string]any{"loggingConfig": nil, "arn": "arn:aws:cloudfront::1:distribution/E1"})
+	source := func(logType, arn string) policyx.AnalyzerResource {
+		return res(typeLogDeliverySource, "access", map[string]any{"name": "access-1", "logType": logType, "resourceArn": arn})
+	}
+	delivery := func(sourceName string) policyx.AnalyzerResource {
+		return res(typeLogDelivery, "access", map[string]any{"deliverySourceName": sourceName, "deliveryDestinationArn": "arn:aws:logs:us-east-1:1:delivery-destination:d"})
+	}
+	// A preview: the distribution's ARN and the source's name are not known yet.
+	previewSource := source("ACCESS_LOGS", "")
+	previewSource.PropertyDependencies = map[string][]string{"resourceArn": {noLegacy.URN}}
+	previewDelivery := delivery("")
+	previewDelivery.PropertyDependencies = map[string][]string{"deliverySourceName": {previewSource.URN}}
 	runCases(t, "cloudfront-logging", []ruleCase{
-		{"logs", nil, []policyx.AnalyzerResource{distribution(nil)}, ""},
-		{"none", nil, []policyx.AnalyzerResource{distribution(map[string]any{"loggingConfig": nil})}, "no access logs"},
+		{"legacy logs to S3", nil, []policyx.AnalyzerResource{distribution(nil)}, ""},
+		{"none", nil, []policyx.AnalyzerResource{noLegacy}, "no access logs"},
+		{"v2 delivery of its access logs", nil, []policyx.AnalyzerResource{noLegacy, source("ACCESS_LOGS", "arn:aws:cloudfront::1:distribution/E1"), delivery("access-1")}, ""},
+		{"v2 delivery during a preview", nil, []policyx.AnalyzerResource{noLegacy, previewSource, previewDelivery}, ""},
+		{"a source without a delivery", nil, []policyx.AnalyzerResource{noLegacy, source("ACCESS_LOGS", "arn:aws:cloudfront::1:distribution/E1")}, "no access logs"},
+		{"another distribution's source", nil, []policyx.AnalyzerResource{noLegacy, source("ACCESS_LOGS", "arn:aws:cloudfront::1:distribution/E2"), delivery("access-1")}, "no access logs"},
+		{"a source of another log type", nil, []policyx.AnalyzerResource{noLegacy, source("CONNECTION_LOGS", "arn:aws:cloudfront::1:distribution/E1"), delivery("access-1")}, "no access logs"},
+		{"a delivery of another source", nil, []policyx.AnalyzerResource{noLegacy, source("ACCESS_LOGS", "arn:aws:cloudfront::1:distribution/E1"), delivery("other")}, "no access logs"},
 	})
 }
 

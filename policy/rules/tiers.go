@@ -110,6 +110,7 @@ var untaggable = []string{
 	"aws:cloudfront/cachePolicy:CachePolicy",
 	"aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
 	"aws:wafv2/webAclAssociation:WebAclAssociation",
+	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
 }
 
 // Taggable reports whether resources of an AWS type take tags (provider resources,
