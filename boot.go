@@ -68,6 +68,9 @@ func inlineBootFile(name, delimiter string) (string, error) {
 		return "", err
 	}
 	body := string(b)
+	if path.Ext(name) == ".conf" {
+		body = withoutCommentLines(body)
+	}
 	if !strings.HasSuffix(body, "\n") {
 		return "", fmt.Errorf("boot/%s must end with a newline", name)
 	}
@@ -77,6 +80,19 @@ func inlineBootFile(name, delimiter string) (string, error) {
 		}
 	}
 	return body, nil
+}
+
+// withoutCommentLines is an Apache config without its comment lines but the first (who wrote
+// the file): they explain the repository's copy, and the user data has EC2's 16 KB.
+func withoutCommentLines(body string) string {
+	lines := strings.SplitAfter(body, "\n")
+	out := lines[:1]
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(strings.TrimLeft(l, " \t"), "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "")
 }
 
 // shellQuote makes s one bash word that expands to exactly s.

@@ -26,6 +26,9 @@ package main
 // configuration only in us-east-1, so the source, the destination, the delivery and the group
 // are all there, through the component's us-east-1 provider.
 
+// Every response, whichever behaviour and whether from the cache or not, carries the security
+// headers of securityHeaders (a response headers policy), replacing what the origin sent.
+
 import (
 	"crypto/md5" //nolint:gosec // WordPress's own cookie-name hash, not a security measure
 	"encoding/hex"
@@ -122,6 +125,7 @@ type Edge struct {
 	PagePolicy    *cloudfront.CachePolicy
 	StaticPolicy  *cloudfront.CachePolicy
 	ForwardPolicy *cloudfront.OriginRequestPolicy // Host and CloudFront-Forwarded-Proto to the servers
+	HeadersPolicy *cloudfront.ResponseHeadersPolicy
 	Distribution  *cloudfront.Distribution
 	AccessLogs    *cloudwatch.LogGroup // nil without access logs
 	SiteURL       pulumi.StringOutput
@@ -283,7 +287,40 @@ func (e *Edge) newPolicies(ctx *pulumi.Context, name string, args *EdgeArgs, par
 	}, parent); err != nil {
 		return fmt.Errorf("create origin request policy: %w", err)
 	}
+	if e.HeadersPolicy, err = cloudfront.NewResponseHeadersPolicy(ctx, name+"-headers", &cloudfront.ResponseHeadersPolicyArgs{
+		Comment:               pulumi.String("Security headers on every response: HSTS, nosniff, frames from the site only, no full referrer off-site"),
+		SecurityHeadersConfig: securityHeadersConfig(),
+	}, parent); err != nil {
+		return fmt.Errorf("create response headers policy: %w", err)
+	}
 	return nil
+}
+
+// The security headers every response carries, at the edge (securityHeadersConfig) and from
+// Apache with edge alb (boot/wordpress.conf, which a test holds to these values).
+const (
+	// HSTS: a year, the usual minimum for browsers' preload lists; the viewer is only ever on
+	// HTTPS with edge cloudfront (HTTP redirects). No includeSubDomains: the site may be one
+	// name of a domain whose other names are not on HTTPS (an apex siteDomain would pin them
+	// all for a year); no preload, which only the domain's owner can decide.
+	hstsMaxAgeSeconds = 31536000
+	// SAMEORIGIN, not DENY: wp-admin frames its own pages (the customizer's preview).
+	frameOption = "SAMEORIGIN"
+	// The full URL to the site itself, only the origin to others, nothing to plain HTTP
+	// (drafts' and wp-admin's URLs stay on the site); WordPress's own choice for wp-admin.
+	referrerPolicy = "strict-origin-when-cross-origin"
+)
+
+// securityHeadersConfig overrides whatever the origin sent (a plugin's weaker value loses): the
+// edge is the one place that decides.
+func securityHeadersConfig() *cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs {
+	return &cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs{
+		StrictTransportSecurity: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs{
+			AccessControlMaxAgeSec: pulumi.Int(hstsMaxAgeSeconds), IncludeSubdomains: pulumi.Bool(false), Preload: pulumi.Bool(false), Override: pulumi.Bool(true)},
+		ContentTypeOptions: &cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs{Override: pulumi.Bool(true)},
+		FrameOptions:       &cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs{FrameOption: pulumi.String(frameOption), Override: pulumi.Bool(true)},
+		ReferrerPolicy:     &cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs{ReferrerPolicy: pulumi.String(referrerPolicy), Override: pulumi.Bool(true)},
+	}
 }
 
 // forwardedProtoHeader is the header in which CloudFront tells the origin the viewer's protocol.
@@ -329,12 +366,14 @@ func (e *Edge) distributionArgs(args *EdgeArgs, managed managedPolicies, certifi
 	for _, p := range dynamicPaths {
 		ordered = append(ordered, &cloudfront.DistributionOrderedCacheBehaviorArgs{PathPattern: pulumi.String(p), TargetOriginId: pulumi.String(originID),
 			ViewerProtocolPolicy: pulumi.String("redirect-to-https"), AllowedMethods: allMethods, CachedMethods: cachedMethods,
-			CachePolicyId: pulumi.String(managed.noCache), OriginRequestPolicyId: pulumi.String(managed.allViewer), Compress: pulumi.Bool(true)})
+			CachePolicyId: pulumi.String(managed.noCache), OriginRequestPolicyId: pulumi.String(managed.allViewer), Compress: pulumi.Bool(true),
+			ResponseHeadersPolicyId: e.HeadersPolicy.ID()})
 	}
 	for _, p := range staticPaths {
 		ordered = append(ordered, &cloudfront.DistributionOrderedCacheBehaviorArgs{PathPattern: pulumi.String(p), TargetOriginId: pulumi.String(originID),
 			ViewerProtocolPolicy: pulumi.String("redirect-to-https"), AllowedMethods: readMethods, CachedMethods: cachedMethods,
-			CachePolicyId: e.StaticPolicy.ID(), OriginRequestPolicyId: e.ForwardPolicy.ID(), Compress: pulumi.Bool(true)})
+			CachePolicyId: e.StaticPolicy.ID(), OriginRequestPolicyId: e.ForwardPolicy.ID(), Compress: pulumi.Bool(true),
+			ResponseHeadersPolicyId: e.HeadersPolicy.ID()})
 	}
 	a := &cloudfront.DistributionArgs{
 		Enabled:       pulumi.Bool(true),
@@ -350,7 +389,8 @@ func (e *Edge) distributionArgs(args *EdgeArgs, managed managedPolicies, certifi
 		}},
 		DefaultCacheBehavior: &cloudfront.DistributionDefaultCacheBehaviorArgs{TargetOriginId: pulumi.String(originID),
 			ViewerProtocolPolicy: pulumi.String("redirect-to-https"), AllowedMethods: allMethods, CachedMethods: cachedMethods,
-			CachePolicyId: e.PagePolicy.ID(), OriginRequestPolicyId: e.ForwardPolicy.ID(), Compress: pulumi.Bool(true)},
+			CachePolicyId: e.PagePolicy.ID(), OriginRequestPolicyId: e.ForwardPolicy.ID(), Compress: pulumi.Bool(true),
+			ResponseHeadersPolicyId: e.HeadersPolicy.ID()},
 		OrderedCacheBehaviors: ordered,
 		// A server's error is not kept: the next request tries the (healed) origin again.
 		CustomErrorResponses: noErrorCaching(500, 502, 503, 504),

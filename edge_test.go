@@ -3,6 +3,7 @@ package main
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,16 +12,16 @@ import (
 
 // behaviour is one cache behaviour of the recorded distribution, by path ("" for the default).
 type behaviour struct {
-	path, viewer, cachePolicy, requestPolicy string
-	allowed                                  []string
-	compress                                 bool
+	path, viewer, cachePolicy, requestPolicy, headersPolicy string
+	allowed                                                 []string
+	compress                                                bool
 }
 
 func behavioursOf(cdn *recorded) []behaviour {
 	read := func(m resource.PropertyMap) behaviour {
 		b := behaviour{path: propString(m["pathPattern"]), viewer: propString(m["viewerProtocolPolicy"]),
 			cachePolicy: propString(m["cachePolicyId"]), requestPolicy: propString(m["originRequestPolicyId"]),
-			compress: propString(m["compress"]) == "true"}
+			headersPolicy: propString(m["responseHeadersPolicyId"]), compress: propString(m["compress"]) == "true"}
 		for _, v := range m["allowedMethods"].ArrayValue() {
 			b.allowed = append(b.allowed, v.StringValue())
 		}
@@ -334,6 +335,92 @@ func TestCloudFrontAccessLogs(t *testing.T) {
 			if n := len(r.ofType(typ)); n != 0 {
 				t.Errorf("%v: %d %s", cfg, n, typ)
 			}
+		}
+	}
+}
+
+// viewerHeader is a header a response headers policy puts on every answer.
+type viewerHeader struct {
+	name, value string
+	override    bool // replaces the one the origin sent
+}
+
+// policyHeaders reads a recorded response headers policy as the headers CloudFront adds, by
+// name. What the tests do not model (CORS, removals, Server-Timing, CSP, X-XSS-Protection)
+// fails the test rather than being ignored.
+func policyHeaders(t *testing.T, p *recorded) []viewerHeader {
+	t.Helper()
+	for _, k := range []string{"corsConfig", "removeHeadersConfig", "serverTimingHeadersConfig"} {
+		if v := p.Inputs[resource.PropertyKey(k)]; !v.IsNull() && v.IsObject() {
+			t.Fatalf("%s: %s is not modelled by the tests", p.URN, k)
+		}
+	}
+	var out []viewerHeader
+	for k, v := range p.Obj("securityHeadersConfig") {
+		if !v.IsObject() {
+			continue
+		}
+		m := v.ObjectValue()
+		h := viewerHeader{override: propString(m["override"]) == "true"}
+		switch k {
+		case "strictTransportSecurity":
+			h.name, h.value = "Strict-Transport-Security", "max-age="+strconv.FormatFloat(m["accessControlMaxAgeSec"].NumberValue(), 'f', -1, 64)
+			if propString(m["includeSubdomains"]) == "true" {
+				h.value += "; includeSubDomains"
+			}
+			if propString(m["preload"]) == "true" {
+				h.value += "; preload"
+			}
+		case "contentTypeOptions":
+			h.name, h.value = "X-Content-Type-Options", "nosniff"
+		case "frameOptions":
+			h.name, h.value = "X-Frame-Options", propString(m["frameOption"])
+		case "referrerPolicy":
+			h.name, h.value = "Referrer-Policy", propString(m["referrerPolicy"])
+		default:
+			t.Fatalf("%s: security header %s is not modelled by the tests", p.URN, k)
+		}
+		out = append(out, h)
+	}
+	if custom := p.Obj("customHeadersConfig"); custom != nil {
+		for _, v := range custom["items"].ArrayValue() {
+			m := v.ObjectValue()
+			out = append(out, viewerHeader{propString(m["header"]), propString(m["value"]), propString(m["override"]) == "true"})
+		}
+	}
+	slices.SortFunc(out, func(a, b viewerHeader) int { return strings.Compare(a.name, b.name) })
+	return out
+}
+
+// Every answer through the distribution, from every behaviour, carries the security headers
+// and they replace whatever the origin (a plugin) sent: HSTS for a year, without
+// includeSubDomains (the site may be one name of a domain whose other names are not on HTTPS;
+// an apex siteDomain would pin them all) and without preload (the domain owner's decision);
+// nosniff; frames only from the site itself (SAMEORIGIN: wp-admin's customizer frames its own
+// preview, DENY would break it); only the origin as referrer to other sites.
+func TestEveryBehaviourSendsTheSecurityHeaders(t *testing.T) {
+	want := []viewerHeader{
+		{"Referrer-Policy", "strict-origin-when-cross-origin", true},
+		{"Strict-Transport-Security", "max-age=31536000", true},
+		{"X-Content-Type-Options", "nosniff", true},
+		{"X-Frame-Options", "SAMEORIGIN", true},
+	}
+	for _, config := range []map[string]string{nil, {"siteDomain": testIssuedDomain}} {
+		r := mustRun(t, config)
+		cdn := r.one(t, "aws:cloudfront/distribution:Distribution")
+		policies := r.ofType("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+		if len(policies) != 1 {
+			t.Fatalf("config %v: %d response headers policies, want one for every behaviour", config, len(policies))
+		}
+		policy := policies[0]
+		for _, b := range behavioursOf(cdn) {
+			if b.headersPolicy != out(policy, "id") {
+				t.Errorf("%s: behaviour %q answers with response headers policy %q, want %s: its answers lack the security headers",
+					cdn.URN, b.path, b.headersPolicy, out(policy, "id"))
+			}
+		}
+		if got := policyHeaders(t, policy); !slices.Equal(got, want) {
+			t.Errorf("%s: adds %+v, want %+v", policy.URN, got, want)
 		}
 	}
 }

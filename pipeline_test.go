@@ -472,6 +472,10 @@ var providerCalls = map[string]func(c *callSite){
 		c.read(c.own("cloudfront:GetOriginRequestPolicy"))
 		c.write(c.own("cloudfront:CreateOriginRequestPolicy", "cloudfront:UpdateOriginRequestPolicy", "cloudfront:DeleteOriginRequestPolicy"))
 	},
+	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": func(c *callSite) {
+		c.read(c.own("cloudfront:GetResponseHeadersPolicy"))
+		c.write(c.own("cloudfront:CreateResponseHeadersPolicy", "cloudfront:UpdateResponseHeadersPolicy", "cloudfront:DeleteResponseHeadersPolicy"))
+	},
 	"aws:cloudfront/vpcOrigin:VpcOrigin": func(c *callSite) {
 		c.read(c.own("cloudfront:GetVpcOrigin", "cloudfront:ListTagsForResource"))
 		c.write(c.own("cloudfront:CreateVpcOrigin", "cloudfront:TagResource", "cloudfront:UpdateVpcOrigin", "cloudfront:UntagResource", "cloudfront:DeleteVpcOrigin"),
@@ -786,6 +790,8 @@ func (r *stackRun) arnOf(x *recorded, region string) string {
 		return global("cloudfront", "cache-policy/"+id)
 	case "aws:cloudfront/originRequestPolicy:OriginRequestPolicy":
 		return global("cloudfront", "origin-request-policy/"+id)
+	case "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":
+		return global("cloudfront", "response-headers-policy/"+id)
 	case "aws:wafv2/webAcl:WebAcl":
 		scope := "regional"
 		if x.Str("scope") == "CLOUDFRONT" {

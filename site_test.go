@@ -278,6 +278,21 @@ func TestSite(t *testing.T) {
 		}
 	})
 
+	// An uploaded file is data, never code (siteuploads_test.go).
+	t.Run("PHP dropped into the shared uploads runs on no server and leaks nothing, and no folder lists its files", func(t *testing.T) {
+		checkUploadsAreData(t, l, facts.SiteURL, s1, s2)
+	})
+	var media *labMedia
+	t.Run("media uploaded through WordPress is served by every server with its bytes and type; PHP uploads are refused; WordPress's PHP runs", func(t *testing.T) {
+		media = checkMediaUploads(t, l, facts.SiteURL, site[settingAdminUser], adminPassword, s1, s2)
+	})
+	t.Run("PHP-FPM runs .php files only", func(t *testing.T) {
+		checkOnlyPHPRuns(t, l, facts.SiteURL, s1, s2)
+	})
+	t.Run("every answer carries the security headers, and no HSTS over plain HTTP", func(t *testing.T) {
+		checkSecurityHeaders(t, l, viewers(l, s1, s2), facts.SiteURL, site[settingAdminUser], adminPassword, media, false)
+	})
+
 	t.Run("the health-check path answers 200 on each server, without the database", func(t *testing.T) {
 		for _, s := range []*webServer{s1, s2} {
 			hc, err := fetch(l.client(s.addr, nil), http.MethodGet, "http://"+s.addr+facts.HealthCheck.Path, nil, nil)
@@ -487,6 +502,9 @@ func TestSite(t *testing.T) {
 			}
 		}
 	})
+	t.Run("with the HTTPS listener every answer carries the security headers and HSTS", func(t *testing.T) {
+		checkSecurityHeaders(t, l, map[string]*http.Client{"the load balancer": lbClient}, facts.HTTPSSiteURL, site[settingAdminUser], adminPassword, media, true)
+	})
 
 	// CloudFront (the default edge): the servers get the distribution's HTTPS URL, CloudFront's
 	// protocol header and the cookie hash through a refresh; the load balancer forwards plain
@@ -494,6 +512,9 @@ func TestSite(t *testing.T) {
 	// of it behaves as the program configures the distribution.
 	t.Run("behind CloudFront the site is HTTPS on the distribution's name, cached only for anonymous visitors", func(t *testing.T) {
 		checkBehindCDN(t, l, facts, site, adminPassword, s1, s2)
+	})
+	t.Run("behind CloudFront every answer carries the response headers policy's security headers and HSTS", func(t *testing.T) {
+		checkSecurityHeaders(t, l, map[string]*http.Client{"the CDN": l.client(labCDNAddr, nil)}, facts.CDN.SiteURL, site[settingAdminUser], adminPassword, media, true)
 	})
 	l.switchSite(t, facts, site, httpsHost, true, s1, s2)
 

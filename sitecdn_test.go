@@ -8,7 +8,8 @@ package main
 // each forwarding to the origin only what its policies name (the viewer's Host, the
 // CloudFront-Forwarded-Proto header, the cookies in the cache key, or everything for the
 // dynamic paths), and a cache that keeps a GET for the policy's TTL unless the origin says
-// no-store, private or no-cache, keyed by path, query string and the cookies in the key.
+// no-store, private or no-cache, keyed by path, query string and the cookies in the key; every
+// answer, from the cache or not, gets the behaviour's response headers policy.
 
 import (
 	"bytes"
@@ -33,14 +34,15 @@ const labCDNAddr = "127.0.7.1"
 
 // cdnBehaviour is one cache behaviour as the program configures it.
 type cdnBehaviour struct {
-	pattern     string   // "" for the default
-	ttl         int      // seconds a cacheable answer is kept; 0 never
-	keyCookies  []string // cookies in the cache key (and forwarded)
-	forwardAll  bool     // every viewer header and cookie reaches the origin
-	headers     []string // else these viewer headers do
-	sendsProto  bool     // CloudFront-Forwarded-Proto is added
-	readOnly    bool     // GET and HEAD only
-	viewerHTTPS bool     // HTTP redirects to HTTPS
+	pattern     string         // "" for the default
+	ttl         int            // seconds a cacheable answer is kept; 0 never
+	keyCookies  []string       // cookies in the cache key (and forwarded)
+	forwardAll  bool           // every viewer header and cookie reaches the origin
+	headers     []string       // else these viewer headers do
+	sendsProto  bool           // CloudFront-Forwarded-Proto is added
+	readOnly    bool           // GET and HEAD only
+	viewerHTTPS bool           // HTTP redirects to HTTPS
+	respHeaders []viewerHeader // the response headers policy's
 }
 
 // cdnFacts are the distribution's behaviours, its site URL and the servers' settings under it.
@@ -87,6 +89,13 @@ func cdnProgramFacts(t *testing.T, config map[string]string) cdnFacts {
 			b.forwardAll, b.sendsProto = true, true
 		default:
 			t.Fatalf("behaviour %q: unknown origin request policy %s", b.pattern, propString(m["originRequestPolicyId"]))
+		}
+		if id := propString(m["responseHeadersPolicyId"]); id != "" {
+			p := r.byID(id)
+			if p == nil {
+				t.Fatalf("behaviour %q: unknown response headers policy %s", b.pattern, id)
+			}
+			b.respHeaders = policyHeaders(t, p)
 		}
 		return b
 	}
@@ -198,7 +207,7 @@ func (c *cdnStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e, ok := c.cache[key]
 		c.mu.Unlock()
 		if ok && time.Now().Before(e.expires) {
-			c.reply(w, e, "Hit from cloudfront")
+			c.reply(w, e, b, "Hit from cloudfront")
 			return
 		}
 	}
@@ -213,7 +222,7 @@ func (c *cdnStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.cache[key] = e
 		c.mu.Unlock()
 	}
-	c.reply(w, e, "Miss from cloudfront")
+	c.reply(w, e, b, "Miss from cloudfront")
 }
 
 // storable is whether an answer may be kept (the page policy's minimum TTL is 0).
@@ -222,10 +231,15 @@ func storable(cacheControl string) bool {
 	return !strings.Contains(cc, "no-store") && !strings.Contains(cc, "private") && !strings.Contains(cc, "no-cache")
 }
 
-func (c *cdnStandIn) reply(w http.ResponseWriter, e cdnEntry, xcache string) {
+func (c *cdnStandIn) reply(w http.ResponseWriter, e cdnEntry, b cdnBehaviour, xcache string) {
 	for k, vs := range e.header {
 		for _, v := range vs {
 			w.Header().Add(k, v)
+		}
+	}
+	for _, h := range b.respHeaders {
+		if h.override || w.Header().Get(h.name) == "" {
+			w.Header().Set(h.name, h.value)
 		}
 	}
 	w.Header().Set("X-Cache", xcache)

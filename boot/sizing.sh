@@ -73,6 +73,8 @@ pm.max_children = ${s[max_children]}
 pm.max_requests = ${s[max_requests]}
 listen.backlog = ${s[queue]}
 request_terminate_timeout = ${s[terminate_timeout]}
+; Only .php runs (the default adds .phar): a second guard behind wordpress.conf's.
+security.limit_extensions = .php
 
 ; The load balancer's health check has a worker of its own: a server busy to its limit still
 ; answers it, so it stays in rotation and sheds the excess with 503s instead of leaving (its
@@ -86,6 +88,7 @@ listen.group = apache
 listen.mode = 0660
 pm = static
 pm.max_children = 1
+security.limit_extensions = .php
 php_admin_value[error_log] = /var/log/php-fpm/www-error.log
 php_admin_flag[log_errors] = on
 CONF

@@ -130,7 +130,7 @@ func (s Scope) readStatements() []Statement {
 		allow("ReadGlobal", []string{
 			"iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
 			"iam:GetInstanceProfile", "iam:ListInstanceProfilesForRole", "iam:GetPolicy", "iam:GetPolicyVersion",
-			"cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:GetCachePolicy", "cloudfront:GetOriginRequestPolicy",
+			"cloudfront:GetDistribution", "cloudfront:GetDistributionConfig", "cloudfront:GetCachePolicy", "cloudfront:GetOriginRequestPolicy", "cloudfront:GetResponseHeadersPolicy",
 			"cloudfront:GetVpcOrigin", "cloudfront:ListCachePolicies", "cloudfront:ListOriginRequestPolicies", "cloudfront:ListTagsForResource",
 		}, []string{"*"}, s.global()),
 		// Log groups and log deliveries: the servers' in the stack's region, CloudFront's
@@ -381,9 +381,10 @@ func (s Scope) deployEdge() []Statement {
 			"cloudfront:CreateDistribution", "cloudfront:CreateDistributionWithTags", "cloudfront:UpdateDistribution", "cloudfront:DeleteDistribution",
 			"cloudfront:CreateCachePolicy", "cloudfront:UpdateCachePolicy", "cloudfront:DeleteCachePolicy",
 			"cloudfront:CreateOriginRequestPolicy", "cloudfront:UpdateOriginRequestPolicy", "cloudfront:DeleteOriginRequestPolicy",
+			"cloudfront:CreateResponseHeadersPolicy", "cloudfront:UpdateResponseHeadersPolicy", "cloudfront:DeleteResponseHeadersPolicy",
 			"cloudfront:CreateVpcOrigin", "cloudfront:UpdateVpcOrigin", "cloudfront:DeleteVpcOrigin",
 			"cloudfront:TagResource", "cloudfront:UntagResource",
-		}, cf("distribution", "cache-policy", "origin-request-policy", "vpcorigin"), s.global()),
+		}, cf("distribution", "cache-policy", "origin-request-policy", "response-headers-policy", "vpcorigin"), s.global()),
 		allow("WebACL", []string{
 			"wafv2:CreateWebACL", "wafv2:UpdateWebACL", "wafv2:DeleteWebACL", "wafv2:TagResource", "wafv2:UntagResource",
 			"wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:PutLoggingConfiguration", "wafv2:DeleteLoggingConfiguration",

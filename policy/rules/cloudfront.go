@@ -1,7 +1,7 @@
 package rules
 
-// CloudFront distributions: HTTPS for viewers, modern TLS, a firewall, access logs, and an
-// origin that nothing but CloudFront can reach.
+// CloudFront distributions: HTTPS for viewers, modern TLS, security headers, a firewall,
+// access logs, and an origin that nothing but CloudFront can reach.
 
 import (
 	"fmt"
@@ -41,6 +41,24 @@ func cloudFrontViewerHTTPS() policyx.Policy {
 					}
 					args.Manager.ReportViolation(fmt.Sprintf("%s serves %s over plain HTTP (viewerProtocolPolicy %s); use redirect-to-https.", args.Resource.Name, path, p), "")
 				}
+			}
+		}, typeDistribution))
+}
+
+func cloudFrontSecurityHeaders() policyx.Policy {
+	return resourcePolicy("cloudfront-security-headers",
+		"Every cache behaviour of a distribution answers with a response headers policy (HSTS, nosniff, frame and referrer policies) (Checkov CKV2_AWS_32).",
+		forType(func(args policyx.ResourceValidationArgs) {
+			for _, b := range behaviours(args.Resource) {
+				v, ok := b.GetOk("responseHeadersPolicyId")
+				if ok && (v.IsComputed() || (v.IsString() && v.AsString() != "")) {
+					continue // set, or a policy the same preview creates
+				}
+				path, _ := str(b, "pathPattern")
+				if path == "" {
+					path = "the default behaviour"
+				}
+				args.Manager.ReportViolation(fmt.Sprintf("%s answers %s without a response headers policy: no HSTS or other security headers.", args.Resource.Name, path), "")
 			}
 		}, typeDistribution))
 }

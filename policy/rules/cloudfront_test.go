@@ -9,8 +9,8 @@ import (
 // distribution is a distribution as the program declares it, changed by edits.
 func distribution(edits map[string]any) policyx.AnalyzerResource {
 	p := map[string]any{
-		"defaultCacheBehavior":  map[string]any{"viewerProtocolPolicy": "redirect-to-https"},
-		"orderedCacheBehaviors": []any{map[string]any{"pathPattern": "/wp-admin/*", "viewerProtocolPolicy": "redirect-to-https"}},
+		"defaultCacheBehavior":  map[string]any{"viewerProtocolPolicy": "redirect-to-https", "responseHeadersPolicyId": "rhp-1"},
+		"orderedCacheBehaviors": []any{map[string]any{"pathPattern": "/wp-admin/*", "viewerProtocolPolicy": "redirect-to-https", "responseHeadersPolicyId": "rhp-1"}},
 		"viewerCertificate":     map[string]any{"cloudfrontDefaultCertificate": true},
 		"origins":               []any{map[string]any{"domainName": "internal-lb.example", "vpcOriginConfig": map[string]any{"vpcOriginId": "vo_1"}}},
 		"webAclId":              "arn:aws:wafv2:us-east-1:1:global/webacl/w/1",
@@ -33,6 +33,18 @@ func TestCloudFrontViewerHTTPS(t *testing.T) {
 			"orderedCacheBehaviors": []any{map[string]any{"pathPattern": "/wp-login.php", "viewerProtocolPolicy": "allow-all"}}})}, "/wp-login.php over plain HTTP"},
 		{"https-only", nil, []policyx.AnalyzerResource{distribution(map[string]any{
 			"defaultCacheBehavior": map[string]any{"viewerProtocolPolicy": "https-only"}})}, ""},
+	})
+}
+
+func TestCloudFrontSecurityHeaders(t *testing.T) {
+	runCases(t, "cloudfront-security-headers", []ruleCase{
+		{"every behaviour has the policy", nil, []policyx.AnalyzerResource{distribution(nil)}, ""},
+		{"a path has none", nil, []policyx.AnalyzerResource{distribution(map[string]any{
+			"orderedCacheBehaviors": []any{map[string]any{"pathPattern": "/wp-content/*", "viewerProtocolPolicy": "redirect-to-https"}}})},
+			"/wp-content/* without a response headers policy"},
+		{"the default has an empty one", nil, []policyx.AnalyzerResource{distribution(map[string]any{
+			"defaultCacheBehavior": map[string]any{"viewerProtocolPolicy": "redirect-to-https", "responseHeadersPolicyId": ""}})},
+			"the default behaviour without a response headers policy"},
 	})
 }
 

@@ -109,6 +109,7 @@ var untaggable = []string{
 	"aws:cloudwatch/dashboard:Dashboard", // CloudWatch tags alarms and rules, not dashboards
 	"aws:cloudfront/cachePolicy:CachePolicy",
 	"aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
+	"aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
 	"aws:wafv2/webAclAssociation:WebAclAssociation",
 	"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
 }
