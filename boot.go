@@ -56,9 +56,35 @@ type BootParams struct {
 var templateFuncs = template.FuncMap{"shq": shellQuote, "file": inlineBootFile, "dir": path.Dir}
 
 var (
-	convergeTemplate = template.Must(template.New("converge.sh.tmpl").Funcs(templateFuncs).ParseFS(bootFiles, "boot/converge.sh.tmpl"))
-	userDataTemplate = template.Must(template.New("userdata.sh.tmpl").Funcs(templateFuncs).ParseFS(bootFiles, "boot/userdata.sh.tmpl"))
+	convergeTemplate = bootTemplate("converge.sh.tmpl")
+	userDataTemplate = bootTemplate("userdata.sh.tmpl")
 )
+
+// bootTemplate parses a script template of boot/ without its comment lines: they explain the
+// repository's copy, while the user data must fit EC2's 16 KB (compressed), and the files the
+// script inlines are their own comments' home. The shebang and ShellCheck's directives stay.
+func bootTemplate(name string) *template.Template {
+	b, err := bootFiles.ReadFile("boot/" + name)
+	if err != nil {
+		panic(err)
+	}
+	return template.Must(template.New(name).Funcs(templateFuncs).Parse(withoutShellComments(string(b))))
+}
+
+// withoutShellComments drops a script's whole-line comments but its shebang and ShellCheck's
+// directives. Comments at the end of a line stay: telling them from a # in a word needs a
+// shell parser.
+func withoutShellComments(script string) string {
+	var out []string
+	for i, l := range strings.SplitAfter(script, "\n") {
+		t := strings.TrimLeft(l, " \t")
+		if i > 0 && strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "# shellcheck ") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "")
+}
 
 // inlineBootFile is a file of boot/ as the body of a heredoc ended by delimiter (the
 // template writes `<<'DELIM'`, the file, then DELIM).

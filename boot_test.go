@@ -209,3 +209,20 @@ func TestWordPressArchiveURL(t *testing.T) {
 		}
 	}
 }
+
+// The templates reach the user data without their comment lines (EC2's 16 KB), but with the
+// shebang and ShellCheck's directives, and with the lines that are not comments unchanged.
+func TestScriptCommentsStayInTheRepository(t *testing.T) {
+	in := "#!/bin/bash\n# why this script\nset -e\n  # indented why\n# shellcheck disable=SC2016\necho '#not a comment' # trailing stays\n\n"
+	want := "#!/bin/bash\nset -e\n# shellcheck disable=SC2016\necho '#not a comment' # trailing stays\n\n"
+	if got := withoutShellComments(in); got != want {
+		t.Errorf("withoutShellComments:\n%q\nwant\n%q", got, want)
+	}
+	for _, script := range renderedScripts(t) {
+		for _, line := range strings.Split(script, "\n") {
+			if strings.HasPrefix(line, "# ") && strings.Contains(line, "user data") {
+				t.Errorf("a template comment reached the user data: %q", line)
+			}
+		}
+	}
+}
