@@ -910,7 +910,7 @@ func (s *webServer) env() []string {
 	return append([]string{
 		"PATH=" + stubs + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" + filepath.Dir(s.l.awsPath),
 		"HOME=/root", "LANG=C.UTF-8", "SITE_OUT=" + filepath.Join(s.dir, "out"), "SITE_FIXTURES=" + fixtures, "SERVER_ADDR=" + s.addr,
-		"SITE_EFS=" + s.l.efs, "SITE_PRIVATE_NET=" + os.Getenv("SITE_PRIVATE_NET"), // see stubs/nft
+		"SITE_EFS=" + s.l.efs, "SITE_MACHINE_NETNS=" + os.Getenv("SITE_MACHINE_NETNS"), // see stubs/nft
 	}, s.l.awsEnv()...)
 }
 
