@@ -315,15 +315,7 @@ func TestBootFactsPrepareWaitBudget(t *testing.T) {
 		t.Fatalf("want give-up %d < document timeout %d < association wait %d", prepareGiveUpSeconds, prepareWaitSeconds, prepareAssociationWaitSeconds)
 	}
 	r := mustRun(t, nil)
-	var wait *recorded
-	for _, a := range r.ofType("aws:ssm/association:Association") {
-		if a.Str("waitForSuccessTimeoutSeconds") != "" {
-			wait = a
-		}
-	}
-	if wait == nil {
-		t.Fatal("no association waits for the builder's prepare phase")
-	}
+	wait := prepareWait(t, r)
 	if got := wait.Str("waitForSuccessTimeoutSeconds"); got != strconv.Itoa(prepareAssociationWaitSeconds) {
 		t.Errorf("%s: waitForSuccessTimeoutSeconds %s, want prepareAssociationWaitSeconds %d", wait.URN, got, prepareAssociationWaitSeconds)
 	}

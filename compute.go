@@ -76,6 +76,7 @@ type WebTierArgs struct {
 	DBCredentialsSecret  pulumi.StringInput // ARN
 	SecretRecoveryWindow int                // days a deleted WordPress secret stays restorable
 	SiteTag              string             // value of siteTagKey on the serving instances
+	PermissionsBoundary  string             // ARN every role of the tier carries; "" for none
 	// After is what the servers (and the image builder) wait for: the database's subnet
 	// group, so that they start in the shadow of the RDS instance rather than compete with
 	// its critical path for the engine's first minute.
@@ -348,7 +349,7 @@ func lookupAccount(ctx *pulumi.Context) (accountFacts, error) {
 // newInstanceRole is a role EC2 instances assume, with what the SSM agent needs for Session
 // Manager (instead of SSH), Run Command and State Manager associations, and an instance
 // profile for it.
-func newInstanceRole(ctx *pulumi.Context, name, description, tag string, acct accountFacts, tags Tags, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
+func newInstanceRole(ctx *pulumi.Context, name, description, tag, boundary string, acct accountFacts, tags Tags, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
 	assume, err := json.Marshal(map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []map[string]any{{
@@ -359,11 +360,15 @@ func newInstanceRole(ctx *pulumi.Context, name, description, tag string, acct ac
 	if err != nil {
 		return nil, nil, err
 	}
-	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
+	roleArgs := &iam.RoleArgs{
 		Description:      pulumi.String(description),
 		AssumeRolePolicy: pulumi.String(string(assume)),
 		Tags:             tags.Named(tag + "-role"),
-	}, parent)
+	}
+	if boundary != "" {
+		roleArgs.PermissionsBoundary = pulumi.String(boundary) // the pipeline's (iamPermissionsBoundary)
+	}
+	role, err := iam.NewRole(ctx, name+"-role", roleArgs, parent)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create %s role: %w", tag, err)
 	}
@@ -388,7 +393,7 @@ func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecret
 	if err != nil {
 		return nil, nil, err
 	}
-	role, profile, err := newInstanceRole(ctx, tier, "WordPress web servers: SSM Session Manager, their settings and their own secrets", "web", acct, args.Tags, parent)
+	role, profile, err := newInstanceRole(ctx, tier, "WordPress web servers: SSM Session Manager, their settings and their own secrets", "web", args.PermissionsBoundary, acct, args.Tags, parent)
 	if err != nil {
 		return nil, nil, err
 	}

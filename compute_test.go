@@ -66,15 +66,7 @@ func TestGoldenImage(t *testing.T) {
 		}
 	}
 
-	var wait *recorded
-	for _, a := range r.ofType("aws:ssm/association:Association") {
-		if a.Str("waitForSuccessTimeoutSeconds") != "" {
-			wait = a
-		}
-	}
-	if wait == nil {
-		t.Fatal("no association waits for the builder's prepare phase")
-	}
+	wait := prepareWait(t, r)
 	targets := wait.Inputs["targets"].ArrayValue()
 	if len(targets) != 1 || propString(targets[0].ObjectValue()["key"]) != "InstanceIds" ||
 		propString(targets[0].ObjectValue()["values"].ArrayValue()[0]) != out(builder, "id") {
@@ -548,4 +540,16 @@ func TestUserDataCarriesTheImageRecipe(t *testing.T) {
 			}
 		}
 	}
+}
+
+// prepareWait is the association through which Pulumi waits for the builder's prepare phase.
+func prepareWait(t *testing.T, r *stackRun) *recorded {
+	t.Helper()
+	for _, a := range r.ofType("aws:ssm/association:Association") {
+		if a.Str("waitForSuccessTimeoutSeconds") != "" {
+			return a
+		}
+	}
+	t.Fatal("no association waits for the builder's prepare phase")
+	return nil
 }

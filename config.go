@@ -87,6 +87,8 @@ type Config struct {
 	CertificateArn  string            // certificateArn: in us-east-1 for CloudFront, aws:region for the ALB; empty: see siteURL
 	SiteDomain      string            // siteDomain: DNS name users reach the site by; empty uses the edge's own name
 	ExtraTags       map[string]string // tags
+
+	IAMPermissionsBoundary string // iamPermissionsBoundary: ARN every role the program creates carries; "" for none
 }
 
 // wordpressDownloadHosts maps the supported WordPress locales to the host that publishes
@@ -283,6 +285,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.Alarms.DBConnections = read(r, "alarmDbConnections", wholeNumber, r.c.TryInt)
 	c.Alarms.UploadsThroughputPercent = read(r, "alarmUploadsThroughputPercent", wholeNumber, r.c.TryInt)
 	c.LogRetentionDays = read(r, "logRetentionDays", wholeNumber, r.c.TryInt)
+	c.IAMPermissionsBoundary = read(r, "iamPermissionsBoundary", "", r.c.Try)
 	c.ExtraTags = read(r, "tags", `want a map of strings, e.g. {"owner": "web-team"}`, tryJSON[map[string]string](r.c))
 	if r.err != nil {
 		return c, r.err
@@ -350,6 +353,7 @@ var (
 	keyPairRe       = regexp.MustCompile(`^[\x20-\x7E]{1,255}$`)
 	amiIDRe         = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
 	healthPathRe    = regexp.MustCompile(`^/[A-Za-z0-9._~/%-]*$`)
+	policyARNRe     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:policy/([\w+=,.@-]+/)*[\w+=,.@-]{1,128}$`)
 	certificateRe   = regexp.MustCompile(`^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]+$`)
 	domainRe        = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	tagKeyRe        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$`)
@@ -359,7 +363,7 @@ var (
 // validate checks every field; the error names the key, the value and what is allowed. It
 // keeps what it parses (the pointer receiver is for that alone).
 func (c *Config) validate() error {
-	for _, check := range []func() error{c.validateNetwork, c.validateWeb, c.validateDatabase, c.validateMonitoring, c.validateEdge} {
+	for _, check := range []func() error{c.validateNetwork, c.validateWeb, c.validateDatabase, c.validateMonitoring, c.validateEdge, c.validateIAM} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -574,6 +578,15 @@ func (c Config) validateEdge() error {
 		if len(v) > 256 {
 			return invalid("tags", k, "tag values are at most 256 characters")
 		}
+	}
+	return nil
+}
+
+// validateIAM checks the permissions boundary: an IAM policy's ARN (the bootstrap's output
+// serverBoundaryArn), or none.
+func (c Config) validateIAM() error {
+	if c.IAMPermissionsBoundary != "" && !policyARNRe.MatchString(c.IAMPermissionsBoundary) {
+		return invalid("iamPermissionsBoundary", c.IAMPermissionsBoundary, "want an IAM policy ARN (arn:aws:iam::ACCOUNT:policy/NAME), the bootstrap's output serverBoundaryArn, or leave it empty for a stack run by a person")
 	}
 	return nil
 }

@@ -48,7 +48,7 @@ func newGoldenImage(ctx *pulumi.Context, tier string, args *WebTierArgs, serverP
 		if err != nil {
 			return nil, err
 		}
-		_, profile, err := newInstanceRole(ctx, tier+"-builder", "WordPress image builder: SSM only; it prepares the image and reads no secret", "image-builder", acct, args.Tags, parent)
+		_, profile, err := newInstanceRole(ctx, tier+"-builder", "WordPress image builder: SSM only; it prepares the image and reads no secret", "image-builder", args.PermissionsBoundary, acct, args.Tags, parent)
 		if err != nil {
 			return nil, err
 		}

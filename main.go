@@ -144,6 +144,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		DBCredentialsSecret:  database.Secret.Arn,
 		SecretRecoveryWindow: cfg.SecretRecoveryWindowDays,
 		SiteTag:              cfg.siteTag(),
+		PermissionsBoundary:  cfg.IAMPermissionsBoundary,
 		After:                database.SubnetGroup,
 		Tags:                 tags,
 	})

@@ -128,6 +128,9 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 		set("name", name)
 		arn = fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-XyZ123", m.region, testAccount, name)
 		id = arn
+	case "aws:cloudwatch/logGroup:LogGroup":
+		id = r.Str("name")
+		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", m.region, testAccount, id)
 	case "aws:ssm/parameter:Parameter":
 		id = r.Str("name")
 		arn = fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", m.region, testAccount, id)

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestWorkflowsUseOnlyDocumentedSettings(t *testing.T) {
@@ -47,5 +49,27 @@ func TestWorkflowsUseOnlyDocumentedSettings(t *testing.T) {
 		if strings.Contains(src, "aws-actions/configure-aws-credentials") && !strings.Contains(src, "id-token: write") {
 			t.Errorf("%s assumes an AWS role without the id-token permission", f)
 		}
+	}
+}
+
+// The preview role trusts only jobs in the preview environment (bootstrap/): the preview job
+// must run there, where an approval stands between a pull request's code and the secrets.
+func TestPreviewRunsInThePreviewEnvironment(t *testing.T) {
+	var wf struct {
+		Jobs map[string]struct {
+			Environment string            `yaml:"environment"`
+			Permissions map[string]string `yaml:"permissions"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal([]byte(readSource(t, ".github/workflows/pull-request.yml")), &wf); err != nil {
+		t.Fatal(err)
+	}
+	for name, job := range wf.Jobs {
+		if job.Permissions["id-token"] == "write" && job.Environment != "${{ vars.PREVIEW_ENVIRONMENT }}" {
+			t.Errorf("job %s assumes an AWS role outside the preview environment (environment %q)", name, job.Environment)
+		}
+	}
+	if wf.Jobs["preview"].Environment == "" {
+		t.Error("the preview job has no environment")
 	}
 }

@@ -16,6 +16,7 @@ type Config struct {
 	Region             string // aws:region
 	Repository         string // githubRepository: owner/name
 	Environment        string // deployEnvironment
+	PreviewEnvironment string // previewEnvironment
 	StackProject       string // stackProject
 	CreateOIDCProvider bool   // createOidcProvider
 }
@@ -27,7 +28,7 @@ var (
 )
 
 func loadConfig(ctx *pulumi.Context) (Config, error) {
-	c := Config{Environment: "production", StackProject: "scalable-wordpress", CreateOIDCProvider: true}
+	c := Config{Environment: "production", PreviewEnvironment: "preview", StackProject: "scalable-wordpress", CreateOIDCProvider: true}
 	cfg := config.New(ctx, "")
 	c.Region = config.New(ctx, "aws").Get("region")
 	if c.Region == "" {
@@ -42,6 +43,12 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	}
 	if !environmentRe.MatchString(c.Environment) {
 		return c, fmt.Errorf("config deployEnvironment: %q is not valid: want a GitHub environment name such as production", c.Environment)
+	}
+	if v := cfg.Get("previewEnvironment"); v != "" {
+		c.PreviewEnvironment = v
+	}
+	if !environmentRe.MatchString(c.PreviewEnvironment) || c.PreviewEnvironment == c.Environment {
+		return c, fmt.Errorf("config previewEnvironment: %q is not valid: want a GitHub environment name such as preview, other than deployEnvironment (%s)", c.PreviewEnvironment, c.Environment)
 	}
 	if v := cfg.Get("stackProject"); v != "" {
 		c.StackProject = v

@@ -1,16 +1,23 @@
 package main
 
-// GitHub Actions' way into the account: the OIDC identity provider and two roles. The
-// preview role is for pull requests of this repository; the deploy role only for jobs in
-// the deploy environment (which main's deploy and the manual destroy use), so a pull
-// request can never change the stack. No long-lived keys exist anywhere.
+// GitHub Actions' way into the account: the OIDC identity provider and two roles, each only for
+// jobs in a GitHub environment of this repository: the preview role for the preview
+// environment (a pull request's preview runs the pull request's code and can decrypt the
+// stack's secrets, so that environment requires an approval), the deploy role for the deploy
+// environment (main's deploy and the manual destroy). What each may do is
+// internal/pipeline's; the servers' permissions boundary is created here. No long-lived keys
+// exist anywhere.
 
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/example/scalable-wordpress/internal/pipeline"
 )
 
 const githubOIDCHost = "token.actions.githubusercontent.com"
@@ -20,11 +27,18 @@ type Account struct {
 	ID, Partition, DNSSuffix string
 }
 
-// Pipeline is the provider and the two roles.
+// Pipeline is the provider, the two roles and the boundary of the roles the program makes.
 type Pipeline struct {
 	ProviderARN pulumi.StringOutput
 	PreviewRole *iam.Role
 	DeployRole  *iam.Role
+	Boundary    *iam.Policy
+}
+
+// scope is what the policies name, once the state's bucket and key and the boundary exist.
+func scope(cfg Config, acct Account, bucketARN, keyARN, boundaryARN string) pipeline.Scope {
+	return pipeline.Scope{Region: cfg.Region, Partition: acct.Partition, AccountID: acct.ID, DNSSuffix: acct.DNSSuffix,
+		Project: cfg.StackProject, StateBucketARN: bucketARN, StateKeyARN: keyARN, BoundaryARN: boundaryARN}
 }
 
 func newPipeline(ctx *pulumi.Context, cfg Config, acct Account, state *State) (*Pipeline, error) {
@@ -47,17 +61,30 @@ func newPipeline(ctx *pulumi.Context, cfg Config, acct Account, state *State) (*
 	} else {
 		p.ProviderARN = pulumi.String(fmt.Sprintf("arn:%s:iam::%s:oidc-provider/%s", acct.Partition, acct.ID, githubOIDCHost)).ToStringOutput()
 	}
+	// The boundary names nothing the bootstrap creates: it exists before the roles' policies,
+	// which name it.
+	boundaryDoc, err := pipeline.ServerBoundary(scope(cfg, acct, "", "", "")).JSON()
+	if err != nil {
+		return nil, err
+	}
+	if p.Boundary, err = iam.NewPolicy(ctx, "server-boundary", &iam.PolicyArgs{
+		Description: pulumi.String("Permissions boundary of the roles " + cfg.StackProject + " creates: the most a web server may do"),
+		Policy:      pulumi.String(boundaryDoc),
+		Tags:        cfg.tags("server-boundary"),
+	}); err != nil {
+		return nil, fmt.Errorf("create the servers' permissions boundary: %w", err)
+	}
 
 	roles := []struct {
 		name, description string
 		subjects          []string
-		policy            func(Config, Account, string, string) (string, error)
+		policies          func(pipeline.Scope) map[string]pipeline.Document
 		target            **iam.Role
 	}{
-		{"preview", "pulumi preview from pull requests of " + cfg.Repository,
-			[]string{"repo:" + cfg.Repository + ":pull_request"}, previewPolicy, &p.PreviewRole},
+		{"preview", "pulumi preview from the " + cfg.PreviewEnvironment + " environment of " + cfg.Repository,
+			[]string{"repo:" + cfg.Repository + ":environment:" + cfg.PreviewEnvironment}, pipeline.PreviewPolicies, &p.PreviewRole},
 		{"deploy", "pulumi up/destroy from the " + cfg.Environment + " environment of " + cfg.Repository,
-			[]string{"repo:" + cfg.Repository + ":environment:" + cfg.Environment}, deployPolicy, &p.DeployRole},
+			[]string{"repo:" + cfg.Repository + ":environment:" + cfg.Environment}, pipeline.DeployPolicies, &p.DeployRole},
 	}
 	for _, r := range roles {
 		trust := p.ProviderARN.ApplyT(func(arn string) (string, error) { return trustPolicy(arn, r.subjects) }).(pulumi.StringOutput)
@@ -72,11 +99,24 @@ func newPipeline(ctx *pulumi.Context, cfg Config, acct Account, state *State) (*
 		if err != nil {
 			return nil, fmt.Errorf("create %s role: %w", r.name, err)
 		}
-		policy := pulumi.All(state.Bucket.Arn, state.Key.Arn).ApplyT(func(args []any) (string, error) {
-			return r.policy(cfg, acct, args[0].(string), args[1].(string))
-		}).(pulumi.StringOutput)
-		if _, err := iam.NewRolePolicy(ctx, r.name+"-permissions", &iam.RolePolicyArgs{Role: role.Name, Policy: policy}); err != nil {
-			return nil, fmt.Errorf("create %s role policy: %w", r.name, err)
+		// One managed policy per area: a role's inline policies together may not pass 10,240
+		// characters, a managed policy 6,144 (the tests check each).
+		for _, area := range slices.Sorted(maps.Keys(r.policies(pipeline.Scope{}))) {
+			doc := pulumi.All(state.Bucket.Arn, state.Key.Arn, p.Boundary.Arn).ApplyT(func(args []any) (string, error) {
+				return r.policies(scope(cfg, acct, args[0].(string), args[1].(string), args[2].(string)))[area].JSON()
+			}).(pulumi.StringOutput)
+			name := r.name + "-" + area
+			policy, err := iam.NewPolicy(ctx, name, &iam.PolicyArgs{
+				Description: pulumi.String(r.description + ": " + area),
+				Policy:      doc,
+				Tags:        cfg.tags(name),
+			})
+			if err != nil {
+				return nil, fmt.Errorf("create %s policy: %w", name, err)
+			}
+			if _, err := iam.NewRolePolicyAttachment(ctx, name, &iam.RolePolicyAttachmentArgs{Role: role.Name, PolicyArn: policy.Arn}); err != nil {
+				return nil, fmt.Errorf("attach %s policy: %w", name, err)
+			}
 		}
 		*r.target = role
 	}
@@ -85,7 +125,7 @@ func newPipeline(ctx *pulumi.Context, cfg Config, acct Account, state *State) (*
 
 // trustPolicy lets GitHub's OIDC tokens for exactly these subjects assume the role.
 func trustPolicy(providerARN string, subjects []string) (string, error) {
-	return policyJSON(statement{
+	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []map[string]any{{
 		"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
 		"Principal": map[string]any{"Federated": providerARN},
 		"Condition": map[string]any{
@@ -94,96 +134,6 @@ func trustPolicy(providerARN string, subjects []string) (string, error) {
 				githubOIDCHost + ":sub": subjects,
 			},
 		},
-	})
-}
-
-type statement = map[string]any
-
-func policyJSON(statements ...statement) (string, error) {
-	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements})
+	}}})
 	return string(b), err
-}
-
-// stateAccess is what every Pulumi operation needs of the backend: the state objects (and
-// their lock files) and the key that encrypts them and the stack secrets.
-func stateAccess(bucketARN, keyARN string) []statement {
-	return []statement{
-		{"Sid": "StateBucket", "Effect": "Allow", "Action": []string{"s3:ListBucket", "s3:GetBucketLocation"}, "Resource": bucketARN},
-		{"Sid": "StateObjects", "Effect": "Allow", "Action": []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, "Resource": bucketARN + "/*"},
-		{"Sid": "StateKey", "Effect": "Allow", "Action": []string{"kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, "Resource": keyARN},
-	}
-}
-
-// previewPolicy reads what the stack manages, and nothing it could change or leak: no
-// secret values, no object data outside the state bucket.
-func previewPolicy(cfg Config, acct Account, bucketARN, keyARN string) (string, error) {
-	return policyJSON(append(stateAccess(bucketARN, keyARN),
-		statement{"Sid": "ReadStack", "Effect": "Allow", "Resource": "*", "Action": []string{
-			"ec2:Describe*", "elasticloadbalancing:Describe*", "rds:Describe*", "rds:ListTagsForResource",
-			"autoscaling:Describe*", "cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
-			"ssm:DescribeDocument", "ssm:GetDocument", "ssm:DescribeDocumentPermission", "ssm:DescribeAssociation",
-			"iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
-			"iam:GetInstanceProfile", "iam:ListInstanceProfilesForRole",
-			"secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecretVersionIds",
-			"ssm:DescribeParameters", "ssm:ListTagsForResource", "sts:GetCallerIdentity",
-		}},
-		statement{"Sid": "ReadParameters", "Effect": "Allow", "Action": []string{"ssm:GetParameter", "ssm:GetParameters"}, "Resource": []string{
-			fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/%s/*", acct.Partition, cfg.Region, acct.ID, cfg.StackProject),
-			fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/ami-amazon-linux-latest/*", acct.Partition, cfg.Region),
-		}},
-	)...)
-}
-
-// deployPolicy manages what the stack manages: the network, servers, images, Auto Scaling
-// group, load balancer, alarms and database in the stack's region; its own secrets,
-// parameters, SSM documents and associations, roles and instance profiles by name; and
-// nothing in IAM beyond them. It also lets the rollout watcher follow the group.
-func deployPolicy(cfg Config, acct Account, bucketARN, keyARN string) (string, error) {
-	arn := func(service, resource string) string {
-		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", acct.Partition, service, cfg.Region, acct.ID, resource)
-	}
-	iamARN := func(resource string) string {
-		return fmt.Sprintf("arn:%s:iam::%s:%s", acct.Partition, acct.ID, resource)
-	}
-	webRole, webProfile := iamARN("role/web-role-*"), iamARN("instance-profile/web-profile-*")
-	builderRole, builderProfile := iamARN("role/web-builder-role-*"), iamARN("instance-profile/web-builder-profile-*")
-	return policyJSON(append(stateAccess(bucketARN, keyARN),
-		statement{"Sid": "ComputeNetworkDatabase", "Effect": "Allow", "Resource": "*",
-			"Action":    []string{"ec2:*", "elasticloadbalancing:*", "rds:*", "autoscaling:*", "cloudwatch:*"},
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": cfg.Region}}},
-		statement{"Sid": "OwnSecrets", "Effect": "Allow", "Action": "secretsmanager:*", "Resource": []string{
-			arn("secretsmanager", "secret:db-credentials-*"), arn("secretsmanager", "secret:web-wordpress-*")}},
-		statement{"Sid": "OwnParameters", "Effect": "Allow", "Action": []string{
-			"ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters",
-			"ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource"},
-			"Resource": arn("ssm", "parameter/"+cfg.StackProject+"/*")},
-		statement{"Sid": "OwnDocuments", "Effect": "Allow", "Resource": arn("ssm", "document/"+cfg.StackProject+"-*"), "Action": []string{
-			"ssm:CreateDocument", "ssm:UpdateDocument", "ssm:DeleteDocument", "ssm:DescribeDocument", "ssm:GetDocument",
-			"ssm:UpdateDocumentDefaultVersion", "ssm:DescribeDocumentPermission", "ssm:ListDocumentVersions",
-			"ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource"}},
-		// Associations name their targets by tag or instance, which IAM cannot scope.
-		statement{"Sid": "Associations", "Effect": "Allow", "Resource": "*", "Action": []string{
-			"ssm:CreateAssociation", "ssm:UpdateAssociation", "ssm:DeleteAssociation", "ssm:DescribeAssociation",
-			"ssm:ListAssociations", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource"},
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": cfg.Region}}},
-		statement{"Sid": "PublicAMIParameter", "Effect": "Allow", "Action": "ssm:GetParameter",
-			"Resource": fmt.Sprintf("arn:%s:ssm:%s::parameter/aws/service/ami-amazon-linux-latest/*", acct.Partition, cfg.Region)},
-		statement{"Sid": "DescribeAnywhere", "Effect": "Allow", "Resource": "*",
-			"Action": []string{"ssm:DescribeParameters", "secretsmanager:ListSecrets", "sts:GetCallerIdentity"}},
-		statement{"Sid": "WebServerRole", "Effect": "Allow", "Resource": []string{webRole, webProfile, builderRole, builderProfile}, "Action": []string{
-			"iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
-			"iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRolePolicies",
-			"iam:ListAttachedRolePolicies", "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy",
-			"iam:ListInstanceProfilesForRole", "iam:CreateInstanceProfile", "iam:DeleteInstanceProfile",
-			"iam:GetInstanceProfile", "iam:AddRoleToInstanceProfile", "iam:RemoveRoleFromInstanceProfile",
-			"iam:TagInstanceProfile", "iam:UntagInstanceProfile"}},
-		statement{"Sid": "WebServerManagedPolicy", "Effect": "Allow", "Resource": []string{webRole, builderRole},
-			"Action":    []string{"iam:AttachRolePolicy", "iam:DetachRolePolicy"},
-			"Condition": map[string]any{"ArnEquals": map[string]any{"iam:PolicyARN": fmt.Sprintf("arn:%s:iam::aws:policy/AmazonSSMManagedInstanceCore", acct.Partition)}}},
-		statement{"Sid": "PassWebServerRole", "Effect": "Allow", "Resource": []string{webRole, builderRole}, "Action": "iam:PassRole",
-			"Condition": map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ec2." + acct.DNSSuffix}}},
-		statement{"Sid": "ServiceLinkedRoles", "Effect": "Allow", "Resource": "*", "Action": "iam:CreateServiceLinkedRole",
-			"Condition": map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": []string{
-				"elasticloadbalancing." + acct.DNSSuffix, "rds." + acct.DNSSuffix, "autoscaling." + acct.DNSSuffix}}}},
-	)...)
 }

@@ -53,7 +53,9 @@ func build(ctx *pulumi.Context) (pulumi.Map, error) {
 		"secretsProvider": pulumi.Sprintf("awskms://%s?region=%s", state.Alias.Name, cfg.Region),
 		"previewRoleArn":  pipeline.PreviewRole.Arn,
 		"deployRoleArn":   pipeline.DeployRole.Arn,
-		"oidcProviderArn": pipeline.ProviderARN,
-		"region":          pulumi.String(cfg.Region),
+		// every stack the pipeline deploys sets it as iamPermissionsBoundary
+		"serverBoundaryArn": pipeline.Boundary.Arn,
+		"oidcProviderArn":   pipeline.ProviderARN,
+		"region":            pulumi.String(cfg.Region),
 	}, nil
 }

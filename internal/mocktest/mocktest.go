@@ -77,6 +77,15 @@ type Mocks struct {
 	Calls     []string
 	// CallProviders is the explicit provider each invoke token was last called through.
 	CallProviders map[string]string
+	// Invokes are every invoke in order, with its arguments and provider.
+	Invokes []Invoke
+}
+
+// Invoke is one function call the program made.
+type Invoke struct {
+	Token    string
+	Provider string // the explicit provider's reference ("urn::id"), "" for the default
+	Args     resource.PropertyMap
 }
 
 // NewResource records the registration and returns what Compute says AWS would.
@@ -157,6 +166,7 @@ func (m *Mocks) aliasURNs(args pulumi.MockResourceArgs) []string {
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.mu.Lock()
 	m.Calls = append(m.Calls, args.Token)
+	m.Invokes = append(m.Invokes, Invoke{Token: args.Token, Provider: args.Provider, Args: args.Args})
 	if args.Provider != "" {
 		if m.CallProviders == nil {
 			m.CallProviders = map[string]string{}
