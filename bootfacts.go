@@ -70,6 +70,23 @@ const webServerUser = "apache"
 // (uploadsOwner, storage.go).
 const webServerUID = 48
 
+// The instance metadata service hands the server's role credentials to any process that asks
+// (IMDSv2's hop limit of 1 stops only containers, not a process on the server itself). The
+// converge script loads an nftables table that refuses it to every process but metadataUser's,
+// on every boot before PHP-FPM and Apache may start: PHP code, a plugin's included, runs as
+// webServerUser and cannot borrow the role.
+const (
+	metadataIPv4 = "169.254.169.254"
+	// metadataIPv6 answers only where the instance's IMDS IPv6 endpoint is enabled (the
+	// servers' is not: httpProtocolIpv6 is unset); refused all the same, should it ever be.
+	metadataIPv6 = "fd00:ec2::254"
+	// metadataTable is the nftables table (inet family) holding the rule.
+	metadataTable = "wordpress_metadata"
+	// metadataUser may reach it: root runs the converge script, the SSM agent, the CloudWatch
+	// agent (run_as_user, logs.go) and the EFS mount helper, which all need the credentials.
+	metadataUser = "root"
+)
+
 // The image builder's prepare wait. One budget, from which the other two numbers follow: the
 // wait script (wait-prepared.sh) gives up after prepareWaitPolls polls prepareWaitPollSeconds
 // apart and shows the converge journal; SSM stops the command a little later
@@ -101,6 +118,7 @@ type bootFacts struct {
 	ConvergeCommand, ConvergeUnit, ConvergeModeFile, LockFile        string // the converge script's own
 	StateDir, PreparedMarker, PrepareFailedMarker, FilesMarker       string // its state
 	WebUser                                                          string
+	MetadataIPv4, MetadataIPv6, MetadataTable, MetadataUser          string // the metadata firewall
 	// Setting names the settings the converge script reads itself (the PHP programs read
 	// the others).
 	Setting                                   struct{ DBSecret, WPSecret, UploadsFS, UploadsAP string }
@@ -114,7 +132,8 @@ func bootFactValues() bootFacts {
 		ConvergeCommand: convergeCommand, ConvergeUnit: convergeUnit, ConvergeModeFile: convergeModeFile, LockFile: convergeLockFile,
 		RDSCAFile: rdsCAFile, AgentConfig: agentConfigFile, ConvergeLog: convergeLogFile,
 		StateDir: stateDir, PreparedMarker: preparedMarker, PrepareFailedMarker: prepareFailedMarker, FilesMarker: wordpressFilesMarker,
-		WebUser:               webServerUser,
+		WebUser:      webServerUser,
+		MetadataIPv4: metadataIPv4, MetadataIPv6: metadataIPv6, MetadataTable: metadataTable, MetadataUser: metadataUser,
 		HandoffTimeoutSeconds: handoffTimeoutSeconds,
 		UnitTimeoutSeconds:    convergeUnitTimeoutSeconds,
 	}

@@ -346,8 +346,9 @@ func lookupAccount(ctx *pulumi.Context) (accountFacts, error) {
 	return accountFacts{partition: partition.Partition, dnsSuffix: partition.DnsSuffix, account: caller.AccountId}, nil
 }
 
-// newInstanceRole is a role EC2 instances assume, with SSM Session Manager (instead of SSH)
-// and the Run Command agent, and an instance profile for it.
+// newInstanceRole is a role EC2 instances assume, with what the SSM agent needs for Session
+// Manager (instead of SSH), Run Command and State Manager associations, and an instance
+// profile for it.
 func newInstanceRole(ctx *pulumi.Context, name, description, tag, boundary string, acct accountFacts, tags Tags, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
 	assume, err := json.Marshal(map[string]any{
 		"Version": "2012-10-17",
@@ -371,11 +372,8 @@ func newInstanceRole(ctx *pulumi.Context, name, description, tag, boundary strin
 	if err != nil {
 		return nil, nil, fmt.Errorf("create %s role: %w", tag, err)
 	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm-core", &iam.RolePolicyAttachmentArgs{
-		Role:      role.Name,
-		PolicyArn: pulumi.String("arn:" + acct.partition + ":iam::aws:policy/AmazonSSMManagedInstanceCore"),
-	}, parent); err != nil {
-		return nil, nil, fmt.Errorf("attach SSM policy to the %s role: %w", tag, err)
+	if err := newSSMAgentPolicy(ctx, name, role, parent); err != nil {
+		return nil, nil, fmt.Errorf("allow the SSM agent on the %s role: %w", tag, err)
 	}
 	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{
 		Role: role.Name,
@@ -452,4 +450,48 @@ func architecture(instanceType string) string {
 		return "arm64"
 	}
 	return "x86_64"
+}
+
+// ssmAgentActions are what the SSM agent calls for this program: registering and reporting
+// (UpdateInstanceInformation); Session Manager and Run Command over the message gateway
+// (ssmmessages) or, where the agent falls back to it, the message delivery service
+// (ec2messages); and State Manager associations (the settings refresh, the prepare wait),
+// both the current calls and the legacy ones older agents make. They are
+// AmazonSSMManagedInstanceCore's actions without ssm:GetParameter and ssm:GetParameters on
+// every parameter of the account (the agent reads a parameter only to resolve an {{ssm:...}}
+// reference in a document, and the program's documents have none), Patch Manager's
+// GetDeployablePatchSnapshotForInstance (images are replaced, never patched in place),
+// Inventory's PutInventory, PutComplianceItems (patch and custom compliance), and
+// Distributor's GetManifest and PutConfigurePackageResult (the CloudWatch agent comes from
+// dnf).
+var ssmAgentActions = []string{
+	"ssm:UpdateInstanceInformation",
+	"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+	"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+	"ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
+	"ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply",
+	"ssm:ListInstanceAssociations", "ssm:UpdateInstanceAssociationStatus",
+	"ssm:ListAssociations", "ssm:DescribeAssociation", "ssm:UpdateAssociationStatus",
+	"ssm:GetDocument", "ssm:DescribeDocument",
+}
+
+// newSSMAgentPolicy puts ssmAgentActions on the role, inline: what the role may do is then all
+// in the program, where a test reads it. On "*", as in AWS's managed policy: the message
+// channels have no resource type, and the rest report on this instance or read associations
+// and documents, which hold no secret.
+func newSSMAgentPolicy(ctx *pulumi.Context, name string, role *iam.Role, parent pulumi.ResourceOption) error {
+	b, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Sid": "SSMAgent", "Effect": "Allow", "Action": ssmAgentActions, "Resource": "*",
+		}},
+	})
+	if err != nil {
+		return err
+	}
+	_, err = iam.NewRolePolicy(ctx, name+"-ssm-agent", &iam.RolePolicyArgs{
+		Role:   role.Name,
+		Policy: pulumi.String(string(b)),
+	}, parent)
+	return err
 }

@@ -17,6 +17,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,6 +117,15 @@ case $1 in
   is-active) [[ -f /run/httpd-running ]] ;;
   start) [[ " $* " != *" httpd.service "* ]] || touch /run/httpd-running ;;
 esac
+`,
+	// The metadata firewall: recorded, then loaded for real in a network namespace of its own
+	// that ends with the command (never the machine's), and listed back as the kernel holds it.
+	"nft": `#!/bin/bash
+echo "nft $*" >>@F@/calls.log
+cat >@F@/nft-rules
+if [[ -f @F@/nft-fails ]]; then echo "Error: Could not process rule: Operation not supported" >&2; exit 1; fi
+unshare --net bash -c '/usr/sbin/nft -f "$1" && /usr/sbin/nft list ruleset' _ @F@/nft-rules | sed 's/^/nft-loaded: /' >>@F@/calls.log
+exit "${PIPESTATUS[0]}"
 `,
 	"update-ca-trust":             "#!/bin/bash\necho \"update-ca-trust $*\" >>@F@/calls.log\n",
 	"amazon-cloudwatch-agent-ctl": "#!/bin/bash\necho \"amazon-cloudwatch-agent-ctl $*\" >>@F@/calls.log\n",
@@ -238,6 +248,7 @@ func newConvergeSandbox(t *testing.T, checksum string) *convergeSandbox {
 	t.Helper()
 	needTool(t, "php", "php-cli")
 	needTool(t, "flock", "util-linux")
+	needTool(t, "nft", "nftables")
 	if os.Geteuid() != 0 {
 		t.Fatal(labMissing("the converge sandbox", "root (mount namespace, overlay, chroot)"))
 	}
@@ -577,5 +588,62 @@ func TestConvergeShipsItsLogs(t *testing.T) {
 	}
 	if journal := s.read("result/var/log/wordpress-converge.log"); !strings.Contains(journal, "boot: converged") {
 		t.Errorf("the shipped journal lacks the boot's lines:\n%s", journal)
+	}
+}
+
+// PHP runs as the web server's user, and the metadata service hands the server's role
+// credentials to any process that asks. Every serving boot (a reboot too: the rules live in
+// the kernel, not on disk) and every refresh loads the rules that leave it to root alone,
+// before PHP-FPM or Apache is started; the builder, which serves nothing, needs none.
+func TestConvergeFirewallsTheMetadataServiceBeforeServing(t *testing.T) {
+	s := newConvergeSandbox(t, "")
+	statuses := s.boot(convergePrepare, convergeBoot, convergeBoot, "refresh")
+	for i, st := range statuses {
+		if st != "0" {
+			t.Fatalf("boot %d exited %s:\n%s", i+1, st, s.read("boot"+strconv.Itoa(i+1)+".log"))
+		}
+	}
+	// As the kernel lists the loaded table: root's uid, both addresses, refused.
+	want := []string{"table inet " + metadataTable + " {",
+		"ip daddr " + metadataIPv4 + " meta skuid != 0 counter packets 0 bytes 0 reject",
+		"ip6 daddr " + metadataIPv6 + " meta skuid != 0 counter packets 0 bytes 0 reject"}
+	for boot := 2; boot <= 4; boot++ {
+		calls := s.calls(boot)
+		loaded := strings.Index(calls, "nft -f -")
+		if loaded < 0 {
+			t.Errorf("boot %d loaded no metadata firewall; calls:\n%s", boot, calls)
+			continue
+		}
+		expectAll(t, calls, fmt.Sprintf("boot %d: the loaded rules lack", boot), want...)
+		for _, later := range []string{"aws ", "mount ", "systemctl enable", "systemctl start"} {
+			if i := strings.Index(calls, later); i >= 0 && i < loaded {
+				t.Errorf("boot %d ran %q before the metadata firewall was loaded; calls:\n%s", boot, later, calls)
+			}
+		}
+		if boot < 4 && !strings.Contains(calls, "systemctl start --no-block php-fpm.service httpd.service") {
+			t.Errorf("boot %d did not start the web server; calls:\n%s", boot, calls)
+		}
+	}
+}
+
+// A server that cannot load the rules must not serve with PHP able to take its credentials:
+// the boot fails with the line the converge-failures alarm counts, the launch is abandoned
+// and neither PHP-FPM nor Apache is started.
+func TestConvergeFailsWithoutTheMetadataFirewall(t *testing.T) {
+	s := newConvergeSandbox(t, "")
+	s.write("nft-fails", "")
+	st := s.boot(convergePrepare, convergeBoot)
+	if st[0] != "0" {
+		t.Fatalf("prepare needs no firewall, yet failed:\n%s", s.read("boot1.log"))
+	}
+	if st[1] == "0" {
+		t.Fatalf("converge served without the metadata firewall:\n%s", s.read("boot2.log"))
+	}
+	calls := s.calls(2)
+	if !strings.Contains(calls, "nft -f -") || strings.Contains(calls, "systemctl start") || !strings.Contains(calls, "--lifecycle-action-result ABANDON") {
+		t.Errorf("want the firewall tried, no web server started and the launch abandoned; calls:\n%s", calls)
+	}
+	if journal := s.read("result/var/log/wordpress-converge.log"); !strings.Contains(journal, convergeFailedMarker+": boot (exit ") {
+		t.Errorf("the shipped journal lacks %q:\n%s", convergeFailedMarker, journal)
 	}
 }

@@ -74,6 +74,7 @@ var labNeeds = []struct{ path, pkg string }{
 	{"/usr/lib/apache2/modules/mod_proxy_fcgi.so", "apache2"},
 	{"/usr/bin/unshare", "util-linux"},
 	{"/usr/sbin/runuser", "util-linux"},
+	{"/usr/sbin/nft", "nftables"},
 	{"/usr/bin/unzip", "unzip"},
 	{"/usr/sbin/update-ca-certificates", "ca-certificates"},
 	{labDebianWP + "/wp-settings.php", "wordpress"},
@@ -909,7 +910,7 @@ func (s *webServer) env() []string {
 	return append([]string{
 		"PATH=" + stubs + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" + filepath.Dir(s.l.awsPath),
 		"HOME=/root", "LANG=C.UTF-8", "SITE_OUT=" + filepath.Join(s.dir, "out"), "SITE_FIXTURES=" + fixtures, "SERVER_ADDR=" + s.addr,
-		"SITE_EFS=" + s.l.efs,
+		"SITE_EFS=" + s.l.efs, "SITE_MACHINE_NETNS=" + os.Getenv("SITE_MACHINE_NETNS"), // see stubs/nft
 	}, s.l.awsEnv()...)
 }
 
