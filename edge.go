@@ -31,9 +31,11 @@ package main
 
 import (
 	"crypto/md5" //nolint:gosec // WordPress's own cookie-name hash, not a security measure
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
@@ -206,8 +208,9 @@ func (e *Edge) newAccessLogs(ctx *pulumi.Context, name string, args *EdgeArgs, o
 		return err
 	}
 	e.AccessLogs = group
+	sourceName := deliverySourceName(args.AccessLogGroup)
 	source, err := cloudwatch.NewLogDeliverySource(ctx, name+"-access-logs", &cloudwatch.LogDeliverySourceArgs{
-		LogType: pulumi.String("ACCESS_LOGS"), ResourceArn: e.Distribution.Arn, Tags: args.Tags.Named("cdn-access-logs"),
+		Name: pulumi.String(sourceName), LogType: pulumi.String("ACCESS_LOGS"), ResourceArn: e.Distribution.Arn, Tags: args.Tags.Named("cdn-access-logs"),
 	}, opts...)
 	if err != nil {
 		return fmt.Errorf("create the access logs' delivery source: %w", err)
@@ -222,13 +225,28 @@ func (e *Edge) newAccessLogs(ctx *pulumi.Context, name string, args *EdgeArgs, o
 		return fmt.Errorf("create the access logs' delivery destination: %w", err)
 	}
 	if _, err := cloudwatch.NewLogDelivery(ctx, name+"-access-logs", &cloudwatch.LogDeliveryArgs{
-		DeliverySourceName: source.Name, DeliveryDestinationArn: destination.Arn,
+		DeliverySourceName: pulumi.String(sourceName), DeliveryDestinationArn: destination.Arn,
 		RecordFields: pulumi.ToStringArray(accessLogFields), Tags: args.Tags.Named("cdn-access-logs"),
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{policy}))...); err != nil {
+	}, append(opts, pulumi.DependsOn([]pulumi.Resource{policy, source}))...); err != nil {
 		return fmt.Errorf("deliver the access logs: %w", err)
 	}
 	return nil
 }
+
+// deliverySourceName names the access logs' delivery source after their log group (a source
+// may be named only with letters, digits, _ and -, in at most 60 characters): a name known
+// before the source exists, which the delivery refers to, unique per stack in us-east-1.
+func deliverySourceName(logGroup string) string {
+	n := strings.Trim(invalidSourceChars.ReplaceAllString(logGroup, "-"), "-")
+	if len(n) <= 60 {
+		return n
+	}
+	sum := sha256.Sum256([]byte(n))
+	return n[:51] + "-" + hex.EncodeToString(sum[:4])
+}
+
+// invalidSourceChars are what a delivery source's name may not hold.
+var invalidSourceChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
 // edgeSiteURL is https on the site's domain, or on the distribution's own name.
 func edgeSiteURL(domain string, distributionDomain pulumi.StringOutput) pulumi.StringOutput {

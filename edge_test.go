@@ -2,6 +2,7 @@ package main
 
 import (
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -422,5 +423,23 @@ func TestEveryBehaviourSendsTheSecurityHeaders(t *testing.T) {
 		if got := policyHeaders(t, policy); !slices.Equal(got, want) {
 			t.Errorf("%s: adds %+v, want %+v", policy.URN, got, want)
 		}
+	}
+}
+
+// The delivery source's name is known before it exists, valid for CloudWatch Logs (letters,
+// digits, _ and -, at most 60), and distinct per stack.
+func TestDeliverySourceName(t *testing.T) {
+	long := "/scalable-wordpress/" + strings.Repeat("a-very-long-stack-name.", 4) + "/cdn-access"
+	for in, want := range map[string]string{
+		"/scalable-wordpress/dev/cdn-access":     "scalable-wordpress-dev-cdn-access",
+		"/scalable-wordpress/prod.eu/cdn-access": "scalable-wordpress-prod-eu-cdn-access",
+	} {
+		if got := deliverySourceName(in); got != want {
+			t.Errorf("deliverySourceName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	a, b := deliverySourceName(long), deliverySourceName(long+"2")
+	if len(a) > 60 || a == b || !regexp.MustCompile(`^[A-Za-z0-9_-]+$`).MatchString(a) {
+		t.Errorf("long names %q and %q: want distinct valid names of at most 60 characters", a, b)
 	}
 }

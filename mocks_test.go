@@ -158,7 +158,9 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 		id = r.Str("name")
 		arn = fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s", region, testAccount, id)
 	case "aws:cloudwatch/logDeliverySource:LogDeliverySource", "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination":
-		id = r.Name + "-abc1234" // auto-named
+		if id = r.Str("name"); id == "" {
+			id = r.Name + "-abc1234" // auto-named
+		}
 		set("name", id)
 		kind := map[string]string{"logdeliverysource": "delivery-source", "logdeliverydestination": "delivery-destination"}[short]
 		arn = fmt.Sprintf("arn:aws:logs:%s:%s:%s:%s", region, testAccount, kind, id)
