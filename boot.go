@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"strings"
 	"text/template"
 )
@@ -56,9 +57,48 @@ type BootParams struct {
 var templateFuncs = template.FuncMap{"shq": shellQuote, "file": inlineBootFile, "dir": path.Dir}
 
 var (
-	convergeTemplate = template.Must(template.New("converge.sh.tmpl").Funcs(templateFuncs).ParseFS(bootFiles, "boot/converge.sh.tmpl"))
+	convergeTemplate = template.Must(template.New("converge.sh.tmpl").Funcs(templateFuncs).Parse(withoutComments(mustBootFile("converge.sh.tmpl"))))
 	userDataTemplate = template.Must(template.New("userdata.sh.tmpl").Funcs(templateFuncs).ParseFS(bootFiles, "boot/userdata.sh.tmpl"))
 )
+
+func mustBootFile(name string) string {
+	b, err := bootFiles.ReadFile("boot/" + name)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+var heredocStart = regexp.MustCompile(`[^<]<<-?'?([A-Za-z_][A-Za-z0-9_]*)'?$`)
+
+// withoutComments is a shell script template without the comment lines after its header
+// (the shebang and the comment block under it, which says what the script is and how to run
+// it): the converge script's comments are for its readers here, and the user data that
+// carries it must fit EC2's 16 KB. ShellCheck directives and every line of a heredoc stay (a
+// heredoc ends at its delimiter, alone or after an action that inlines a file).
+func withoutComments(script string) string {
+	var out []string
+	header, heredoc := true, ""
+	for _, line := range strings.Split(script, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case heredoc != "":
+			if line == heredoc || strings.HasSuffix(line, "}}"+heredoc) {
+				heredoc = ""
+			}
+		case header && (trimmed == "" || strings.HasPrefix(trimmed, "#")):
+		case strings.HasPrefix(trimmed, "#") && !strings.HasPrefix(trimmed, "# shellcheck "):
+			continue
+		default:
+			header = false
+			if m := heredocStart.FindStringSubmatch(line); m != nil {
+				heredoc = m[1]
+			}
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "\n")
+}
 
 // inlineBootFile is a file of boot/ as the body of a heredoc ended by delimiter (the
 // template writes `<<'DELIM'`, the file, then DELIM).

@@ -93,6 +93,35 @@ func TestBootFilesAreInlinedVerbatim(t *testing.T) {
 	}
 }
 
+// The converge script reaches servers without its comments (EC2's 16 KB), and without
+// anything else: every other line of the template stays, in order, heredocs whole.
+func TestConvergeTemplateLosesOnlyItsComments(t *testing.T) {
+	in := "#!/bin/bash\n# usage: x [a|b]\n#\n# shellcheck disable=SC2016\nset -eu\n\n# a comment\n  # an indented one\n" +
+		"# shellcheck disable=SC2086\necho \"# not a comment\" # a trailing one stays\ncat >f <<'CONF'\n# kept: the file's own\nCONF\n" +
+		"cat >g <<CONF\n  # kept\nCONF\ncat >p <<'PHP'\n{{file \"x.php\" \"PHP\"}}PHP\n# dropped\nx=1\n"
+	want := "#!/bin/bash\n# usage: x [a|b]\n#\n# shellcheck disable=SC2016\nset -eu\n\n" +
+		"# shellcheck disable=SC2086\necho \"# not a comment\" # a trailing one stays\ncat >f <<'CONF'\n# kept: the file's own\nCONF\n" +
+		"cat >g <<CONF\n  # kept\nCONF\ncat >p <<'PHP'\n{{file \"x.php\" \"PHP\"}}PHP\nx=1\n"
+	if got := withoutComments(in); got != want {
+		t.Errorf("withoutComments:\n got %q\nwant %q", got, want)
+	}
+	var kept []string
+	for _, line := range strings.Split(bootFile(t, "converge.sh.tmpl"), "\n") {
+		if l := strings.TrimSpace(line); !strings.HasPrefix(l, "#") || strings.HasPrefix(l, "# shellcheck") {
+			kept = append(kept, line)
+		}
+	}
+	var got []string
+	for _, line := range strings.Split(withoutComments(bootFile(t, "converge.sh.tmpl")), "\n") {
+		if l := strings.TrimSpace(line); !strings.HasPrefix(l, "#") || strings.HasPrefix(l, "# shellcheck") {
+			got = append(got, line)
+		}
+	}
+	if !slices.Equal(got, kept) {
+		t.Error("converge.sh.tmpl lost more than its comment lines")
+	}
+}
+
 func TestShellQuoteRoundTrips(t *testing.T) {
 	for _, s := range []string{trickyTitle, "", "'", `'\''`, "a b\tc", "日本語"} {
 		out, err := exec.Command("bash", "-c", "printf %s "+shellQuote(s)).Output()
