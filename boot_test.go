@@ -88,8 +88,8 @@ func TestBootFilesAreInlinedVerbatim(t *testing.T) {
 	if _, err := inlineBootFile("wp-config.php", "<?php"); err == nil {
 		t.Error("a boot file holding its heredoc delimiter on a line must be refused")
 	}
-	if phpFiles != 8 {
-		t.Errorf("want the 8 PHP programs (wp-config, healthz, settings, runtime, install, checksums, cron, edge-cache), found %d", phpFiles)
+	if phpFiles != 9 {
+		t.Errorf("want the 9 PHP programs (wp-config, healthz, settings, runtime, install, dbuser, checksums, cron, edge-cache), found %d", phpFiles)
 	}
 }
 

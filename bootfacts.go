@@ -103,7 +103,7 @@ type bootFacts struct {
 	WebUser                                                          string
 	// Setting names the settings the converge script reads itself (the PHP programs read
 	// the others).
-	Setting                                   struct{ DBSecret, WPSecret, UploadsFS, UploadsAP string }
+	Setting                                   struct{ DBAppSecret, DBMasterSecret, WPSecret, UploadsFS, UploadsAP string }
 	HandoffTimeoutSeconds, UnitTimeoutSeconds int
 }
 
@@ -118,7 +118,7 @@ func bootFactValues() bootFacts {
 		HandoffTimeoutSeconds: handoffTimeoutSeconds,
 		UnitTimeoutSeconds:    convergeUnitTimeoutSeconds,
 	}
-	f.Setting.DBSecret, f.Setting.WPSecret = settingDBSecret, settingWPSecret
+	f.Setting.DBAppSecret, f.Setting.DBMasterSecret, f.Setting.WPSecret = settingDBAppSecret, settingDBMasterSecret, settingWPSecret
 	f.Setting.UploadsFS, f.Setting.UploadsAP = settingUploadsFS, settingUploadsAP
 	return f
 }
