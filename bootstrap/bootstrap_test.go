@@ -274,8 +274,19 @@ func TestDeployRoleIsScopedToTheStack(t *testing.T) {
 	}
 	if got := list(st["OwnSecrets"]["Resource"]); !slices.Equal(got, []string{
 		"arn:aws:secretsmanager:ap-northeast-1:" + account + ":secret:db-credentials-*",
+		"arn:aws:secretsmanager:ap-northeast-1:" + account + ":secret:db-app-credentials-*",
 		"arn:aws:secretsmanager:ap-northeast-1:" + account + ":secret:web-wordpress-*"}) {
 		t.Errorf("secrets %v", got)
+	}
+	// RDS's master secret: the deploy may have RDS create and rotate it, never read it.
+	rdsSecret := st["RDSManagedMasterSecret"]
+	if got := list(rdsSecret["Resource"]); !slices.Equal(got, []string{"arn:aws:secretsmanager:ap-northeast-1:" + account + ":secret:rds!db-*"}) {
+		t.Errorf("RDS's master secrets %v", got)
+	}
+	for _, a := range list(rdsSecret["Action"]) {
+		if a == "secretsmanager:GetSecretValue" || strings.HasSuffix(a, "*") {
+			t.Errorf("RDSManagedMasterSecret allows %s: the deploy role must not read the master credential", a)
+		}
 	}
 	if got := list(st["OwnParameters"]["Resource"]); !slices.Equal(got, []string{"arn:aws:ssm:ap-northeast-1:" + account + ":parameter/scalable-wordpress/*"}) {
 		t.Errorf("parameters %v", got)

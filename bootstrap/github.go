@@ -152,7 +152,13 @@ func deployPolicy(cfg Config, acct Account, bucketARN, keyARN string) (string, e
 			"Action":    []string{"ec2:*", "elasticloadbalancing:*", "rds:*", "autoscaling:*", "cloudwatch:*"},
 			"Condition": map[string]any{"StringEquals": map[string]any{"aws:RequestedRegion": cfg.Region}}},
 		statement{"Sid": "OwnSecrets", "Effect": "Allow", "Action": "secretsmanager:*", "Resource": []string{
-			arn("secretsmanager", "secret:db-credentials-*"), arn("secretsmanager", "secret:web-wordpress-*")}},
+			arn("secretsmanager", "secret:db-credentials-*"), arn("secretsmanager", "secret:db-app-credentials-*"),
+			arn("secretsmanager", "secret:web-wordpress-*")}},
+		// RDS creates, rotates and deletes the master credential's secret (rds!db-...) with the
+		// caller's rights when it manages the master password; reading it is not among them.
+		statement{"Sid": "RDSManagedMasterSecret", "Effect": "Allow", "Resource": arn("secretsmanager", "secret:rds!db-*"), "Action": []string{
+			"secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RotateSecret",
+			"secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret"}},
 		statement{"Sid": "OwnParameters", "Effect": "Allow", "Action": []string{
 			"ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters",
 			"ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource"},
