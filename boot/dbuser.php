@@ -15,7 +15,8 @@ $master   = $ensure ? json_decode( (string) fgets( STDIN ), true ) : null;
 $app      = json_decode( (string) fgets( STDIN ), true );
 $name     = (string) ( $settings['db-name'] ?? '' );
 $user     = (string) ( $app['username'] ?? '' );
-if ( ! preg_match( '/^\w{1,64}$/', $name ) || ! preg_match( '/^\w{1,32}$/', $user ) || ( $ensure && ! isset( $master['password'] ) ) ) {
+if ( ! preg_match( '/^\w{1,64}$/', $name ) || ! preg_match( '/^\w{1,32}$/', $user ) || ! is_string( $app['password'] ?? null ) ||
+	( $ensure && ! is_string( $master['password'] ?? null ) ) ) {
 	fwrite( STDERR, "dbuser: the settings or a secret is not what is expected\n" );
 	exit( 1 );
 }
@@ -26,7 +27,7 @@ $schema = str_replace( '_', '\_', $name );
 // TLS, the server's certificate and name verified, as wp-config.php's MYSQL_CLIENT_FLAGS.
 function connect( $host, $secret, $database ) {
 	$db = mysqli_init();
-	$db->real_connect( $host, $secret['username'], $secret['password'], $database, 3306, null, MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT );
+	$db->real_connect( $host, (string) $secret['username'], $secret['password'], $database, (int) ( $secret['port'] ?? 3306 ), null, MYSQLI_CLIENT_SSL | MYSQLI_CLIENT_SSL_VERIFY_SERVER_CERT );
 	return $db;
 }
 
@@ -55,7 +56,6 @@ try {
 		$db->query( "ALTER USER $grantee IDENTIFIED BY $password REQUIRE SSL" );
 		$db->query( 'GRANT ' . implode( ', ', PRIVILEGES ) . " ON `$schema`.* TO $grantee" );
 		$db->close();
-		echo "wordpress-converge: database user $user set up (rights on $name only)\n";
 	}
 	$missing = lacks( $host, $app, $name, $grantee );
 } catch ( mysqli_sql_exception $e ) {
@@ -65,4 +65,7 @@ try {
 if ( $missing ) {
 	fwrite( STDERR, "dbuser: $user does not log in with every privilege on $name\n" );
 	exit( $ensure ? 1 : 3 );
+}
+if ( $ensure ) {
+	echo "wordpress-converge: database user $user set up (rights on $name only)\n";
 }
