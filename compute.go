@@ -433,7 +433,7 @@ func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecret
 }
 
 // newMasterCredentialRead lets the servers read the database's master credential, which the
-// boot script (as root; PHP cannot reach the instance's role) uses only when WordPress's own
+// boot script (as root; PHP never reads it) uses only when WordPress's own
 // user is missing or has another password. A policy of its own: RDS's secret exists only once
 // the instance does, and this policy alone waits for it, in RDS's wake, while the servers
 // already boot (they wait for the database's settings anyway). Nothing waits for it.
