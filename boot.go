@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"regexp"
 	"strings"
 	"text/template"
 )
@@ -60,30 +61,49 @@ var (
 	userDataTemplate = bootTemplate("userdata.sh.tmpl")
 )
 
-// bootTemplate parses a script template of boot/ without its comment lines: they explain the
-// repository's copy, while the user data must fit EC2's 16 KB (compressed), and the files the
-// script inlines are their own comments' home. The shebang and ShellCheck's directives stay.
+// bootTemplate parses a script template of boot/ without its comment lines (withoutComments).
 func bootTemplate(name string) *template.Template {
+	return template.Must(template.New(name).Funcs(templateFuncs).Parse(withoutComments(mustBootFile(name))))
+}
+
+// mustBootFile is a file of boot/; the program cannot start without it.
+func mustBootFile(name string) string {
 	b, err := bootFiles.ReadFile("boot/" + name)
 	if err != nil {
 		panic(err)
 	}
-	return template.Must(template.New(name).Funcs(templateFuncs).Parse(withoutShellComments(string(b))))
+	return string(b)
 }
 
-// withoutShellComments drops a script's whole-line comments but its shebang and ShellCheck's
-// directives. Comments at the end of a line stay: telling them from a # in a word needs a
-// shell parser.
-func withoutShellComments(script string) string {
+var heredocStart = regexp.MustCompile(`[^<]<<-?'?([A-Za-z_][A-Za-z0-9_]*)'?$`)
+
+// withoutComments is a shell script template without the comment lines after its header
+// (the shebang and the comment block under it, which says what the script is and how to run
+// it): the converge script's comments are for its readers here, and the user data that
+// carries it must fit EC2's 16 KB. ShellCheck directives and every line of a heredoc stay (a
+// heredoc ends at its delimiter, alone or after an action that inlines a file).
+func withoutComments(script string) string {
 	var out []string
-	for i, l := range strings.SplitAfter(script, "\n") {
-		t := strings.TrimLeft(l, " \t")
-		if i > 0 && strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "# shellcheck ") {
+	header, heredoc := true, ""
+	for _, line := range strings.Split(script, "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case heredoc != "":
+			if line == heredoc || strings.HasSuffix(line, "}}"+heredoc) {
+				heredoc = ""
+			}
+		case header && (trimmed == "" || strings.HasPrefix(trimmed, "#")):
+		case strings.HasPrefix(trimmed, "#") && !strings.HasPrefix(trimmed, "# shellcheck "):
 			continue
+		default:
+			header = false
+			if m := heredocStart.FindStringSubmatch(line); m != nil {
+				heredoc = m[1]
+			}
 		}
-		out = append(out, l)
+		out = append(out, line)
 	}
-	return strings.Join(out, "")
+	return strings.Join(out, "\n")
 }
 
 // inlineBootFile is a file of boot/ as the body of a heredoc ended by delimiter (the

@@ -92,8 +92,37 @@ func TestBootFilesAreInlinedVerbatim(t *testing.T) {
 	if _, err := inlineBootFile("wp-config.php", "<?php"); err == nil {
 		t.Error("a boot file holding its heredoc delimiter on a line must be refused")
 	}
-	if phpFiles != 8 {
-		t.Errorf("want the 8 PHP programs (wp-config, healthz, settings, runtime, install, checksums, cron, edge-cache), found %d", phpFiles)
+	if phpFiles != 9 {
+		t.Errorf("want the 9 PHP programs (wp-config, healthz, settings, runtime, install, dbuser, checksums, cron, edge-cache), found %d", phpFiles)
+	}
+}
+
+// The converge script reaches servers without its comments (EC2's 16 KB), and without
+// anything else: every other line of the template stays, in order, heredocs whole.
+func TestConvergeTemplateLosesOnlyItsComments(t *testing.T) {
+	in := "#!/bin/bash\n# usage: x [a|b]\n#\n# shellcheck disable=SC2016\nset -eu\n\n# a comment\n  # an indented one\n" +
+		"# shellcheck disable=SC2086\necho \"# not a comment\" # a trailing one stays\ncat >f <<'CONF'\n# kept: the file's own\nCONF\n" +
+		"cat >g <<CONF\n  # kept\nCONF\ncat >p <<'PHP'\n{{file \"x.php\" \"PHP\"}}PHP\n# dropped\nx=1\n"
+	want := "#!/bin/bash\n# usage: x [a|b]\n#\n# shellcheck disable=SC2016\nset -eu\n\n" +
+		"# shellcheck disable=SC2086\necho \"# not a comment\" # a trailing one stays\ncat >f <<'CONF'\n# kept: the file's own\nCONF\n" +
+		"cat >g <<CONF\n  # kept\nCONF\ncat >p <<'PHP'\n{{file \"x.php\" \"PHP\"}}PHP\nx=1\n"
+	if got := withoutComments(in); got != want {
+		t.Errorf("withoutComments:\n got %q\nwant %q", got, want)
+	}
+	var kept []string
+	for _, line := range strings.Split(bootFile(t, "converge.sh.tmpl"), "\n") {
+		if l := strings.TrimSpace(line); !strings.HasPrefix(l, "#") || strings.HasPrefix(l, "# shellcheck") {
+			kept = append(kept, line)
+		}
+	}
+	var got []string
+	for _, line := range strings.Split(withoutComments(bootFile(t, "converge.sh.tmpl")), "\n") {
+		if l := strings.TrimSpace(line); !strings.HasPrefix(l, "#") || strings.HasPrefix(l, "# shellcheck") {
+			got = append(got, line)
+		}
+	}
+	if !slices.Equal(got, kept) {
+		t.Error("converge.sh.tmpl lost more than its comment lines")
 	}
 }
 
@@ -206,23 +235,6 @@ func TestWordPressArchiveURL(t *testing.T) {
 	} {
 		if got := wordpressArchiveURL(locale, "7.0"); got != want {
 			t.Errorf("wordpressArchiveURL(%q) = %q, want %q", locale, got, want)
-		}
-	}
-}
-
-// The templates reach the user data without their comment lines (EC2's 16 KB), but with the
-// shebang and ShellCheck's directives, and with the lines that are not comments unchanged.
-func TestScriptCommentsStayInTheRepository(t *testing.T) {
-	in := "#!/bin/bash\n# why this script\nset -e\n  # indented why\n# shellcheck disable=SC2016\necho '#not a comment' # trailing stays\n\n"
-	want := "#!/bin/bash\nset -e\n# shellcheck disable=SC2016\necho '#not a comment' # trailing stays\n\n"
-	if got := withoutShellComments(in); got != want {
-		t.Errorf("withoutShellComments:\n%q\nwant\n%q", got, want)
-	}
-	for _, script := range renderedScripts(t) {
-		for _, line := range strings.Split(script, "\n") {
-			if strings.HasPrefix(line, "# ") && strings.Contains(line, "user data") {
-				t.Errorf("a template comment reached the user data: %q", line)
-			}
 		}
 	}
 }

@@ -121,7 +121,7 @@ type bootFacts struct {
 	MetadataIPv4, MetadataIPv6, MetadataTable, MetadataUser          string // the metadata firewall
 	// Setting names the settings the converge script reads itself (the PHP programs read
 	// the others).
-	Setting                                   struct{ DBSecret, WPSecret, UploadsFS, UploadsAP string }
+	Setting                                   struct{ DBAppSecret, DBMasterSecret, WPSecret, UploadsFS, UploadsAP string }
 	HandoffTimeoutSeconds, UnitTimeoutSeconds int
 }
 
@@ -137,7 +137,7 @@ func bootFactValues() bootFacts {
 		HandoffTimeoutSeconds: handoffTimeoutSeconds,
 		UnitTimeoutSeconds:    convergeUnitTimeoutSeconds,
 	}
-	f.Setting.DBSecret, f.Setting.WPSecret = settingDBSecret, settingWPSecret
+	f.Setting.DBAppSecret, f.Setting.DBMasterSecret, f.Setting.WPSecret = settingDBAppSecret, settingDBMasterSecret, settingWPSecret
 	f.Setting.UploadsFS, f.Setting.UploadsAP = settingUploadsFS, settingUploadsAP
 	return f
 }

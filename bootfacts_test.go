@@ -238,12 +238,12 @@ func TestBootFactsSettingsNames(t *testing.T) {
 	for _, l := range leaves {
 		got = append(got, l[1])
 	}
-	if want := []string{dbHostParameterLeaf, siteParameterLeaf}; !slices.Equal(got, want) {
-		t.Errorf("boot/settings.php reads the parameters %q, settings.go publishes %q (dbHostParameterLeaf, siteParameterLeaf)", got, want)
+	if want := []string{dbHostParameterLeaf, dbMasterSecretParameterLeaf, siteParameterLeaf}; !slices.Equal(got, want) {
+		t.Errorf("boot/settings.php reads the parameters %q, settings.go publishes %q (dbHostParameterLeaf, dbMasterSecretParameterLeaf, siteParameterLeaf)", got, want)
 	}
 
 	// What the PHP programs read of the settings.
-	for _, name := range []string{"runtime.php", "install.php"} {
+	for _, name := range []string{"runtime.php", "install.php", "dbuser.php"} {
 		body := bootFile(t, name)
 		reads := regexp.MustCompile(`\$settings\[ ?'([^']*)' ?\]`).FindAllStringSubmatch(body, -1)
 		if len(reads) == 0 {

@@ -64,7 +64,7 @@ func TestRuntimeConfigWriter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dbSecretJSON, _ := json.Marshal(map[string]any{"engine": "mysql", "username": "admin", "password": password, "dbname": "wordpress", "port": 3306})
+	dbSecretJSON, _ := json.Marshal(map[string]any{"engine": "mysql", "username": dbAppUser, "password": password, "dbname": "wordpress", "port": 3306})
 	dbSecret := string(dbSecretJSON)
 	settings := writeTemp(t, "settings.json", `{"db-name":"wordpress","db-host":"db.example.internal","site-url":"http://alb.example.com",`+
 		`"forwarded-proto-header":"CloudFront-Forwarded-Proto","cookie-hash":"0123456789abcdef0123456789abcdef"}`)
@@ -90,7 +90,7 @@ func TestRuntimeConfigWriter(t *testing.T) {
 	if err := json.Unmarshal(got, &defs); err != nil {
 		t.Fatalf("runtime.php defines: %v\n%s", err, got)
 	}
-	want := map[string]string{"DB_PASSWORD": password, "DB_USER": "admin", "DB_HOST": "db.example.internal", "DB_NAME": "wordpress",
+	want := map[string]string{"DB_PASSWORD": password, "DB_USER": dbAppUser, "DB_HOST": "db.example.internal", "DB_NAME": "wordpress",
 		"WP_HOME": "http://alb.example.com", "WP_SITEURL": "http://alb.example.com",
 		"WP_FORWARDED_PROTO_HEADER": "CloudFront-Forwarded-Proto", "COOKIEHASH": "0123456789abcdef0123456789abcdef"}
 	for i, n := range wordpressSaltNames {
@@ -191,7 +191,7 @@ func TestSettingsReader(t *testing.T) {
 		return string(out), err
 	}
 	all := map[string]any{"Parameters": []any{param(siteParameterLeaf, string(siteJSON)), param(dbHostParameterLeaf, "db.example"),
-		param("unrelated", "x"), map[string]any{"Name": "/other/site", "Value": "{}"}}}
+		param(dbMasterSecretParameterLeaf, "arn:master"), param("unrelated", "x"), map[string]any{"Name": "/other/site", "Value": "{}"}}}
 	out, err := run([]string{"collect", "/p/s"}, all)
 	if err != nil {
 		t.Fatalf("collect: %v\n%s", err, out)
@@ -201,9 +201,9 @@ func TestSettingsReader(t *testing.T) {
 		t.Fatalf("collect printed %q: %v", out, err)
 	}
 	for _, k := range allSettings() {
-		want := site[k]
-		if k == settingDBHost {
-			want = "db.example"
+		want := map[string]string{settingDBHost: "db.example", settingDBMasterSecret: "arn:master"}[k]
+		if want == "" {
+			want = site[k]
 		}
 		if got[k] != want {
 			t.Errorf("setting %s = %q, want %q", k, got[k], want)
@@ -212,14 +212,16 @@ func TestSettingsReader(t *testing.T) {
 	if v, err := run([]string{"get", settingTitle}, got); err != nil || v != trickyTitle {
 		t.Errorf("get %s = %q (%v)", settingTitle, v, err)
 	}
-	// The database endpoint comes last (RDS takes 15-20 minutes): until then, collect fails.
+	// The database endpoint and the master credential's secret come last (RDS takes 15-20
+	// minutes): until then, collect fails.
 	out, err = run([]string{"collect", "/p/s"}, map[string]any{"Parameters": []any{param(siteParameterLeaf, string(siteJSON))}})
-	if err == nil || !strings.Contains(out, settingDBHost) {
-		t.Errorf("collect without the endpoint must fail naming it, got %q (%v)", out, err)
+	if err == nil || !strings.Contains(out, settingDBHost) || !strings.Contains(out, settingDBMasterSecret) {
+		t.Errorf("collect without the endpoint and the master credential's secret must fail naming them, got %q (%v)", out, err)
 	}
 	delete(site, settingEmail)
 	partial, _ := json.Marshal(site)
-	out, err = run([]string{"collect", "/p/s"}, map[string]any{"Parameters": []any{param(siteParameterLeaf, string(partial)), param(dbHostParameterLeaf, "db")}})
+	out, err = run([]string{"collect", "/p/s"}, map[string]any{"Parameters": []any{param(siteParameterLeaf, string(partial)), param(dbHostParameterLeaf, "db"),
+		param(dbMasterSecretParameterLeaf, "arn")}})
 	if err == nil || !strings.Contains(out, settingEmail) {
 		t.Errorf("collect without %s must fail naming it, got %q (%v)", settingEmail, out, err)
 	}

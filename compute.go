@@ -53,8 +53,10 @@ type GroupSettings struct {
 }
 
 // WebTierArgs are what the web servers need: where they run, how they are built, where they
-// register, and where their settings and secrets are. The database arrives only as the ARN
-// of its credentials secret, so nothing here waits for RDS.
+// register, and where their settings and secrets are. The database arrives only as the ARNs
+// of secrets: WordPress's own credentials (they exist seconds into the deploy) and the master
+// credential's, which only one policy of the servers' role waits for, so nothing that
+// builds or launches a server waits for RDS.
 type WebTierArgs struct {
 	Mode            string // modeAutoScaling or modeFixed
 	Region          string
@@ -72,11 +74,15 @@ type WebTierArgs struct {
 
 	LoadBalancer LoadBalancerTarget // where servers register and what the scaling policy reads
 
-	SettingsPath         string             // SSM path of the stack's settings
-	DBCredentialsSecret  pulumi.StringInput // ARN
-	SecretRecoveryWindow int                // days a deleted WordPress secret stays restorable
-	SiteTag              string             // value of siteTagKey on the serving instances
-	PermissionsBoundary  string             // ARN every role of the tier carries; "" for none
+	SettingsPath string             // SSM path of the stack's settings
+	DBAppSecret  pulumi.StringInput // ARN of WordPress's own database credentials
+	// DBMasterSecret is the ARN of the master credential's secret, which the servers' role
+	// may read (for the boot script to create or realign WordPress's user) when it is set;
+	// nil: no server may read it. RDS's is known only once RDS is up.
+	DBMasterSecret       pulumi.StringInput
+	SecretRecoveryWindow int    // days a deleted WordPress secret stays restorable
+	SiteTag              string // value of siteTagKey on the serving instances
+	PermissionsBoundary  string // ARN every role of the tier carries; "" for none
 	// After is what the servers (and the image builder) wait for: the database's subnet
 	// group, so that they start in the shadow of the RDS instance rather than compete with
 	// its critical path for the engine's first minute.
@@ -387,7 +393,8 @@ func newInstanceRole(ctx *pulumi.Context, name, description, tag, boundary strin
 
 // newServerRole lets the serving servers read exactly their two secrets and the stack's
 // settings, and find their Auto Scaling group (completing the launch is granted by the
-// group, which must exist first: autoscaling.go).
+// group, which must exist first: autoscaling.go); and, when the stack allows it, the master
+// credential, in a policy of its own (newMasterCredentialRead).
 func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecretArn pulumi.StringOutput, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
 	acct, err := lookupAccount(ctx)
 	if err != nil {
@@ -398,7 +405,7 @@ func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecret
 		return nil, nil, err
 	}
 	settings := fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", acct.partition, args.Region, acct.account, args.SettingsPath)
-	policy := pulumi.All(args.DBCredentialsSecret, wpSecretArn).ApplyT(func(arns []any) (string, error) {
+	policy := pulumi.All(args.DBAppSecret, wpSecretArn).ApplyT(func(arns []any) (string, error) {
 		b, err := json.Marshal(map[string]any{
 			"Version": "2012-10-17",
 			"Statement": []map[string]any{
@@ -420,7 +427,32 @@ func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecret
 	}, parent); err != nil {
 		return nil, nil, fmt.Errorf("create web server policy: %w", err)
 	}
+	if args.DBMasterSecret != nil {
+		if err := newMasterCredentialRead(ctx, tier, role, args.DBMasterSecret, parent); err != nil {
+			return nil, nil, err
+		}
+	}
 	return role, profile, nil
+}
+
+// newMasterCredentialRead lets the servers read the database's master credential, which the
+// boot script (as root; PHP never reads it) uses only when WordPress's own
+// user is missing or has another password. A policy of its own: RDS's secret exists only once
+// the instance does, and this policy alone waits for it, in RDS's wake, while the servers
+// already boot (they wait for the database's settings anyway). Nothing waits for it.
+func newMasterCredentialRead(ctx *pulumi.Context, tier string, role *iam.Role, masterArn pulumi.StringInput, parent pulumi.ResourceOption) error {
+	policy := masterArn.ToStringOutput().ApplyT(func(arn string) (string, error) {
+		b, err := json.Marshal(map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []map[string]any{{"Sid": "CreateWordPressDatabaseUser", "Effect": "Allow",
+				"Action": "secretsmanager:GetSecretValue", "Resource": []string{arn}}},
+		})
+		return string(b), err
+	}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, tier+"-read-db-master", &iam.RolePolicyArgs{Role: role.Name, Policy: policy}, parent); err != nil {
+		return fmt.Errorf("create the servers' read of the master credential: %w", err)
+	}
+	return nil
 }
 
 // resolveBaseAMI returns the pinned AMI, or the current Amazon Linux 2023 image for the

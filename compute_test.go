@@ -345,8 +345,9 @@ func TestPinnedAMIAndGraviton(t *testing.T) {
 	}
 }
 
-// The servers may read exactly their two secrets and the stack's settings path, find their
-// own group, and nothing else.
+// The servers may read exactly their two secrets, the master credential (for the boot script
+// to create WordPress's database user, while dbServersReadMaster allows it) and the stack's
+// settings path, find their own group, and nothing else.
 func TestServerRoleIsScopedToItsOwnSecretsAndSettings(t *testing.T) {
 	r := mustRun(t, nil)
 	role := r.m.Named("aws:iam/role:Role", "web-role")
@@ -363,6 +364,7 @@ func TestServerRoleIsScopedToItsOwnSecretsAndSettings(t *testing.T) {
 	for _, s := range r.ofType("aws:secretsmanager/secret:Secret") {
 		secretARNs = append(secretARNs, out(s, "arn"))
 	}
+	secretARNs = append(secretARNs, rdsMasterSecretArn(t, r))
 	path := "arn:aws:ssm:ap-northeast-1:" + testAccount + ":parameter/scalable-wordpress/test"
 	want := map[string][]string{
 		"secretsmanager:GetSecretValue":            secretARNs,
@@ -416,7 +418,8 @@ func TestUserDataNamesTheSettingsPath(t *testing.T) {
 			t.Errorf("the site settings lack %s, which the servers require", k)
 		}
 	}
-	if site[settingWPSecret] != out(secretHolding(t, r, "admin_password"), "arn") || site[settingDBSecret] != out(secretHolding(t, r, "password"), "arn") {
+	app, _ := userSecret(t, r, dbAppUser)
+	if site[settingWPSecret] != out(secretHolding(t, r, "admin_password"), "arn") || site[settingDBAppSecret] != out(app, "arn") {
 		t.Errorf("the site settings do not name the secrets the program created: %v", site)
 	}
 	hook := r.one(t, "aws:autoscaling/group:Group").Inputs["initialLifecycleHooks"].ArrayValue()[0].ObjectValue()["name"]

@@ -73,6 +73,8 @@ type Config struct {
 	DBBackupRetentionDays    int    // dbBackupRetentionDays
 	DBDeletionProtection     bool   // dbDeletionProtection
 	DBFinalSnapshot          bool   // dbFinalSnapshot
+	DBManagedMasterPassword  bool   // dbManagedMasterPassword: RDS keeps and rotates the master password
+	DBServersReadMaster      bool   // dbServersReadMaster: the servers' role may read the master credential
 	SecretRecoveryWindowDays int    // secretRecoveryWindowDays
 
 	AlarmEmail       string          // alarmEmail: "" subscribes no one
@@ -269,6 +271,8 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.DBBackupRetentionDays = read(r, "dbBackupRetentionDays", wholeNumber, r.c.TryInt)
 	c.DBDeletionProtection = read(r, "dbDeletionProtection", trueFalse, r.c.TryBool)
 	c.DBFinalSnapshot = read(r, "dbFinalSnapshot", trueFalse, r.c.TryBool)
+	c.DBManagedMasterPassword = read(r, "dbManagedMasterPassword", trueFalse, r.c.TryBool)
+	c.DBServersReadMaster = read(r, "dbServersReadMaster", trueFalse, r.c.TryBool)
 	c.SecretRecoveryWindowDays = read(r, "secretRecoveryWindowDays", wholeNumber, r.c.TryInt)
 	c.Edge = read(r, "edge", "", r.c.Try)
 	c.PageTTLSeconds = read(r, "cdnPageTtlSeconds", wholeNumber, r.c.TryInt)

@@ -134,7 +134,29 @@ exit "${PIPESTATUS[0]}"
 	"mountpoint": "#!/bin/bash\n[[ -f /run/uploads-mounted ]]\n",
 	"umount":     "#!/bin/bash\necho \"umount $*\" >>@F@/calls.log\nrm -f /run/uploads-mounted\n",
 	"chown":      "#!/bin/bash\necho \"chown $*\" >>@F@/calls.log\n",
-	"sleep":      "#!/bin/bash\necho \"sleep $*\" >>@F@/calls.log\n",
+	// The database server for dbuser.php (the site test runs it against a real one): the
+	// user exists once ensure ran with the master credential; check passes while its
+	// password is the secret's.
+	"php": `#!/bin/bash
+if [[ ${1:-} != */dbuser.php ]]; then
+  exec /usr/bin/php "$@"
+fi
+echo "php dbuser.php $2" >>@F@/calls.log
+field() { /usr/bin/php -r '$s = json_decode((string) fgets(STDIN), true); echo $s[$argv[1]] ?? "";' "$1"; }
+case $2 in
+  check)
+    app=$(head -n 1)
+    [[ -f @F@/db/app-user ]] && [[ $(field password <<<"$app") == "$(cat @F@/db/app-user)" ]] && exit 0
+    echo "dbuser: no such user" >&2
+    exit 3 ;;
+  ensure)
+    { read -r master && read -r app; } || exit 1
+    [[ $(field username <<<"$master") == admin && $(field password <<<"$master") == "$(cat @F@/master-password)" ]] || exit 1
+    field password <<<"$app" >@F@/db/app-user
+    echo "wordpress-converge: database user $(field username <<<"$app") set up" ;;
+esac
+`,
+	"sleep": "#!/bin/bash\necho \"sleep $*\" >>@F@/calls.log\n",
 	"install": `#!/bin/bash
 args=()
 while (($#)); do
@@ -214,17 +236,19 @@ func tarGz(t *testing.T, files map[string]string) []byte {
 }
 
 const (
-	convergeDBPassword    = `db'pa"ss\w$rd` + "`x`"
-	convergeAdminPassword = `Adm!n@#$%&*()-_=+[]{}<>:?9x`
-	convergeDBSecretARN   = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:db-credentials-abc123-XyZ123"
-	convergeWPSecretARN   = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:web-wordpress-abc123-XyZ123"
-	convergeDBHost        = "wp-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com"
-	convergeSiteURL       = "http://lb-alb-123.ap-northeast-1.elb.amazonaws.com"
+	convergeDBPassword     = `db'pa"ss\w$rd` + "`x`"
+	convergeMasterPassword = `Mast3r!#$%^&*()-_=+[]{}<>:?,.`
+	convergeAdminPassword  = `Adm!n@#$%&*()-_=+[]{}<>:?9x`
+	convergeDBSecretARN    = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:db-app-credentials-abc123-XyZ123"
+	convergeMasterARN      = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf"
+	convergeWPSecretARN    = "arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:web-wordpress-abc123-XyZ123"
+	convergeDBHost         = "wp-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com"
+	convergeSiteURL        = "http://lb-alb-123.ap-northeast-1.elb.amazonaws.com"
 )
 
 // convergeSite are the site settings of the sandbox, as the program publishes them.
 func convergeSite(title string) map[string]string {
-	return map[string]string{settingDBName: dbName, settingDBSecret: convergeDBSecretARN, settingWPSecret: convergeWPSecretARN,
+	return map[string]string{settingDBName: dbName, settingDBAppSecret: convergeDBSecretARN, settingWPSecret: convergeWPSecretARN,
 		settingSiteURL: convergeSiteURL, settingTitle: title, settingAdminUser: "wpadmin", settingEmail: "admin@example.com", settingLocale: "ja",
 		settingUploadsFS: "fs-0123456789abcdef0", settingUploadsAP: "fsap-0123456789abcdef0",
 		settingProto: "X-Forwarded-Proto", settingCookie: cookieHash("/scalable-wordpress/converge")}
@@ -235,8 +259,9 @@ func parametersByPath(t *testing.T, path string, site map[string]string, dbHost 
 	t.Helper()
 	siteJSON, _ := json.Marshal(site)
 	params := []any{map[string]any{"Name": path + "/" + siteParameterLeaf, "Type": "String", "Value": string(siteJSON)}}
-	if dbHost != "" {
-		params = append(params, map[string]any{"Name": path + "/" + dbHostParameterLeaf, "Type": "String", "Value": dbHost})
+	if dbHost != "" { // RDS is up: its endpoint and its secret
+		params = append(params, map[string]any{"Name": path + "/" + dbHostParameterLeaf, "Type": "String", "Value": dbHost},
+			map[string]any{"Name": path + "/" + dbMasterSecretParameterLeaf, "Type": "String", "Value": convergeMasterARN})
 	}
 	b, _ := json.Marshal(map[string]any{"Parameters": params})
 	return string(b)
@@ -264,10 +289,11 @@ func newConvergeSandbox(t *testing.T, checksum string) *convergeSandbox {
 	}
 	p := sampleParams()
 	p.Plugins, p.Themes = nil, nil // wordpress.org's plugins and themes: the site test, against real archives
-	dbSecret, err := dbCredentialsJSON(convergeDBPassword)
+	dbSecret, err := dbCredentialsJSON(dbAppUser, convergeDBPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
+	masterSecret := `{"username":"admin","password":` + strconv.Quote(convergeMasterPassword) + `}` // RDS's shape
 	salts := make([]string, len(wordpressSaltNames))
 	for i := range salts {
 		salts[i] = strings.Repeat(string(rune('a'+i)), saltLength)
@@ -287,6 +313,8 @@ func newConvergeSandbox(t *testing.T, checksum string) *convergeSandbox {
 		"params-early.json":                              parametersByPath(t, p.SettingsPath, convergeSite(trickyTitle), ""),
 		"params.json":                                    parametersByPath(t, p.SettingsPath, convergeSite(trickyTitle), convergeDBHost),
 		"secrets/" + lastField(convergeDBSecretARN, ":"): dbSecret + "\n",
+		"secrets/" + lastField(convergeMasterARN, ":"):   masterSecret + "\n",
+		"master-password":                                convergeMasterPassword,
 		"secrets/" + lastField(convergeWPSecretARN, ":"): wpSecret + "\n",
 		"lifecycle-state":                                "web-asg-abc123\tPending:Wait\n",
 		"converge":                                       converge,
@@ -410,6 +438,22 @@ func TestConvergePhases(t *testing.T) {
 	if m, e := strings.Index(boot, "mount -t efs"), strings.Index(boot, "systemctl start"); m < 0 || e < m {
 		t.Errorf("the uploads must be mounted before the web server starts; calls:\n%s", boot)
 	}
+	// WordPress's own database user: missing on a new database, so the first boot reads the
+	// master credential and sets the user up, before WordPress first connects (as it).
+	readMaster := "aws secretsmanager get-secret-value --secret-id " + convergeMasterARN
+	check, master, ensure, install := strings.Index(boot, "php dbuser.php check"), strings.Index(boot, readMaster),
+		strings.Index(boot, "php dbuser.php ensure"), strings.Index(boot, "systemctl start")
+	// (A pipeline's commands start together: the master's read and ensure log in either order.)
+	if check < 0 || master < check || ensure < check || install < master || install < ensure ||
+		!strings.Contains(s.read("boot2.log"), "database user "+dbAppUser+" set up") {
+		t.Errorf("the first boot must check WordPress's user, then read the master credential and set it up, before serving; calls:\n%s\n%s", boot, s.read("boot2.log"))
+	}
+	// Once it exists, no run reads the master credential: a reboot, a refresh.
+	for _, i := range []int{3, 4} {
+		if calls := s.calls(i); strings.Contains(calls, readMaster) || strings.Contains(calls, "dbuser.php ensure") || !strings.Contains(calls, "dbuser.php check") {
+			t.Errorf("boot %d read the master credential, or did not check WordPress's user, although the user exists; calls:\n%s", i, calls)
+		}
+	}
 	// Sized to the machine before the web server starts (boot/sizing.sh; sizing_test.go).
 	if !strings.Contains(s.read("boot2.log"), "wordpress-converge: sized for ") {
 		t.Errorf("a serving boot did not size PHP to the machine:\n%s", s.read("boot2.log"))
@@ -432,7 +476,7 @@ func TestConvergePhases(t *testing.T) {
 	}
 	want := map[string]any{
 		"title": trickyTitle, "user": "wpadmin", "email": "admin@example.com", "password": convergeAdminPassword,
-		"lang": "ja", "db_user": "admin", "db_password": convergeDBPassword, "db_name": "wordpress",
+		"lang": "ja", "db_user": dbAppUser, "db_password": convergeDBPassword, "db_name": "wordpress",
 		"db_host": convergeDBHost, "home": convergeSiteURL, "siteurl": convergeSiteURL,
 		"client_flags": float64(2048 | 1073741824), "notified": true,
 	}
@@ -470,7 +514,12 @@ func TestConvergePhases(t *testing.T) {
 			t.Errorf("%s mode = %v (%v), want %v", rel, info.Mode().Perm(), err, mode)
 		}
 	}
-	for _, secret := range []string{"db'pa", "Adm!n", strings.Repeat("a", 20)} {
+	for _, f := range []string{runtime, s.read("result/run/wordpress/settings.json")} {
+		if strings.Contains(f, convergeMasterPassword) || strings.Contains(f, "'"+dbUser+"'") {
+			t.Errorf("the runtime config holds the master credential:\n%s", f)
+		}
+	}
+	for _, secret := range []string{"db'pa", convergeMasterPassword, "Adm!n", strings.Repeat("a", 20)} {
 		if strings.Contains(wpConfig, secret) {
 			t.Errorf("wp-config.php (on the root volume, so in the image) holds a secret %q", secret)
 		}
@@ -645,5 +694,36 @@ func TestConvergeFailsWithoutTheMetadataFirewall(t *testing.T) {
 	}
 	if journal := s.read("result/var/log/wordpress-converge.log"); !strings.Contains(journal, convergeFailedMarker+": boot (exit ") {
 		t.Errorf("the shipped journal lacks %q:\n%s", convergeFailedMarker, journal)
+	}
+}
+
+// The master credential is needed only to set WordPress's user up: a server whose user is in
+// place converges when the master credential is out of reach (dbServersReadMaster off); one
+// whose user is missing fails, says why, and abandons its launch.
+func TestConvergeNeedsTheMasterCredentialOnlyToSetUpTheUser(t *testing.T) {
+	unreadable := "secrets/" + lastField(convergeMasterARN, ":")
+	inPlace := newConvergeSandbox(t, "")
+	inPlace.write("db/app-user", convergeDBPassword)
+	if err := os.Remove(filepath.Join(inPlace.dir, unreadable)); err != nil {
+		t.Fatal(err)
+	}
+	if st := inPlace.boot(convergePrepare, convergeBoot); st[1] != "0" {
+		t.Fatalf("a server whose database user is in place needs the master credential:\n%s", inPlace.read("boot2.log"))
+	}
+	if calls := inPlace.calls(2); strings.Contains(calls, convergeMasterARN) || strings.Contains(calls, "dbuser.php ensure") {
+		t.Errorf("a server whose database user is in place asked for the master credential; calls:\n%s", calls)
+	}
+
+	missing := newConvergeSandbox(t, "")
+	if err := os.Remove(filepath.Join(missing.dir, unreadable)); err != nil {
+		t.Fatal(err)
+	}
+	if st := missing.boot(convergePrepare, convergeBoot); st[1] == "0" {
+		t.Fatalf("a server set up WordPress's database user without the master credential:\n%s", missing.read("boot2.log"))
+	}
+	calls, journal := missing.calls(2), missing.read("boot2.log")
+	if !strings.Contains(journal, "needs setting up: reading the master credential") || !strings.Contains(calls, "--lifecycle-action-result ABANDON") ||
+		strings.Contains(calls, "systemctl start") || fileExists(filepath.Join(missing.dir, "result/db/installed.json")) {
+		t.Errorf("without its database user and the master credential, a server must say why, abandon its launch and serve nothing; calls:\n%s\n%s", calls, journal)
 	}
 }

@@ -1,11 +1,14 @@
 package main
 
 // Database is the hands-on's RDS step done right from the start: a Multi-AZ, encrypted,
-// private MySQL with backups, its generated credentials in Secrets Manager, and the endpoint
-// handed to the web servers through an SSM parameter whose name is fixed in advance.
+// private MySQL with backups, its master password generated and rotated by RDS in a secret
+// of its own (never in the Pulumi state), WordPress's own database user's credentials in a
+// secret the program generates, and the endpoint handed to the web servers through an SSM
+// parameter whose name is fixed in advance.
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -18,8 +21,11 @@ import (
 
 const (
 	dbName = "wordpress"
-	dbUser = "admin"
-	dbPort = 3306
+	dbUser = "admin" // the master user: RDS's administrator, never WordPress's
+	// dbAppUser is WordPress's own database user, with rights on dbName only: the boot script
+	// creates it with the master credential (boot/dbuser.php).
+	dbAppUser = "wpapp"
+	dbPort    = 3306
 )
 
 // DatabaseArgs are the database's placement and engine settings.
@@ -37,19 +43,31 @@ type DatabaseArgs struct {
 	DeletionProtection   bool   // AWS refuses to delete it, and Pulumi to delete or replace it
 	FinalSnapshotPrefix  string // "" skips the final snapshot; else a unique suffix is added
 	SecretRecoveryWindow int    // days a deleted credentials secret stays restorable
-	Tags                 Tags
+	// ManagedMasterPassword lets RDS generate the master password and rotate it in a secret
+	// of its own; false keeps the Pulumi-generated one (the layout before, for an existing
+	// stack's first migration step: CHANGELOG.md).
+	ManagedMasterPassword bool
+	Tags                  Tags
 }
 
-// Database is the database component. The web tier gets only the ARN of its credentials
-// secret, which exists seconds into the deploy; the endpoint reaches the servers through
-// the stack's settings (settings.go) once RDS is up, so that no server, image or target
-// waits the 15-20 minutes RDS takes to create.
+// Database is the database component. The web tier gets only the ARN of WordPress's own
+// credentials, which exist seconds into the deploy; the endpoint and the master credential's
+// ARN (RDS's secret exists only once the instance does) reach the servers through the stack's
+// settings (settings.go) once RDS is up, so that no server, image or target waits the 15-20
+// minutes RDS takes to create.
 type Database struct {
 	pulumi.ResourceState
 
-	Instance    *rds.Instance
-	Secret      *secretsmanager.Secret
-	SubnetGroup *rds.SubnetGroup // the last step before the instance: what may wait for the database to start
+	Instance *rds.Instance
+	// AppSecret holds WordPress's own database user's credentials.
+	AppSecret *secretsmanager.Secret
+	// MasterSecretArn is the master credential's secret: RDS's (known once the instance is
+	// up) or, with ManagedMasterPassword off, LegacySecret.
+	MasterSecretArn pulumi.StringOutput
+	// LegacySecret is the Pulumi-generated master credential's secret; nil with
+	// ManagedMasterPassword.
+	LegacySecret *secretsmanager.Secret
+	SubnetGroup  *rds.SubnetGroup // the last step before the instance: what may wait for the database to start
 }
 
 // NewDatabase builds the subnet group, parameter group, credentials secret and the RDS
@@ -61,18 +79,32 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 	}
 	parent := pulumi.Parent(d)
 
-	secret, err := newCredentialsSecret(ctx, name, args.SecretRecoveryWindow, args.Tags, parent)
-	if err != nil {
+	var err error
+	if d.AppSecret, err = newAppCredentialsSecret(ctx, name, args.SecretRecoveryWindow, args.Tags, parent); err != nil {
 		return nil, err
 	}
-	d.Secret = secret.secret
+	var master *credentials
+	if !args.ManagedMasterPassword {
+		if master, err = newCredentialsSecret(ctx, name, args.SecretRecoveryWindow, args.Tags, parent); err != nil {
+			return nil, err
+		}
+		d.LegacySecret = master.secret
+	}
 
 	subnetGroup, params, err := newDBGroups(ctx, name, args, parent)
 	if err != nil {
 		return nil, err
 	}
 	d.SubnetGroup = subnetGroup
-	a := instanceArgs(args, subnetGroup, params, secret.password)
+	a := instanceArgs(args, subnetGroup, params)
+	if master != nil {
+		a.Password = master.password
+	} else {
+		// RDS generates the password, keeps it in a secret of its own and rotates it: it is
+		// never in the Pulumi state. Turned on for an existing instance it is an in-place
+		// modify (the provider drops the password from the call).
+		a.ManageMasterUserPassword = pulumi.Bool(true)
+	}
 	if args.FinalSnapshotPrefix != "" {
 		if a.FinalSnapshotIdentifier, err = finalSnapshotName(ctx, name, args.FinalSnapshotPrefix, parent); err != nil {
 			return nil, err
@@ -86,11 +118,17 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		return nil, fmt.Errorf("create RDS instance: %w", err)
 	}
 	d.Instance = db
+	if master != nil {
+		d.MasterSecretArn = master.secret.Arn
+	} else {
+		d.MasterSecretArn = managedMasterSecretArn(db)
+	}
 
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"endpoint":         db.Endpoint,
 		"availabilityZone": db.AvailabilityZone,
-		"secretName":       secret.secret.Name,
+		"appSecretName":    d.AppSecret.Name,
+		"masterSecretArn":  d.MasterSecretArn,
 	}); err != nil {
 		return nil, fmt.Errorf("register database outputs: %w", err)
 	}
@@ -123,7 +161,7 @@ func newDBGroups(ctx *pulumi.Context, name string, args *DatabaseArgs, parent pu
 }
 
 // instanceArgs are the RDS instance's settings: private, encrypted, backed up.
-func instanceArgs(args *DatabaseArgs, subnets *rds.SubnetGroup, params *rds.ParameterGroup, password pulumi.StringOutput) *rds.InstanceArgs {
+func instanceArgs(args *DatabaseArgs, subnets *rds.SubnetGroup, params *rds.ParameterGroup) *rds.InstanceArgs {
 	a := &rds.InstanceArgs{
 		Engine:                  pulumi.String("mysql"),
 		EngineVersion:           pulumi.String(args.EngineVersion),
@@ -134,7 +172,6 @@ func instanceArgs(args *DatabaseArgs, subnets *rds.SubnetGroup, params *rds.Para
 		StorageEncrypted:        pulumi.Bool(true),
 		DbName:                  pulumi.String(dbName),
 		Username:                pulumi.String(dbUser),
-		Password:                password,
 		Port:                    pulumi.Int(dbPort),
 		DbSubnetGroupName:       subnets.Name,
 		ParameterGroupName:      params.Name,
@@ -156,14 +193,64 @@ func instanceArgs(args *DatabaseArgs, subnets *rds.SubnetGroup, params *rds.Para
 	return a
 }
 
+// managedMasterSecretArn is the ARN of the secret in which RDS keeps the master credential.
+// RDS creates it with the instance (or when management is turned on), so the ARN is known
+// only once RDS is up: it reaches the servers through the settings, never through anything
+// the web tier's creation waits for.
+func managedMasterSecretArn(db *rds.Instance) pulumi.StringOutput {
+	return db.MasterUserSecrets.ApplyT(func(secrets []rds.InstanceMasterUserSecret) (string, error) {
+		if len(secrets) == 0 || secrets[0].SecretArn == nil || *secrets[0].SecretArn == "" {
+			return "", errors.New("RDS reports no master user secret for the database yet (is turning on manageMasterUserPassword " +
+				"still pending?); run pulumi up again once the instance shows it")
+		}
+		return *secrets[0].SecretArn, nil
+	}).(pulumi.StringOutput)
+}
+
 type credentials struct {
 	secret   *secretsmanager.Secret
 	password pulumi.StringOutput
 }
 
+// newAppCredentialsSecret generates WordPress's own database user's password and stores it,
+// with the user's name, in Secrets Manager. It exists seconds into the deploy (the web tier
+// waits for nothing of the database's); the boot script creates the user with it, or sets
+// its password to it when it changes.
+func newAppCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDays int, tags Tags, parent pulumi.ResourceOption) (*secretsmanager.Secret, error) {
+	pw, err := random.NewRandomPassword(ctx, name+"-app-password", &random.RandomPasswordArgs{
+		Length: pulumi.Int(32),
+		// No quote, backslash, slash, @ or space: the value survives any client's quoting.
+		OverrideSpecial: pulumi.String("!#$%^&*()-_=+[]{}<>:?,."),
+		MinSpecial:      pulumi.Int(2),
+		MinNumeric:      pulumi.Int(2),
+		MinUpper:        pulumi.Int(2),
+		MinLower:        pulumi.Int(2),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("generate the WordPress database user's password: %w", err)
+	}
+	secret, err := secretsmanager.NewSecret(ctx, name+"-app-credentials", &secretsmanager.SecretArgs{
+		Description:          pulumi.String("WordPress's own database user (rights on its database only)"),
+		RecoveryWindowInDays: pulumi.Int(recoveryWindowDays),
+		Tags:                 tags.Named("db-app-credentials"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create the WordPress database user's secret: %w", err)
+	}
+	value := pw.Result.ApplyT(func(p string) (string, error) { return dbCredentialsJSON(dbAppUser, p) }).(pulumi.StringOutput)
+	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-app-credentials-value", &secretsmanager.SecretVersionArgs{
+		SecretId:     secret.ID(),
+		SecretString: pulumi.ToSecret(value).(pulumi.StringOutput),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("store the WordPress database user's credentials: %w", err)
+	}
+	return secret, nil
+}
+
 // newCredentialsSecret generates the master password and stores it, in the shape RDS
-// rotation expects, in Secrets Manager. The password exists only there and, encrypted, in
-// the Pulumi state.
+// rotation expects, in Secrets Manager: the layout before RDS managed it, kept while an
+// existing stack migrates (ManagedMasterPassword off). The password exists only there and,
+// encrypted, in the Pulumi state.
 func newCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDays int, tags Tags, parent pulumi.ResourceOption) (*credentials, error) {
 	pw, err := random.NewRandomPassword(ctx, name+"-password", &random.RandomPasswordArgs{
 		Length: pulumi.Int(32),
@@ -185,7 +272,7 @@ func newCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDays i
 	if err != nil {
 		return nil, fmt.Errorf("create database credentials secret: %w", err)
 	}
-	value := pw.Result.ApplyT(dbCredentialsJSON).(pulumi.StringOutput)
+	value := pw.Result.ApplyT(func(p string) (string, error) { return dbCredentialsJSON(dbUser, p) }).(pulumi.StringOutput)
 	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-credentials-value", &secretsmanager.SecretVersionArgs{
 		SecretId:     secret.ID(),
 		SecretString: pulumi.ToSecret(value).(pulumi.StringOutput),
@@ -195,11 +282,11 @@ func newCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDays i
 	return &credentials{secret: secret, password: pw.Result}, nil
 }
 
-// dbCredentialsJSON is the secret's shape, the one RDS rotation expects:
+// dbCredentialsJSON is a database user's secret, in the shape RDS rotation expects:
 // {"engine", "username", "password", "dbname", "port"}.
-func dbCredentialsJSON(password string) (string, error) {
+func dbCredentialsJSON(username, password string) (string, error) {
 	b, err := json.Marshal(map[string]any{
-		"engine": "mysql", "username": dbUser, "password": password, "dbname": dbName, "port": dbPort,
+		"engine": "mysql", "username": username, "password": password, "dbname": dbName, "port": dbPort,
 	})
 	return string(b), err
 }

@@ -1,11 +1,13 @@
 package main
 
-// The deploy-time seam: nothing but the endpoint hand-off may wait for the RDS instance,
+// The deploy-time seam: nothing but the hand-offs (the endpoint, the master credential's
+// secret and the servers' read of it) may wait for the RDS instance,
 // and the estimated critical path stays within 5% of RDS's own creation time. Both read
 // the dependency edges the program really registers (the mock sees every request).
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -104,6 +106,12 @@ func TestNothingButTheHandoffWaitsForRDS(t *testing.T) {
 		r := mustRun(t, cfg)
 		rds := r.one(t, "aws:rds/instance:Instance")
 		handoff := handoffParameter(t, r, out(rds, "address"))
+		// RDS's master secret exists only with the instance: its ARN is handed off the same
+		// way, and the servers' role reads it through a policy of its own.
+		handoffs := map[*recorded]bool{handoff: true, handoffParameter(t, r, rdsMasterSecretArn(t, r)): true}
+		if masterRead := r.m.Named("aws:iam/rolePolicy:RolePolicy", "web-read-db-master"); masterRead != nil {
+			handoffs[masterRead] = true
+		}
 		g := graphOf(r)
 		for _, x := range r.m.Resources {
 			if x == rds || !x.Custom {
@@ -113,13 +121,21 @@ func TestNothingButTheHandoffWaitsForRDS(t *testing.T) {
 			if p == nil {
 				continue
 			}
-			if x == handoff && len(p) == 2 {
-				continue // the hand-off itself
+			if handoffs[x] && len(p) == 2 {
+				continue // a hand-off itself
 			}
 			if watchesTheDatabase(x) {
 				continue
 			}
 			t.Errorf("[%s] %s waits for the RDS instance:\n  %s", variant, x.URN, strings.Join(p, "\n  -> "))
+		}
+		// Nothing waits for a hand-off: the servers read it when they boot.
+		for h := range handoffs {
+			for _, x := range r.m.Resources {
+				if slices.Contains(x.Deps, h.URN) {
+					t.Errorf("[%s] %s waits for the hand-off %s", variant, x.URN, h.URN)
+				}
+			}
 		}
 		// The seam must be real: servers read the path the hand-off is under.
 		path := convergeVariables(t, userDataOf(t, r.ofType("aws:ec2/instance:Instance")[0]), "SETTINGS_PATH")["SETTINGS_PATH"]

@@ -43,9 +43,9 @@ func run(ctx *pulumi.Context) error {
 
 // createInfrastructure wires config → network → security groups → database → load
 // balancer → web tier → settings. Each part gets exactly its Args; this function is the one
-// place that maps the stack's config onto them. The web tier gets only the ARN of the
-// database's credentials secret, so it never waits for RDS; the endpoint reaches the servers
-// through the settings.
+// place that maps the stack's config onto them. The web tier gets only the ARNs of the
+// database's secrets, so it never waits for RDS; the endpoint and the master credential's
+// ARN reach the servers through the settings.
 func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	cfg, err := loadConfig(ctx)
 	if err != nil {
@@ -79,19 +79,20 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		return nil, fmt.Errorf("security groups: %w", err)
 	}
 	database, err := NewDatabase(ctx, "db", &DatabaseArgs{
-		SubnetIDs:            subnetIDs(network.PrivateSubnets),
-		SecurityGroupID:      security.Database.ID().ToStringOutput(),
-		EngineVersion:        cfg.DBEngineVersion,
-		InstanceClass:        cfg.DBInstanceClass,
-		AllocatedStorageGiB:  cfg.DBAllocatedStorageGiB,
-		MaxStorageGiB:        cfg.DBMaxStorageGiB,
-		MultiAZ:              cfg.DBMultiAZ,
-		ApplyImmediately:     cfg.DBApplyImmediately,
-		BackupRetentionDays:  cfg.DBBackupRetentionDays,
-		DeletionProtection:   cfg.DBDeletionProtection,
-		FinalSnapshotPrefix:  finalSnapshotPrefixIf(cfg),
-		SecretRecoveryWindow: cfg.SecretRecoveryWindowDays,
-		Tags:                 tags,
+		SubnetIDs:             subnetIDs(network.PrivateSubnets),
+		SecurityGroupID:       security.Database.ID().ToStringOutput(),
+		EngineVersion:         cfg.DBEngineVersion,
+		InstanceClass:         cfg.DBInstanceClass,
+		AllocatedStorageGiB:   cfg.DBAllocatedStorageGiB,
+		MaxStorageGiB:         cfg.DBMaxStorageGiB,
+		MultiAZ:               cfg.DBMultiAZ,
+		ApplyImmediately:      cfg.DBApplyImmediately,
+		BackupRetentionDays:   cfg.DBBackupRetentionDays,
+		DeletionProtection:    cfg.DBDeletionProtection,
+		FinalSnapshotPrefix:   finalSnapshotPrefixIf(cfg),
+		SecretRecoveryWindow:  cfg.SecretRecoveryWindowDays,
+		ManagedMasterPassword: cfg.DBManagedMasterPassword,
+		Tags:                  tags,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -141,7 +142,8 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 			Metric: cfg.ScalingMetric, RequestsPerTarget: cfg.ScalingRequests, CPUPercent: cfg.ScalingCPUPercent},
 		LoadBalancer:         loadBalancer.Target,
 		SettingsPath:         cfg.settingsPath(),
-		DBCredentialsSecret:  database.Secret.Arn,
+		DBAppSecret:          database.AppSecret.Arn,
+		DBMasterSecret:       masterSecretForServers(cfg, database),
 		SecretRecoveryWindow: cfg.SecretRecoveryWindowDays,
 		SiteTag:              cfg.siteTag(),
 		PermissionsBoundary:  cfg.IAMPermissionsBoundary,
@@ -164,25 +166,32 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("uploads: %w", err)
 	}
+	site := map[string]pulumi.StringInput{
+		settingDBName:      pulumi.String(dbName),
+		settingDBAppSecret: database.AppSecret.Arn,
+		settingWPSecret:    web.WordPressSecret.Arn,
+		settingSiteURL:     front.siteURL,
+		settingTitle:       pulumi.String(cfg.SiteTitle),
+		settingAdminUser:   pulumi.String(cfg.AdminUser),
+		settingEmail:       pulumi.String(cfg.AdminEmail),
+		settingLocale:      pulumi.String(cfg.WordPressLocale),
+		settingUploadsFS:   uploads.ReadyFileSystemID(),
+		settingUploadsAP:   uploads.AccessPoint.ID().ToStringOutput(),
+		settingProto:       pulumi.String(front.protoHeader),
+		settingCookie:      pulumi.String(cookieHash(cfg.settingsPath())),
+	}
+	if legacy := database.LegacySecret; legacy != nil {
+		// Servers of the release before keep building WordPress's config from it until the
+		// rollout replaces them (CHANGELOG.md).
+		site[settingDBSecret] = legacy.Arn
+	}
 	settings, err := NewSiteSettings(ctx, "settings", &SiteSettingsArgs{
-		Path:   cfg.settingsPath(),
-		DBHost: database.Instance.Address,
-		Site: map[string]pulumi.StringInput{
-			settingDBName:    pulumi.String(dbName),
-			settingDBSecret:  database.Secret.Arn,
-			settingWPSecret:  web.WordPressSecret.Arn,
-			settingSiteURL:   front.siteURL,
-			settingTitle:     pulumi.String(cfg.SiteTitle),
-			settingAdminUser: pulumi.String(cfg.AdminUser),
-			settingEmail:     pulumi.String(cfg.AdminEmail),
-			settingLocale:    pulumi.String(cfg.WordPressLocale),
-			settingUploadsFS: uploads.ReadyFileSystemID(),
-			settingUploadsAP: uploads.AccessPoint.ID().ToStringOutput(),
-			settingProto:     pulumi.String(front.protoHeader),
-			settingCookie:    pulumi.String(cookieHash(cfg.settingsPath())),
-		},
-		SiteTag: cfg.siteTag(),
-		Tags:    tags,
+		Path:           cfg.settingsPath(),
+		DBHost:         database.Instance.Address,
+		DBMasterSecret: database.MasterSecretArn,
+		Site:           site,
+		SiteTag:        cfg.siteTag(),
+		Tags:           tags,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("settings: %w", err)
@@ -270,6 +279,15 @@ func listenerPorts(cfg Config) []int {
 	return []int{httpPort}
 }
 
+// masterSecretForServers is the master credential's secret when the stack lets the servers'
+// role read it (dbServersReadMaster), else nil.
+func masterSecretForServers(cfg Config, db *Database) pulumi.StringInput {
+	if !cfg.DBServersReadMaster {
+		return nil
+	}
+	return db.MasterSecretArn
+}
+
 // finalSnapshotPrefixIf is the final snapshot's prefix when the stack keeps one, else "".
 func finalSnapshotPrefixIf(cfg Config) string {
 	if !cfg.DBFinalSnapshot {
@@ -313,7 +331,11 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 	set(&o.DBIdentifier, infra.Database.Instance.Identifier)
 	set(&o.DBAvailabilityZone, infra.Database.Instance.AvailabilityZone)
 	set(&o.DBMultiAZ, infra.Database.Instance.MultiAz)
-	set(&o.DBSecretName, infra.Database.Secret.Name)
+	set(&o.DBAppSecretName, infra.Database.AppSecret.Name)
+	set(&o.DBMasterSecretARN, infra.Database.MasterSecretArn)
+	if legacy := infra.Database.LegacySecret; legacy != nil {
+		set(&o.DBSecretName, legacy.Name)
+	}
 	set(&o.DBHostParameter, infra.Settings.DBHost.Name)
 	set(&o.WordPressSecretName, infra.Web.WordPressSecret.Name)
 	set(&o.WordPressAdminUser, pulumi.String(cfg.AdminUser))

@@ -34,7 +34,8 @@ func TestStackOutputs(t *testing.T) {
 		"dbEndpoint":               out(db, "endpoint"),
 		"dbIdentifier":             out(db, "identifier"),
 		"dbAvailabilityZone":       out(db, "availabilityZone"),
-		"dbSecretName":             out(secretHolding(t, r, "password"), "name"),
+		"dbAppSecretName":          out(first(userSecret(t, r, dbAppUser)), "name"),
+		"dbMasterSecretArn":        rdsMasterSecretArn(t, r),
 		"dbHostParameter":          handoffParameter(t, r, out(db, "address")).Str("name"),
 		"settingsPath":             "/scalable-wordpress/test",
 		"webTierMode":              "autoscaling",
@@ -78,8 +79,18 @@ func TestStackOutputs(t *testing.T) {
 			t.Errorf("output %s: AZs %v, want one per AZ in config order", k, got)
 		}
 	}
-	if len(o) != 32 {
-		t.Errorf("want 32 outputs, got %d: %v", len(o), o)
+	if len(o) != 33 {
+		t.Errorf("want 33 outputs, got %d: %v", len(o), o)
+	}
+	// dbSecretName only while the Pulumi-generated master credential exists (its secret).
+	if _, ok := o["dbSecretName"]; ok {
+		t.Errorf("output dbSecretName = %v: RDS keeps the master credential (dbMasterSecretArn)", o["dbSecretName"])
+	}
+	legacy := mustRun(t, map[string]string{"dbManagedMasterPassword": "false"})
+	master, _ := userSecret(t, legacy, dbUser)
+	if legacy.outputs["dbSecretName"] != out(master, "name") || legacy.outputs["dbMasterSecretArn"] != out(master, "arn") {
+		t.Errorf("with a Pulumi-generated master password: dbSecretName %v, dbMasterSecretArn %v, want its secret %s", legacy.outputs["dbSecretName"],
+			legacy.outputs["dbMasterSecretArn"], out(master, "arn"))
 	}
 	// The hands-on's edge: the load balancer is the site, and nothing of CloudFront or WAF.
 	albRun := mustRun(t, map[string]string{"edge": edgeALB, "waf": "false"})

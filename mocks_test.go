@@ -95,6 +95,14 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 			set("availabilityZone", m.region+"a")
 		}
 		arn = fmt.Sprintf("arn:aws:rds:%s:%s:db:%s", m.region, testAccount, id)
+		if v := unsecret(r.Inputs["manageMasterUserPassword"]); v.IsBool() && v.BoolValue() {
+			// RDS names its secret rds!db-<the instance's resource ID>.
+			out["masterUserSecrets"] = resource.NewArrayProperty([]resource.PropertyValue{resource.NewObjectProperty(resource.PropertyMap{
+				"secretArn":    resource.NewStringProperty(fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-0a1b2c3d-%s-AbCdEf", m.region, testAccount, r.Name)),
+				"secretStatus": resource.NewStringProperty("active"),
+				"kmsKeyId":     resource.NewStringProperty(fmt.Sprintf("arn:aws:kms:%s:%s:key/aws-secretsmanager", m.region, testAccount)),
+			})})
+		}
 	case "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup":
 		id = r.Name + "-abc123"
 		set("name", id)
@@ -431,6 +439,40 @@ func secretDocument(t *testing.T, r *stackRun, field string) (*recorded, map[str
 	}
 	t.Fatalf("%s: no version", secret.URN)
 	return nil, nil
+}
+
+// userSecret is the secret holding user's database credentials, and its document (a secret
+// input: it is stored encrypted in the state).
+func userSecret(t *testing.T, r *stackRun, user string) (*recorded, map[string]any) {
+	t.Helper()
+	for _, v := range r.ofType("aws:secretsmanager/secretVersion:SecretVersion") {
+		var doc map[string]any
+		if json.Unmarshal([]byte(v.Str("secretString")), &doc) != nil || doc["username"] != user {
+			continue
+		}
+		if !v.Inputs["secretString"].IsSecret() {
+			t.Errorf("%s: secretString must be a secret input", v.URN)
+		}
+		if s := r.byID(v.Str("secretId")); s != nil {
+			return s, doc
+		}
+	}
+	t.Fatalf("no secret holds the credentials of %s", user)
+	return nil, nil
+}
+
+// first is the first of two results.
+func first[A, B any](a A, _ B) A { return a }
+
+// rdsMasterSecretArn is the ARN of the secret in which RDS keeps the master credential, ""
+// when RDS does not manage it.
+func rdsMasterSecretArn(t *testing.T, r *stackRun) string {
+	t.Helper()
+	secrets := r.one(t, "aws:rds/instance:Instance").Outputs["masterUserSecrets"]
+	if !secrets.IsArray() || len(secrets.ArrayValue()) == 0 {
+		return ""
+	}
+	return propString(secrets.ArrayValue()[0].ObjectValue()["secretArn"])
 }
 
 // handoffParameter is the SSM parameter that carries a value to the servers.

@@ -307,6 +307,13 @@ var providerCalls = map[string]func(c *callSite){
 			c.ref("dbSubnetGroupName", "rds:CreateDBInstance"), c.ref("parameterGroupName", "rds:CreateDBInstance"),
 			c.at(fmt.Sprintf("arn:aws:rds:%s:%s:og:default:mysql-8-4", c.region, testAccount), "rds:CreateDBInstance", "rds:ModifyDBInstance"),
 			c.own("rds:ModifyDBInstance", "rds:RebootDBInstance", "rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DeleteDBInstance"))
+		if c.x.Inputs["manageMasterUserPassword"].IsBool() && c.x.Inputs["manageMasterUserPassword"].BoolValue() {
+			// RDS creates, rotates and deletes the master credential's secret with the caller's
+			// rights (and the AWS-managed key's, through Secrets Manager).
+			master := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:rds!db-0a1b2c3d-aaaa-bbbb-cccc-0123456789ab-XyZ123", c.region, testAccount)
+			c.read(c.at(master, "secretsmanager:DescribeSecret"))
+			c.write(c.at(master, "secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RotateSecret", "secretsmanager:DeleteSecret"))
+		}
 		if !c.x.Inputs["skipFinalSnapshot"].BoolValue() {
 			// the final snapshot, taken by the delete
 			c.write(c.own("rds:CreateDBSnapshot"), c.at(fmt.Sprintf("arn:aws:rds:%s:%s:snapshot:%s", c.region, testAccount, c.x.Str("finalSnapshotIdentifier")), "rds:CreateDBSnapshot"))

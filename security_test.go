@@ -169,7 +169,7 @@ func TestNoSecretOutsideSecretInputs(t *testing.T) {
 		secrets = append(secrets, p.Outputs["result"].SecretValue().Element.StringValue())
 	}
 	if len(secrets) != 10 {
-		t.Fatalf("want 10 generated secrets (db, admin, 8 salts), got %d", len(secrets))
+		t.Fatalf("want 10 generated secrets (WordPress's database user, admin, 8 salts: RDS generates the master password), got %d", len(secrets))
 	}
 	for _, x := range r.m.Resources {
 		for k, v := range x.Inputs {

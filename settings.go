@@ -2,7 +2,8 @@ package main
 
 // SiteSettings are the stack-specific settings the web servers read at boot, in SSM Parameter
 // Store under the stack's path: <path>/site holds the site's settings as one JSON document,
-// and <path>/db-host the database endpoint, which exists only once RDS is up. A change
+// <path>/db-host the database endpoint and <path>/db-master-secret-arn the master
+// credential's secret, which both exist only once RDS is up. A change
 // reaches servers that are already running through an SSM association that runs the boot
 // script's refresh on every serving instance whenever the site's settings change (its
 // settingsVersion parameter is a digest of them). User data never holds them, so no
@@ -28,7 +29,6 @@ import (
 const (
 	settingDBHost    = "db-host"
 	settingDBName    = "db-name"
-	settingDBSecret  = "db-secret-arn" //nolint:gosec // the name of a setting that holds a secret's ARN, not a credential
 	settingWPSecret  = "wordpress-secret-arn"
 	settingSiteURL   = "site-url"
 	settingTitle     = "site-title"
@@ -41,36 +41,63 @@ const (
 	settingCookie    = "cookie-hash"            // WordPress's COOKIEHASH, which the CDN's cache key names
 )
 
+// The database's credentials, by the ARNs of their secrets (names of settings, not
+// credentials).
+//
+//nolint:gosec // setting names
+const (
+	// settingDBAppSecret names WordPress's own database user's secret, the credentials
+	// runtime.php holds.
+	settingDBAppSecret = "db-app-secret-arn"
+	// settingDBMasterSecret names the master credential's secret, which only the boot script
+	// (root) reads, and only when WordPress's user must be created or realigned
+	// (boot/dbuser.php).
+	settingDBMasterSecret = "db-master-secret-arn"
+	// settingDBSecret named the master credential's secret, from which servers of the
+	// release before WordPress had a database user of its own built WordPress's config. It
+	// is published only while the Pulumi-generated master credential exists (an existing
+	// stack's migration, dbManagedMasterPassword false), so that those servers keep working
+	// until the new ones replace them; this release's servers never read it.
+	settingDBSecret = "db-secret-arn"
+)
+
 // siteSettings are the settings kept together in the site parameter; the database endpoint
-// has a parameter of its own.
-var siteSettings = []string{settingDBName, settingDBSecret, settingWPSecret, settingSiteURL, settingTitle,
+// and the master credential's secret have parameters of their own.
+var siteSettings = []string{settingDBName, settingDBAppSecret, settingWPSecret, settingSiteURL, settingTitle,
 	settingAdminUser, settingEmail, settingLocale, settingUploadsFS, settingUploadsAP, settingProto, settingCookie}
+
+// legacySiteSettings are published in the site parameter when given, and required by no
+// server of this release.
+var legacySiteSettings = []string{settingDBSecret}
 
 // The parameters' leaf names under the stack's path.
 const (
-	siteParameterLeaf   = "site"
-	dbHostParameterLeaf = settingDBHost
+	siteParameterLeaf           = "site"
+	dbHostParameterLeaf         = settingDBHost
+	dbMasterSecretParameterLeaf = settingDBMasterSecret
 )
 
 // SiteSettingsArgs are the settings' values and where servers find them.
 type SiteSettingsArgs struct {
-	Path    string                        // the stack's path, e.g. /scalable-wordpress/dev
-	DBHost  pulumi.StringInput            // the database endpoint (once RDS is up)
-	Site    map[string]pulumi.StringInput // every one of siteSettings
-	SiteTag string                        // value of siteTagKey on the serving instances
-	Tags    Tags
+	Path           string                        // the stack's path, e.g. /scalable-wordpress/dev
+	DBHost         pulumi.StringInput            // the database endpoint (once RDS is up)
+	DBMasterSecret pulumi.StringInput            // the master credential's secret's ARN (RDS's: once RDS is up)
+	Site           map[string]pulumi.StringInput // every one of siteSettings, and of legacySiteSettings when published
+	SiteTag        string                        // value of siteTagKey on the serving instances
+	Tags           Tags
 }
 
 // SiteSettings is the settings component.
 type SiteSettings struct {
 	pulumi.ResourceState
 
-	Site    *ssm.Parameter
-	DBHost  *ssm.Parameter
-	Refresh *ssm.Association
+	Site         *ssm.Parameter
+	DBHost       *ssm.Parameter
+	MasterSecret *ssm.Parameter
+	Refresh      *ssm.Association
 }
 
-// NewSiteSettings creates the two parameters and the refresh association.
+// NewSiteSettings creates the three parameters and the refresh association.
 func NewSiteSettings(ctx *pulumi.Context, name string, args *SiteSettingsArgs, opts ...pulumi.ResourceOption) (*SiteSettings, error) {
 	values := pulumi.StringMap{}
 	for _, k := range siteSettings {
@@ -78,6 +105,14 @@ func NewSiteSettings(ctx *pulumi.Context, name string, args *SiteSettingsArgs, o
 			return nil, fmt.Errorf("site settings %s: no value for %s", name, k)
 		}
 		values[k] = args.Site[k]
+	}
+	for _, k := range legacySiteSettings {
+		if args.Site[k] != nil {
+			values[k] = args.Site[k]
+		}
+	}
+	if args.DBMasterSecret == nil {
+		return nil, fmt.Errorf("site settings %s: no value for %s", name, settingDBMasterSecret)
 	}
 	st := &SiteSettings{}
 	if err := ctx.RegisterComponentResource("scalable-wordpress:settings:SiteSettings", name, st, opts...); err != nil {
@@ -111,9 +146,22 @@ func NewSiteSettings(ctx *pulumi.Context, name string, args *SiteSettingsArgs, o
 	if err != nil {
 		return nil, fmt.Errorf("create the database endpoint parameter: %w", err)
 	}
-	// Not the database endpoint in the digest: it exists only once RDS is up, and waiting for
-	// it would put the refresh on the deploy's critical path. It never changes while the
-	// database lives (a failover keeps the name), and nothing replaces the database.
+	// Not a secret: who may read the secret it names is the servers' role's business.
+	st.MasterSecret, err = ssm.NewParameter(ctx, name+"-db-master-secret", &ssm.ParameterArgs{
+		Name:          pulumi.String(args.Path + "/" + dbMasterSecretParameterLeaf),
+		Description:   pulumi.String("ARN of the WordPress database's master credential, which the web servers' boot script reads only to create or realign WordPress's own database user"),
+		Type:          pulumi.String("String"),
+		InsecureValue: args.DBMasterSecret,
+		Tags:          args.Tags.Named("db-master-secret"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create the master credential's parameter: %w", err)
+	}
+	// Neither the database endpoint nor the master credential's ARN in the digest: they exist
+	// only once RDS is up, and waiting for them would put the refresh on the deploy's critical
+	// path. The endpoint never changes while the database lives (a failover keeps the name),
+	// and nothing replaces the database; servers read the master credential's ARN afresh
+	// whenever they need it.
 	version := st.Site.InsecureValue.ApplyT(func(v string) string {
 		sum := sha256.Sum256([]byte(v))
 		return hex.EncodeToString(sum[:8])
@@ -170,5 +218,5 @@ func newSettingsRefresh(ctx *pulumi.Context, name string, args *SiteSettingsArgs
 
 // allSettings are every setting a server needs, in the order boot/settings.php lists them.
 func allSettings() []string {
-	return append([]string{settingDBHost}, slices.Clone(siteSettings)...)
+	return append([]string{settingDBHost, settingDBMasterSecret}, slices.Clone(siteSettings)...)
 }

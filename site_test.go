@@ -42,7 +42,7 @@ type programFacts struct {
 	BuilderUserData, ServerUserData string // decoded: the scripts cloud-init runs
 	SettingsPath                    string
 	Site                            map[string]string // the site settings, as the program publishes them
-	DBSecretName, WPSecretName      string
+	DBAppSecretName, WPSecretName   string
 	ArchiveURL, RDSBundle           string
 	SiteURL, HTTPSSiteURL           string   // edge alb: the load balancer's, and with a certificate
 	CDN                             cdnFacts // the default edge: CloudFront in front
@@ -72,7 +72,7 @@ func siteProgramFacts(t *testing.T, config map[string]string) programFacts {
 	if err := json.Unmarshal([]byte(site.Str("insecureValue")), &f.Site); err != nil {
 		t.Fatalf("site settings: %v", err)
 	}
-	f.DBSecretName, f.WPSecretName = out(secretHolding(t, r, "password"), "name"), out(secretHolding(t, r, "admin_password"), "name")
+	f.DBAppSecretName, f.WPSecretName = out(first(userSecret(t, r, dbAppUser)), "name"), out(secretHolding(t, r, "admin_password"), "name")
 	asg := r.one(t, "aws:autoscaling/group:Group")
 	f.Group = out(asg, "name")
 	f.LaunchHook = propString(asg.Inputs["initialLifecycleHooks"].ArrayValue()[0].ObjectValue()["name"])
@@ -136,7 +136,7 @@ func TestSite(t *testing.T) {
 		if !strings.Contains(prepared.Calls, "dnf install") || downloads != 1 {
 			t.Errorf("the builder must install the packages and download WordPress once (downloads %d):\n%s", downloads, prepared.Calls)
 		}
-		leaks := builder.diskHolds(dbPassword, adminPassword, salts[0], salts[7], site[settingDBSecret], site[settingWPSecret], siteTitle)
+		leaks := builder.diskHolds(dbPassword, labAppPassword, adminPassword, salts[0], salts[7], site[settingDBAppSecret], site[settingWPSecret], siteTitle)
 		if len(leaks) > 0 {
 			t.Errorf("the image holds stack settings or secrets: %v", leaks)
 		}
@@ -395,6 +395,10 @@ func TestSite(t *testing.T) {
 			t.Errorf("with the real certificate back the site does not answer: %v %s", err, page.Status)
 		}
 	})
+
+	// WordPress's own database user (sitedbuser_test.go).
+	checkOwnDatabaseUser(t, rs, facts.SiteURL)
+	checkDatabaseUserConverges(t, rs, facts)
 
 	t.Run("a server with dead PHP is taken out of rotation by the health check", func(t *testing.T) {
 		o, tookOut, down := l.takeOut(lbClient, facts.SiteURL+"/", s2, 4*facts.ExpectedUnhealthyWithin, func() { s2.killDaemon("php-fpm") })

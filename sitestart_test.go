@@ -15,17 +15,22 @@ import (
 	"time"
 )
 
-// The secrets' values: RDS's alphabet for the database password, the generator's (see
-// newWordPressSecret) for the admin's.
+// The secrets' values: RDS's alphabet for the master password, the generator's (see
+// newWordPressSecret) for the admin's, and for WordPress's database user what breaks naive
+// quoting in SQL, PHP and shell.
 const (
 	labDBPassword    = `Db!#$%^&*()-_=+[]{}<>:?,.pw9Q`
+	labAppPassword   = `App'pw"\%_$x` + "`y`" + `{9}`
 	labAdminPassword = `Adm!n@#$%&*()-_=+[]{}<>:?9x`
+	// labMasterSecretName is what RDS names the secret in which it keeps the master credential.
+	labMasterSecretName = "rds!db-0a1b2c3d-lab"
 )
 
 // runningSite is a serving site in the lab.
 type runningSite struct {
 	l                   *lab
 	site                map[string]string // the site settings, with the secrets' ARNs
+	masterSecretARN     string            // RDS's secret of the master credential, handed off as db-master-secret-arn
 	hosts               map[string]string // the servers' name resolution
 	salts               []string
 	httpHost, httpsHost string
@@ -45,10 +50,11 @@ func startSite(t *testing.T, facts programFacts, n int, launch func(*webServer))
 	rs := &runningSite{l: l, httpHost: hostOf(facts.SiteURL), httpsHost: hostOf(facts.HTTPSSiteURL)}
 	l.startDB(labDBPassword)
 	l.startMoto()
-	dbSecret, err := dbCredentialsJSON(labDBPassword)
+	appSecret, err := dbCredentialsJSON(dbAppUser, labAppPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
+	masterSecret := `{"username":"` + dbUser + `","password":"` + labDBPassword + `"}` // RDS's shape
 	rs.salts = make([]string, len(wordpressSaltNames))
 	for i := range rs.salts {
 		rs.salts[i] = fmt.Sprintf(`salt-%d-'"\$`, i) + strings.Repeat(string(rune('a'+i)), 48)
@@ -58,10 +64,13 @@ func startSite(t *testing.T, facts programFacts, n int, launch func(*webServer))
 		t.Fatal(err)
 	}
 	rs.site = maps.Clone(facts.Site)
-	rs.site[settingDBSecret] = l.aws("secretsmanager", "create-secret", "--name", facts.DBSecretName, "--secret-string", dbSecret, "--query", "ARN", "--output", "text")
+	rs.site[settingDBAppSecret] = l.aws("secretsmanager", "create-secret", "--name", facts.DBAppSecretName, "--secret-string", appSecret, "--query", "ARN", "--output", "text")
 	rs.site[settingWPSecret] = l.aws("secretsmanager", "create-secret", "--name", facts.WPSecretName, "--secret-string", wpSecret, "--query", "ARN", "--output", "text")
+	rs.masterSecretARN = l.aws("secretsmanager", "create-secret", "--name", labMasterSecretName, "--secret-string", masterSecret, "--query", "ARN", "--output", "text")
 	l.publishSettings(facts.SettingsPath, rs.site)
+	// What RDS's creation hands off: its endpoint and its master credential's secret.
 	l.putParameter(facts.SettingsPath+"/"+dbHostParameterLeaf, labDBHost)
+	l.putParameter(facts.SettingsPath+"/"+dbMasterSecretParameterLeaf, rs.masterSecretARN)
 	l.startWordPressOrg(facts.ArchiveURL, facts.Version, facts.RDSBundle, labProbe, labTheme)
 	l.startAutoScaling(facts.Group, facts.LaunchHook)
 	rs.hosts = map[string]string{labDBHost: labDBAddr, hostOf(facts.ArchiveURL): labWebOrg, hostOf(facts.RDSBundle): labWebOrg,

@@ -1,13 +1,13 @@
 <?php
 // The stack's settings, as SSM Parameter Store holds them under the stack's path: PATH/site
-// (the site's settings, one JSON document) and PATH/db-host (the database endpoint, published
-// once RDS is up).
+// (the site's settings, one JSON document), PATH/db-host (the database endpoint) and
+// PATH/db-master-secret-arn (the master credential's secret), both published once RDS is up.
 //   php settings.php collect PATH   reads `aws ssm get-parameters-by-path --output json` on
 //                                   stdin and prints {"setting": "value", ...}; it fails,
 //                                   naming what is missing, until every setting is there.
 //   php settings.php get SETTING    reads that JSON on stdin and prints one value.
 const REQUIRED = array(
-	'db-host', 'db-name', 'db-secret-arn', 'wordpress-secret-arn',
+	'db-host', 'db-master-secret-arn', 'db-name', 'db-app-secret-arn', 'wordpress-secret-arn',
 	'site-url', 'site-title', 'admin-user', 'admin-email', 'locale',
 	'uploads-file-system-id', 'uploads-access-point-id', 'forwarded-proto-header', 'cookie-hash',
 );
@@ -40,6 +40,8 @@ foreach ( $input['Parameters'] ?? array() as $p ) {
 	}
 	if ( $prefix . 'db-host' === $name ) {
 		$settings['db-host'] = $value;
+	} elseif ( $prefix . 'db-master-secret-arn' === $name ) {
+		$settings['db-master-secret-arn'] = $value;
 	} elseif ( $prefix . 'site' === $name ) {
 		$site = json_decode( $value, true );
 		if ( ! is_array( $site ) ) {

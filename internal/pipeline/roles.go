@@ -46,7 +46,9 @@ var (
 	serverRoleNames    = []string{"web-role-*", "web-builder-role-*"}
 	serverProfileNames = []string{"web-profile-*", "web-builder-profile-*"}
 	// secrets by the Pulumi names of the database's and the web tier's (database.go, compute.go)
-	secretNames = []string{"db-credentials-*", "web-wordpress-*"}
+	secretNames = []string{"db-credentials-*", "db-app-credentials-*", "web-wordpress-*"}
+	// rdsMasterSecretName is how RDS names the master credential's secret it manages.
+	rdsMasterSecretName = "rds!db-*"
 	// the alert topic (alerts.go) and the web ACL (waf.go)
 	topicNames  = []string{"alerts-topic-*"}
 	webACLNames = []string{"waf-acl-*"}
@@ -349,6 +351,12 @@ func (s Scope) deployData() []Statement {
 			"secretsmanager:UntagResource", "secretsmanager:GetResourcePolicy", "secretsmanager:ListSecretVersionIds",
 			"secretsmanager:UpdateSecretVersionStage",
 		}, s.regional("secretsmanager", prefixed("secret:", secretNames)...), s.here()),
+		// RDS creates, rotates and deletes the master credential's secret (rds!db-...) with the
+		// caller's rights when it manages the master password; reading it is not among them.
+		allow("RDSManagedMasterSecret", []string{
+			"secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:RotateSecret",
+			"secretsmanager:DescribeSecret", "secretsmanager:DeleteSecret",
+		}, s.regional("secretsmanager", "secret:"+rdsMasterSecretName), s.here()),
 		allow("OwnParameters", []string{
 			"ssm:PutParameter", "ssm:DeleteParameter", "ssm:GetParameter", "ssm:GetParameters",
 			"ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource",
@@ -500,7 +508,10 @@ func ServerBoundary(s Scope) Document {
 			"ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage", "ec2messages:GetEndpoint",
 			"ec2messages:GetMessages", "ec2messages:SendReply",
 		}, []string{"*"}, s.here()),
-		allow("OwnSecrets", []string{"secretsmanager:GetSecretValue"}, s.regional("secretsmanager", prefixed("secret:", secretNames)...), s.here()),
+		// Their own secrets, and the master credential's that RDS manages, which the program's
+		// policy lets them read only until the owner seals it (dbServersReadMaster).
+		allow("OwnSecrets", []string{"secretsmanager:GetSecretValue"},
+			s.regional("secretsmanager", append(prefixed("secret:", secretNames), "secret:"+rdsMasterSecretName)...), s.here()),
 		allow("OwnSettings", []string{"ssm:GetParametersByPath", "ssm:GetParameter", "ssm:GetParameters"},
 			s.regional("ssm", "parameter/"+s.Project+"/*"), s.here()),
 		// Secrets Manager decrypts with the account's key on the server's behalf.

@@ -33,7 +33,9 @@ type Outputs struct {
 	DBIdentifier       string `json:"dbIdentifier"`
 	DBAvailabilityZone string `json:"dbAvailabilityZone"`
 	DBMultiAZ          bool   `json:"dbMultiAz"`
-	DBSecretName       string `json:"dbSecretName"`
+	DBAppSecretName    string `json:"dbAppSecretName"`        // WordPress's own database user
+	DBMasterSecretARN  string `json:"dbMasterSecretArn"`      // the master credential: RDS's secret, or dbSecretName's
+	DBSecretName       string `json:"dbSecretName,omitempty"` // only with a Pulumi-generated master password (dbManagedMasterPassword false)
 	DBHostParameter    string `json:"dbHostParameter"`
 
 	WordPressSecretName string     `json:"wordpressSecretName"`
