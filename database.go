@@ -217,34 +217,12 @@ type credentials struct {
 // waits for nothing of the database's); the boot script creates the user with it, or sets
 // its password to it when it changes.
 func newAppCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDays int, tags Tags, parent pulumi.ResourceOption) (*secretsmanager.Secret, error) {
-	pw, err := random.NewRandomPassword(ctx, name+"-app-password", &random.RandomPasswordArgs{
-		Length: pulumi.Int(32),
-		// No quote, backslash, slash, @ or space: the value survives any client's quoting.
-		OverrideSpecial: pulumi.String("!#$%^&*()-_=+[]{}<>:?,."),
-		MinSpecial:      pulumi.Int(2),
-		MinNumeric:      pulumi.Int(2),
-		MinUpper:        pulumi.Int(2),
-		MinLower:        pulumi.Int(2),
-	}, parent)
+	c, err := newUserSecret(ctx, name+"-app", dbUserSecretArgs{user: dbAppUser, tag: "db-app-credentials", what: "the WordPress database user",
+		description: "WordPress's own database user (rights on its database only)", recoveryWindowDays: recoveryWindowDays, tags: tags}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("generate the WordPress database user's password: %w", err)
+		return nil, err
 	}
-	secret, err := secretsmanager.NewSecret(ctx, name+"-app-credentials", &secretsmanager.SecretArgs{
-		Description:          pulumi.String("WordPress's own database user (rights on its database only)"),
-		RecoveryWindowInDays: pulumi.Int(recoveryWindowDays),
-		Tags:                 tags.Named("db-app-credentials"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create the WordPress database user's secret: %w", err)
-	}
-	value := pw.Result.ApplyT(func(p string) (string, error) { return dbCredentialsJSON(dbAppUser, p) }).(pulumi.StringOutput)
-	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-app-credentials-value", &secretsmanager.SecretVersionArgs{
-		SecretId:     secret.ID(),
-		SecretString: pulumi.ToSecret(value).(pulumi.StringOutput),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("store the WordPress database user's credentials: %w", err)
-	}
-	return secret, nil
+	return c.secret, nil
 }
 
 // newCredentialsSecret generates the master password and stores it, in the shape RDS
@@ -252,9 +230,24 @@ func newAppCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDay
 // existing stack migrates (ManagedMasterPassword off). The password exists only there and,
 // encrypted, in the Pulumi state.
 func newCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDays int, tags Tags, parent pulumi.ResourceOption) (*credentials, error) {
-	pw, err := random.NewRandomPassword(ctx, name+"-password", &random.RandomPasswordArgs{
+	return newUserSecret(ctx, name, dbUserSecretArgs{user: dbUser, tag: "db-credentials", what: "the database master",
+		description: "WordPress database master credentials", recoveryWindowDays: recoveryWindowDays, tags: tags}, parent)
+}
+
+// dbUserSecretArgs describe one database user's secret.
+type dbUserSecretArgs struct {
+	user, tag, what, description string
+	recoveryWindowDays           int
+	tags                         Tags
+}
+
+// newUserSecret generates a database user's password (<prefix>-password) and stores it with
+// the user's name in a secret (<prefix>-credentials, its value <prefix>-credentials-value).
+func newUserSecret(ctx *pulumi.Context, prefix string, a dbUserSecretArgs, parent pulumi.ResourceOption) (*credentials, error) {
+	pw, err := random.NewRandomPassword(ctx, prefix+"-password", &random.RandomPasswordArgs{
 		Length: pulumi.Int(32),
-		// RDS rejects '/', '@', '"' and spaces in master passwords.
+		// RDS rejects '/', '@', '"' and spaces in master passwords; without quotes and
+		// backslashes the value also survives any client's quoting.
 		OverrideSpecial: pulumi.String("!#$%^&*()-_=+[]{}<>:?,."),
 		MinSpecial:      pulumi.Int(2),
 		MinNumeric:      pulumi.Int(2),
@@ -262,22 +255,22 @@ func newCredentialsSecret(ctx *pulumi.Context, name string, recoveryWindowDays i
 		MinLower:        pulumi.Int(2),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("generate database password: %w", err)
+		return nil, fmt.Errorf("generate %s's password: %w", a.what, err)
 	}
-	secret, err := secretsmanager.NewSecret(ctx, name+"-credentials", &secretsmanager.SecretArgs{
-		Description:          pulumi.String("WordPress database master credentials"),
-		RecoveryWindowInDays: pulumi.Int(recoveryWindowDays),
-		Tags:                 tags.Named("db-credentials"),
+	secret, err := secretsmanager.NewSecret(ctx, prefix+"-credentials", &secretsmanager.SecretArgs{
+		Description:          pulumi.String(a.description),
+		RecoveryWindowInDays: pulumi.Int(a.recoveryWindowDays),
+		Tags:                 a.tags.Named(a.tag),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("create database credentials secret: %w", err)
+		return nil, fmt.Errorf("create %s's secret: %w", a.what, err)
 	}
-	value := pw.Result.ApplyT(func(p string) (string, error) { return dbCredentialsJSON(dbUser, p) }).(pulumi.StringOutput)
-	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-credentials-value", &secretsmanager.SecretVersionArgs{
+	value := pw.Result.ApplyT(func(p string) (string, error) { return dbCredentialsJSON(a.user, p) }).(pulumi.StringOutput)
+	if _, err := secretsmanager.NewSecretVersion(ctx, prefix+"-credentials-value", &secretsmanager.SecretVersionArgs{
 		SecretId:     secret.ID(),
 		SecretString: pulumi.ToSecret(value).(pulumi.StringOutput),
 	}, parent); err != nil {
-		return nil, fmt.Errorf("store database credentials: %w", err)
+		return nil, fmt.Errorf("store %s's credentials: %w", a.what, err)
 	}
 	return &credentials{secret: secret, password: pw.Result}, nil
 }

@@ -34,19 +34,6 @@ func masterSecretARNs(t *testing.T, r *stackRun) []string {
 // ? wildcards) cover action on resource.
 func grants(t *testing.T, st map[string]any, action, resource string) bool {
 	t.Helper()
-	list := func(v any) []string {
-		switch x := v.(type) {
-		case string:
-			return []string{x}
-		case []any:
-			var out []string
-			for _, e := range x {
-				out = append(out, e.(string))
-			}
-			return out
-		}
-		return nil
-	}
 	// IAM's * also matches '/', path.Match's does not: compare with '/' replaced. Case is
 	// ignored (actions ignore it; for resources it only widens what counts as a grant).
 	flat := func(s string) string { return strings.ReplaceAll(strings.ToLower(s), "/", "|") }
@@ -64,7 +51,7 @@ func grants(t *testing.T, st map[string]any, action, resource string) bool {
 	case st["NotAction"] != nil || st["NotResource"] != nil:
 		return true // too broad to reason about: it counts
 	}
-	return match(list(st["Action"]), action) && match(list(st["Resource"]), resource)
+	return match(stringList(st["Action"]), action) && match(stringList(st["Resource"]), resource)
 }
 
 // readersOf lists the role policies that let a role read the secret.
