@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/example/scalable-wordpress/internal/pipeline"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -484,30 +485,8 @@ func architecture(instanceType string) string {
 	return "x86_64"
 }
 
-// ssmAgentActions are what the SSM agent calls for this program: registering and reporting
-// (UpdateInstanceInformation); Session Manager and Run Command over the message gateway
-// (ssmmessages) or, where the agent falls back to it, the message delivery service
-// (ec2messages); and State Manager associations (the settings refresh, the prepare wait),
-// both the current calls and the legacy ones older agents make. They are
-// AmazonSSMManagedInstanceCore's actions without ssm:GetParameter and ssm:GetParameters on
-// every parameter of the account (the agent reads a parameter only to resolve an {{ssm:...}}
-// reference in a document, and the program's documents have none), Patch Manager's
-// GetDeployablePatchSnapshotForInstance (images are replaced, never patched in place),
-// Inventory's PutInventory, PutComplianceItems (patch and custom compliance), and
-// Distributor's GetManifest and PutConfigurePackageResult (the CloudWatch agent comes from
-// dnf).
-var ssmAgentActions = []string{
-	"ssm:UpdateInstanceInformation",
-	"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-	"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
-	"ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
-	"ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply",
-	"ssm:ListInstanceAssociations", "ssm:UpdateInstanceAssociationStatus",
-	"ssm:ListAssociations", "ssm:DescribeAssociation", "ssm:UpdateAssociationStatus",
-	"ssm:GetDocument", "ssm:DescribeDocument",
-}
-
-// newSSMAgentPolicy puts ssmAgentActions on the role, inline: what the role may do is then all
+// newSSMAgentPolicy puts the SSM agent's actions (pipeline.SSMAgentActions, which the
+// pipeline's permissions boundary allows too) on the role, inline: what the role may do is then all
 // in the program, where a test reads it. On "*", as in AWS's managed policy: the message
 // channels have no resource type, and the rest report on this instance or read associations
 // and documents, which hold no secret.
@@ -515,7 +494,7 @@ func newSSMAgentPolicy(ctx *pulumi.Context, name string, role *iam.Role, parent 
 	b, err := json.Marshal(map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []map[string]any{{
-			"Sid": "SSMAgent", "Effect": "Allow", "Action": ssmAgentActions, "Resource": "*",
+			"Sid": "SSMAgent", "Effect": "Allow", "Action": pipeline.SSMAgentActions, "Resource": "*",
 		}},
 	})
 	if err != nil {

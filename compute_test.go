@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/example/scalable-wordpress/internal/pipeline"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
@@ -61,7 +63,7 @@ func TestGoldenImage(t *testing.T) {
 		t.Fatalf("%s: the builder must use the builder's own profile", builder.URN)
 	}
 	for _, st := range roleGrants(t, r, profile.Str("role")) {
-		if !slices.Contains(ssmAgentActions, st.action) || st.resource != "*" {
+		if !slices.Contains(pipeline.SSMAgentActions, st.action) || st.resource != "*" {
 			t.Errorf("%s: the builder's role must hold nothing beyond the SSM agent's rights (it reads no secret): %s on %s", st.from, st.action, st.resource)
 		}
 	}
@@ -385,7 +387,7 @@ func TestServerRoleIsScopedToItsOwnSecretsAndSettings(t *testing.T) {
 	for _, action := range shipLogsActions {
 		want[action] = shipped
 	}
-	for _, action := range ssmAgentActions {
+	for _, action := range pipeline.SSMAgentActions {
 		want[action] = []string{"*"}
 	}
 	if len(got) != len(want) {

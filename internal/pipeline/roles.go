@@ -493,21 +493,36 @@ func (s Scope) deployIAM() []Statement {
 	}
 }
 
+// SSMAgentActions are what the SSM agent calls on the program's servers: registering and reporting
+// (UpdateInstanceInformation); Session Manager and Run Command over the message gateway
+// (ssmmessages) or, where the agent falls back to it, the message delivery service
+// (ec2messages); and State Manager associations (the settings refresh, the prepare wait),
+// both the current calls and the legacy ones older agents make. They are
+// AmazonSSMManagedInstanceCore's actions without ssm:GetParameter and ssm:GetParameters on
+// every parameter of the account (the agent reads a parameter only to resolve an {{ssm:...}}
+// reference in a document, and the program's documents have none), Patch Manager's
+// GetDeployablePatchSnapshotForInstance (images are replaced, never patched in place),
+// Inventory's PutInventory, PutComplianceItems (patch and custom compliance), and
+// Distributor's GetManifest and PutConfigurePackageResult (the CloudWatch agent comes from
+// dnf).
+var SSMAgentActions = []string{
+	"ssm:UpdateInstanceInformation",
+	"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+	"ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
+	"ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage",
+	"ec2messages:GetEndpoint", "ec2messages:GetMessages", "ec2messages:SendReply",
+	"ssm:ListInstanceAssociations", "ssm:UpdateInstanceAssociationStatus",
+	"ssm:ListAssociations", "ssm:DescribeAssociation", "ssm:UpdateAssociationStatus",
+	"ssm:GetDocument", "ssm:DescribeDocument",
+}
+
 // ServerBoundary is the permissions boundary of every role the program creates (the web
 // servers' and the image builder's): the most any of them may do, whatever policy the deploy
 // role puts on them. What the servers need: the SSM agent and Session Manager, their secrets,
 // their settings, the uploads file system, their logs, the agent's metrics, their launch hook.
 func ServerBoundary(s Scope) Document {
 	return document(
-		allow("SSMAgent", []string{
-			"ssm:UpdateInstanceInformation", "ssm:ListAssociations", "ssm:ListInstanceAssociations", "ssm:DescribeAssociation",
-			"ssm:GetDocument", "ssm:DescribeDocument", "ssm:UpdateAssociationStatus", "ssm:UpdateInstanceAssociationStatus",
-			"ssm:PutInventory", "ssm:PutComplianceItems", "ssm:PutConfigurePackageResult", "ssm:GetManifest",
-			"ssm:GetDeployablePatchSnapshotForInstance",
-			"ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel",
-			"ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage", "ec2messages:FailMessage", "ec2messages:GetEndpoint",
-			"ec2messages:GetMessages", "ec2messages:SendReply",
-		}, []string{"*"}, s.here()),
+		allow("SSMAgent", SSMAgentActions, []string{"*"}, s.here()),
 		// Their own secrets, and the master credential's that RDS manages, which the program's
 		// policy lets them read only until the owner seals it (dbServersReadMaster).
 		allow("OwnSecrets", []string{"secretsmanager:GetSecretValue"},
