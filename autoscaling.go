@@ -153,7 +153,8 @@ func newLaunchTemplate(ctx *pulumi.Context, tier string, args *WebTierArgs, ami 
 	if args.KeyPairName != "" {
 		a.KeyName = pulumi.String(args.KeyPairName)
 	}
-	lt, err := ec2.NewLaunchTemplate(ctx, tier+"-lt", a, parent)
+	// A new version launches servers that run the release's one-time database upgrade.
+	lt, err := ec2.NewLaunchTemplate(ctx, tier+"-lt", a, parent, dependsOnIf(args.ReleaseGate))
 	if err != nil {
 		return nil, fmt.Errorf("create the web servers' launch template: %w", err)
 	}

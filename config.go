@@ -55,6 +55,9 @@ type Config struct {
 	Plugins          []string // wordpressPlugins: slug@version
 	Themes           []string // wordpressThemes: slug@version:sha256
 	PHPVersion       string   // phpVersion
+	// AllowWordPressDowngrade (allowWordPressDowngrade) lets wordpressVersion go below the
+	// last deploy's: only once the database went back too (release.go).
+	AllowWordPressDowngrade bool
 
 	plugins, themes []wpPackage // the two lists parsed, by validateCode
 
@@ -255,6 +258,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.WordPressLocale = read(r, "wordpressLocale", "", r.c.Try)
 	c.PHPVersion = read(r, "phpVersion", "", r.c.Try)
 	c.WordPressVersion = read(r, "wordpressVersion", "", r.c.Try)
+	c.AllowWordPressDowngrade = read(r, "allowWordPressDowngrade", trueFalse, r.c.TryBool)
 	c.Plugins = read(r, "wordpressPlugins", stringList, tryJSON[[]string](r.c))
 	c.Themes = read(r, "wordpressThemes", stringList, tryJSON[[]string](r.c))
 	c.UploadsThroughputMode = read(r, "uploadsThroughputMode", "", r.c.Try)

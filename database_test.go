@@ -279,6 +279,7 @@ var configAlternatives = map[string]map[string]string{
 	"logRetentionDays":              {"logRetentionDays": "90"},
 	"dbManagedMasterPassword":       {"dbManagedMasterPassword": "false"},
 	"dbServersReadMaster":           {"dbServersReadMaster": "false"},
+	"allowWordPressDowngrade":       {"allowWordPressDowngrade": "true"},
 }
 
 // dbReplaceKeys are the RDS instance inputs whose change replaces it (a new, empty database):
