@@ -48,7 +48,7 @@ func TestStackOutputs(t *testing.T) {
 		"vpcId":                    out(r.one(t, "aws:ec2/vpc:Vpc"), "id"),
 		"region":                   "ap-northeast-1",
 		"uploadsFileSystemId":      out(r.one(t, "aws:efs/fileSystem:FileSystem"), "id"),
-		"wordpressVersion":         "7.0",
+		"wordpressVersion":         "7.1",
 	}
 	for k, v := range want {
 		if v == "" || fmt.Sprint(o[k]) != v {
