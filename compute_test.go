@@ -183,18 +183,9 @@ func TestAutoScalingGroup(t *testing.T) {
 	if propString(prefs["instanceWarmup"]) == "" {
 		t.Errorf("%s: the refresh needs a warm-up matching the boot", asg.URN)
 	}
-	var alarms []string
-	for _, a := range prefs["alarmSpecification"].ObjectValue()["alarms"].ArrayValue() {
-		alarms = append(alarms, propString(a))
-	}
-	metrics := map[string]bool{}
-	for _, a := range r.ofType("aws:cloudwatch/metricAlarm:MetricAlarm") {
-		if slices.Contains(alarms, out(a, "name")) {
-			metrics[a.Str("metricName")] = true
-		}
-	}
-	if !metrics["UnHealthyHostCount"] || !metrics["HTTPCode_Target_5XX_Count"] {
-		t.Errorf("%s: the refresh must roll back on unhealthy hosts and target 5xx, got alarms %v", asg.URN, alarms)
+	// Which alarms the refresh watches, and how they fire: rolloutalarms_test.go.
+	if alarms := prefs["alarmSpecification"].ObjectValue()["alarms"]; !alarms.IsArray() || len(alarms.ArrayValue()) == 0 {
+		t.Errorf("%s: the refresh watches no alarm, so nothing rolls a bad release back", asg.URN)
 	}
 
 	var complete *recorded

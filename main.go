@@ -117,6 +117,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		CertificateArn:  albCertificate,
 		SiteDomain:      cfg.SiteDomain,
 		AlarmTopic:      alerts.Topic.Arn,
+		MetricsLabel:    pathLabel(cfg.settingsPath()),
 		After:           database.SubnetGroup,
 		Tags:            tags,
 	})
