@@ -202,6 +202,56 @@ func TestAutoScalingGroup(t *testing.T) {
 	}
 }
 
+// A refresh replaces half the servers, waits releaseBakeMinutes while they serve under the
+// rollout alarms, then replaces the rest: the checkpoints end in 100 (else the refresh stops
+// with the group half rolled), and the delay is the configured bake in seconds, which is at
+// least what the slowest rollout alarm needs to fire.
+func TestRefreshBakesHalfTheServersUnderTheAlarms(t *testing.T) {
+	def, _ := strconv.Atoi(configText(readProjectFile(t).Config["releaseBakeMinutes"].Default))
+	for _, c := range []struct {
+		overrides map[string]string
+		delay     string
+	}{
+		{nil, strconv.Itoa(def * 60)},
+		{map[string]string{"releaseBakeMinutes": "7"}, "420"},
+		{map[string]string{"releaseBakeMinutes": strconv.Itoa(minReleaseBakeMinutes())}, strconv.Itoa(minReleaseBakeMinutes() * 60)},
+	} {
+		r := mustRun(t, c.overrides)
+		asg := r.one(t, "aws:autoscaling/group:Group")
+		prefs := asg.Obj("instanceRefresh")["preferences"].ObjectValue()
+		var checkpoints []string
+		for _, p := range prefs["checkpointPercentages"].ArrayValue() {
+			checkpoints = append(checkpoints, propString(p))
+		}
+		if strings.Join(checkpoints, ",") != "50,100" {
+			t.Errorf("%v: checkpoints %v, want half the servers, then the rest (50, 100)", c.overrides, checkpoints)
+		}
+		if got := propString(prefs["checkpointDelay"]); got != c.delay {
+			t.Errorf("%v: checkpoint delay %q, want %s (seconds)", c.overrides, got, c.delay)
+		}
+		bake, _ := strconv.Atoi(propString(prefs["checkpointDelay"]))
+		for _, name := range prefs["alarmSpecification"].ObjectValue()["alarms"].ArrayValue() {
+			a := r.byID(propString(name))
+			if a == nil {
+				t.Fatalf("the refresh watches %s, which the program does not create", propString(name))
+			}
+			period, _ := strconv.Atoi(a.Str("period"))
+			if q := a.Inputs[resourceKey("metricQueries")]; q.IsArray() {
+				for _, e := range q.ArrayValue() {
+					if m, ok := e.ObjectValue()[resourceKey("metric")]; ok && m.IsObject() {
+						p, _ := strconv.Atoi(propString(m.ObjectValue()[resourceKey("period")]))
+						period = max(period, p)
+					}
+				}
+			}
+			evaluations, _ := strconv.Atoi(a.Str("evaluationPeriods"))
+			if need := evaluations*period + cloudWatchDelaySeconds; period == 0 || bake < need {
+				t.Errorf("%v: a %d s bake is shorter than %s needs to fire (%d × %d s and CloudWatch's %d s)", c.overrides, bake, a.Name, evaluations, period, cloudWatchDelaySeconds)
+			}
+		}
+	}
+}
+
 func TestScalingPolicy(t *testing.T) {
 	for _, c := range []struct {
 		overrides      map[string]string

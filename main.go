@@ -140,7 +140,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		Recipe:            cfg.recipe(),
 		ServerCount:       cfg.WebServerCount,
 		Group: GroupSettings{Min: cfg.WebMinSize, Max: cfg.WebMaxSize, Desired: cfg.WebDesired,
-			Metric: cfg.ScalingMetric, RequestsPerTarget: cfg.ScalingRequests, CPUPercent: cfg.ScalingCPUPercent},
+			Metric: cfg.ScalingMetric, RequestsPerTarget: cfg.ScalingRequests, CPUPercent: cfg.ScalingCPUPercent, BakeMinutes: cfg.BakeMinutes},
 		LoadBalancer:         loadBalancer.Target,
 		SettingsPath:         cfg.settingsPath(),
 		DBAppSecret:          database.AppSecret.Arn,
