@@ -100,8 +100,8 @@ func newAlarm(ctx *pulumi.Context, name string, a alarmSpec, topic pulumi.String
 // rolloutAlarms are the alarms that roll a refresh back: any unhealthy target for two
 // minutes; more than rollout5xxPercent of a minute's requests (at least rolloutMinRequests of
 // them) answered 5xx, 2 minutes of 3; and any server's converge failure (a new server of the
-// release refused, e.g. by its render check), within the minute. label is the stack's label
-// of its own metrics (pathLabel of the settings path).
+// release refused by its configure or its checks) within the minute. label is the stack's
+// label of its own metrics (pathLabel of the settings path).
 func rolloutAlarms(lbSuffix, tgSuffix pulumi.StringInput, label string) []alarmSpec {
 	lb := pulumi.StringMap{"LoadBalancer": lbSuffix}
 	tg := pulumi.StringMap{"LoadBalancer": lbSuffix, "TargetGroup": tgSuffix}
