@@ -51,6 +51,7 @@ type GroupSettings struct {
 	Metric            string // metricRequests or metricCPU
 	RequestsPerTarget int
 	CPUPercent        int
+	BakeMinutes       int // the refresh's wait at its first checkpoint, under the rollout alarms
 }
 
 // WebTierArgs are what the web servers need: where they run, how they are built, where they

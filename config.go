@@ -45,6 +45,7 @@ type Config struct {
 	ScalingMetric     string // scalingMetric: "requests" or "cpu"
 	ScalingRequests   int    // scalingRequestsPerTarget: ALB requests per target per minute (0 in config: derived)
 	ScalingCPUPercent int    // scalingCpuPercent: average CPU of the group
+	BakeMinutes       int    // releaseBakeMinutes: the refresh's wait at its first checkpoint
 	AmiID             string // amiId: pins the image; empty resolves the current Amazon Linux 2023
 	RootVolumeSizeGiB int    // rootVolumeSizeGiB
 	SSHCidr           string // sshCidr: empty keeps port 22 closed
@@ -251,6 +252,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.ScalingMetric = read(r, "scalingMetric", "", r.c.Try)
 	c.ScalingRequests = read(r, "scalingRequestsPerTarget", wholeNumber, r.c.TryInt)
 	c.ScalingCPUPercent = read(r, "scalingCpuPercent", wholeNumber, r.c.TryInt)
+	c.BakeMinutes = read(r, "releaseBakeMinutes", wholeNumber, r.c.TryInt)
 	c.AmiID = read(r, "amiId", "", r.c.Try)
 	c.RootVolumeSizeGiB = read(r, "rootVolumeSizeGiB", wholeNumber, r.c.TryInt)
 	c.SSHCidr = read(r, "sshCidr", "", r.c.Try)
@@ -496,8 +498,21 @@ func (c Config) validateScaling() error {
 		return invalid("scalingRequestsPerTarget", c.ScalingRequests, "want 1 to 1000000 requests per server per minute, or 0 to derive it from instanceType's measured capacity")
 	case c.ScalingCPUPercent < 10 || c.ScalingCPUPercent > 90:
 		return invalid("scalingCpuPercent", c.ScalingCPUPercent, "want 10 to 90 percent")
+	case c.BakeMinutes < minReleaseBakeMinutes() || c.BakeMinutes > maxReleaseBakeMinutes:
+		return invalid("releaseBakeMinutes", c.BakeMinutes, "want %d to %d minutes: the rollout alarms need %d to fire (their longest evaluation window and CloudWatch's delay), and a bake longer than %d outlasts the deploy workflow's rollout watch",
+			minReleaseBakeMinutes(), maxReleaseBakeMinutes, minReleaseBakeMinutes(), maxReleaseBakeMinutes)
 	}
 	return nil
+}
+
+// maxReleaseBakeMinutes bounds the bake: the longest refresh it makes (refreshMinutes) is
+// what the deploy workflow's rollout watch waits for (its --timeout; a test checks).
+const maxReleaseBakeMinutes = 30
+
+// minReleaseBakeMinutes is the shortest bake in which the rollout alarms can roll a broken
+// release back: the time they take to fire (rolloutAlarmSeconds), in whole minutes.
+func minReleaseBakeMinutes() int {
+	return (rolloutAlarmSeconds() + 59) / 60
 }
 
 func (c Config) validateDatabase() error {

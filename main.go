@@ -136,6 +136,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		CertificateArn:  albCertificate,
 		SiteDomain:      cfg.SiteDomain,
 		AlarmTopic:      alerts.Topic.Arn,
+		MetricsLabel:    pathLabel(cfg.settingsPath()),
 		After:           database.SubnetGroup,
 		Tags:            tags,
 	})
@@ -158,7 +159,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		Recipe:            cfg.recipe(),
 		ServerCount:       cfg.WebServerCount,
 		Group: GroupSettings{Min: cfg.WebMinSize, Max: cfg.WebMaxSize, Desired: cfg.WebDesired,
-			Metric: cfg.ScalingMetric, RequestsPerTarget: cfg.ScalingRequests, CPUPercent: cfg.ScalingCPUPercent},
+			Metric: cfg.ScalingMetric, RequestsPerTarget: cfg.ScalingRequests, CPUPercent: cfg.ScalingCPUPercent, BakeMinutes: cfg.BakeMinutes},
 		LoadBalancer:         loadBalancer.Target,
 		SettingsPath:         cfg.settingsPath(),
 		DBAppSecret:          database.AppSecret.Arn,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,5 +72,18 @@ func TestPreviewRunsInThePreviewEnvironment(t *testing.T) {
 	}
 	if wf.Jobs["preview"].Environment == "" {
 		t.Error("the preview job has no environment")
+	}
+}
+
+// The deploy workflow follows the rollout at least as long as the longest refresh the config
+// allows (the largest bake), so that a slow but healthy release is not reported as stuck.
+func TestDeployWatchOutlastsTheLongestRefresh(t *testing.T) {
+	m := regexp.MustCompile(`go run \./cmd/rollout [^\n]*--timeout (\d+)m`).FindStringSubmatch(readSource(t, ".github/workflows/deploy.yml"))
+	if m == nil {
+		t.Fatal("the deploy workflow does not follow the rollout with go run ./cmd/rollout --timeout <minutes>m")
+	}
+	watch, _ := strconv.Atoi(m[1])
+	if longest := refreshMinutes(maxReleaseBakeMinutes); watch < longest {
+		t.Errorf("the deploy workflow follows a rollout for %d minutes; a refresh with releaseBakeMinutes %d takes %d", watch, maxReleaseBakeMinutes, longest)
 	}
 }
