@@ -45,6 +45,7 @@ func TestStackOutputs(t *testing.T) {
 		"wordpressSecretName":      out(secretHolding(t, r, "admin_password"), "name"),
 		"wordpressAdminUser":       "wpadmin",
 		"amiId":                    out(image, "id"),
+		"imagesKept":               "3",
 		"vpcId":                    out(r.one(t, "aws:ec2/vpc:Vpc"), "id"),
 		"region":                   "ap-northeast-1",
 		"uploadsFileSystemId":      out(r.one(t, "aws:efs/fileSystem:FileSystem"), "id"),
@@ -79,8 +80,8 @@ func TestStackOutputs(t *testing.T) {
 			t.Errorf("output %s: AZs %v, want one per AZ in config order", k, got)
 		}
 	}
-	if len(o) != 33 {
-		t.Errorf("want 33 outputs, got %d: %v", len(o), o)
+	if len(o) != 34 {
+		t.Errorf("want 34 outputs, got %d: %v", len(o), o)
 	}
 	// dbSecretName only while the Pulumi-generated master credential exists (its secret).
 	if _, ok := o["dbSecretName"]; ok {

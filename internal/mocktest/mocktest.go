@@ -17,6 +17,7 @@ import (
 type Resource struct {
 	Type, Name, URN, Parent string
 	Custom, Protect         bool
+	RetainOnDelete          bool // the engine leaves the cloud resource when it deletes it from the state
 	Inputs                  resource.PropertyMap
 	Outputs                 resource.PropertyMap
 	Deps                    []string            // URNs of resources this one's inputs came from
@@ -113,7 +114,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 	}
 	r := &Resource{Type: args.TypeToken, Name: args.Name, URN: urn, Parent: rpc.GetParent(),
-		Custom: args.Custom, Protect: rpc.GetProtect(), Inputs: args.Inputs, PropDeps: propDeps,
+		Custom: args.Custom, Protect: rpc.GetProtect(), RetainOnDelete: rpc.GetRetainOnDelete(), Inputs: args.Inputs, PropDeps: propDeps,
 		Aliases: m.aliasURNs(args), IgnoreChanges: rpc.GetIgnoreChanges(), ReplaceOnChanges: rpc.GetReplaceOnChanges(),
 		Provider: args.Provider}
 	for d := range deps {

@@ -42,6 +42,7 @@ type Outputs struct {
 	WordPressAdminUser  string     `json:"wordpressAdminUser"`
 	WordPressVersion    string     `json:"wordpressVersion"`
 	AMIID               string     `json:"amiId"`
+	ImagesKept          int        `json:"imagesKept"`   // golden images cmd/rollout keeps when it prunes (config imagesKept)
 	WebTierMode         string     `json:"webTierMode"`  // autoscaling or fixed
 	WebInstances        []Instance `json:"webInstances"` // the fixed mode's servers; empty with autoscaling
 	// Only in the autoscaling mode.
@@ -132,4 +133,5 @@ var (
 	KeyWebInstances    = Key(func(o *Outputs) any { return &o.WebInstances })
 	KeyDBIdentifier    = Key(func(o *Outputs) any { return &o.DBIdentifier })
 	KeyDBFailoverAlarm = Key(func(o *Outputs) any { return &o.DBFailoverAlarm })
+	KeyImagesKept      = Key(func(o *Outputs) any { return &o.ImagesKept })
 )
