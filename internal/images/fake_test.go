@@ -85,7 +85,8 @@ func (f *fakeEC2) DescribeImages(_ context.Context, in *ec2.DescribeImagesInput,
 	f.calls = append(f.calls, "DescribeImages")
 	var match []*fakeImage
 	for _, im := range f.images {
-		if len(in.Owners) > 0 && !(slices.Contains(in.Owners, "self") && im.owner == self || slices.Contains(in.Owners, im.owner)) {
+		owned := slices.Contains(in.Owners, "self") && im.owner == self || slices.Contains(in.Owners, im.owner)
+		if len(in.Owners) > 0 && !owned {
 			continue
 		}
 		ok := true

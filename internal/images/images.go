@@ -289,10 +289,10 @@ func templateImages(ctx context.Context, c EC2, id string, versions []string) (m
 	for _, v := range found {
 		n := aws.ToInt64(v.VersionNumber)
 		var roles []string
-		switch {
-		case n == latest:
+		switch n {
+		case latest:
 			roles = append(roles, "latest")
-		case n == latest-1:
+		case latest - 1:
 			roles = append(roles, "the one before the latest: a rollback's")
 		}
 		if aws.ToBool(v.DefaultVersion) {
