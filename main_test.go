@@ -232,6 +232,16 @@ func TestCommandsReadTheStackOutputs(t *testing.T) {
 			case watch.TargetGroupARN != out(r.one(t, "aws:lb/targetGroup:TargetGroup"), "arn"):
 				t.Errorf("rollout target %+v: not the stack's target group", watch)
 			}
+			// The pruner keeps imagesKept and the images the launch template's versions name.
+			lt := r.ofType("aws:ec2/launchTemplate:LaunchTemplate")
+			switch prune := watch.Images; {
+			case prune.Keep != r.cfg.ImagesKept || prune.Region != "ap-northeast-1" || !prune.Deployed:
+				t.Errorf("pruner target %+v: not the stack's imagesKept (%d) and region", prune, r.cfg.ImagesKept)
+			case len(lt) == 1 && (prune.LaunchTemplateID != out(lt[0], "id") || prune.LaunchTemplateVersion != 1):
+				t.Errorf("pruner target %+v does not name the launch template %s and its version", prune, out(lt[0], "id"))
+			case len(lt) == 0 && prune.LaunchTemplateID != "":
+				t.Errorf("pruner target %+v: the fixed mode has no launch template", prune)
+			}
 
 			site, err := loadtest.SiteURLFrom(o)
 			if err != nil || site != r.outputs["siteUrl"] {
