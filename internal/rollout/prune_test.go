@@ -213,7 +213,7 @@ func TestRolloutFollowsCheckpointsAndBaking(t *testing.T) {
 	f = newFake(inProgress(0, 0, 2, 2))
 	f.prefs = &astypes.RefreshPreferences{CheckpointPercentages: []int32{50, 100}}
 	code, out = run(t, f, asgOutputs, "--stack", "dev", "--timeout", "30m")
-	if code != ExitTimeout || !strings.Contains(out, "checkpoints at [50 100]% of the group, 1h0m0s each") ||
+	if code != ExitTimeout || !strings.Contains(out, "pauses 2h0m0s in all on purpose (checkpoints at [50 100]% of the group, 1h0m0s each): waiting there is normal") ||
 		!strings.Contains(out, "warning: --timeout 30m0s is shorter than those pauses alone") {
 		t.Errorf("exit %d:\n%s", code, out)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -166,8 +167,15 @@ func (w *Watcher) logPauses(r *astypes.InstanceRefresh) {
 	if total == 0 {
 		return
 	}
-	w.logf("refresh %s pauses %s in all on purpose (checkpoints at %v%% of the group, %s each; bake time %s): waiting there is normal",
-		aws.ToString(r.InstanceRefreshId), total, checkpoints, delay, bake)
+	var parts []string
+	if len(checkpoints) > 0 {
+		parts = append(parts, fmt.Sprintf("checkpoints at %v%% of the group, %s each", checkpoints, delay))
+	}
+	if bake > 0 {
+		parts = append(parts, fmt.Sprintf("bake time %s", bake))
+	}
+	w.logf("refresh %s pauses %s in all on purpose (%s): waiting there is normal",
+		aws.ToString(r.InstanceRefreshId), total, strings.Join(parts, "; "))
 	if total >= w.Timeout {
 		w.logf("warning: --timeout %s is shorter than those pauses alone: the watch will give up while the refresh goes on (raise it, e.g. --timeout %s)",
 			w.Timeout, (total + 30*time.Minute).Round(time.Minute))
@@ -180,7 +188,11 @@ func phase(r *astypes.InstanceRefresh) string {
 	percent := aws.ToInt32(r.PercentageComplete)
 	switch r.Status {
 	case astypes.InstanceRefreshStatusBaking:
-		return fmt.Sprintf("every instance replaced; baking: it waits %s before it counts as successful, and an alarm still rolls it back", bake)
+		wait := "its bake time"
+		if bake > 0 {
+			wait = bake.String()
+		}
+		return fmt.Sprintf("every instance replaced; baking: it waits %s before it counts as successful, and an alarm still rolls it back", wait)
 	case astypes.InstanceRefreshStatusInProgress:
 		reached := int32(0)
 		for _, c := range checkpoints {
