@@ -48,6 +48,7 @@ type Config struct {
 	BakeMinutes       int    // releaseBakeMinutes: the refresh's wait at its first checkpoint
 	AmiID             string // amiId: pins the image; empty resolves the current Amazon Linux 2023
 	RootVolumeSizeGiB int    // rootVolumeSizeGiB
+	ImagesKept        int    // imagesKept: golden images left launchable; cmd/rollout prunes older ones
 	SSHCidr           string // sshCidr: empty keeps port 22 closed
 	KeyPairName       string // keyPairName
 
@@ -147,6 +148,14 @@ const cloudFrontCertificateRegion = "us-east-1"
 
 // minRootVolumeGiB is the smallest root volume a web server may have: Amazon Linux 2023's own.
 const minRootVolumeGiB = 8
+
+// Golden images kept (imagesKept): the current one and at least the one before, which an
+// instance refresh that rolls back launches again; at most a number whose snapshots cost
+// little (an 8 GiB image each).
+const (
+	minImagesKept = 2
+	maxImagesKept = 20
+)
 
 // wordpressVersionRe is a WordPress release number: x.y or x.y.z.
 var wordpressVersionRe = regexp.MustCompile(`^([1-9][0-9]?)\.([0-9]{1,2})(\.[0-9]{1,2})?$`)
@@ -255,6 +264,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.BakeMinutes = read(r, "releaseBakeMinutes", wholeNumber, r.c.TryInt)
 	c.AmiID = read(r, "amiId", "", r.c.Try)
 	c.RootVolumeSizeGiB = read(r, "rootVolumeSizeGiB", wholeNumber, r.c.TryInt)
+	c.ImagesKept = read(r, "imagesKept", wholeNumber, r.c.TryInt)
 	c.SSHCidr = read(r, "sshCidr", "", r.c.Try)
 	c.KeyPairName = read(r, "keyPairName", "", r.c.Try)
 	c.WordPressLocale = read(r, "wordpressLocale", "", r.c.Try)
@@ -445,6 +455,8 @@ func (c *Config) validateWeb() error {
 		return invalid("amiId", c.AmiID, "want an AMI ID such as ami-0123456789abcdef0, or leave it unset for the current Amazon Linux 2023")
 	case c.RootVolumeSizeGiB < minRootVolumeGiB || c.RootVolumeSizeGiB > 1024:
 		return invalid("rootVolumeSizeGiB", c.RootVolumeSizeGiB, "want %d to 1024 GiB (Amazon Linux 2023 needs at least %d)", minRootVolumeGiB, minRootVolumeGiB)
+	case c.ImagesKept < minImagesKept || c.ImagesKept > maxImagesKept:
+		return invalid("imagesKept", c.ImagesKept, "want %d to %d images (at least %d: the image of the release before must stay, so that a rollback can launch it)", minImagesKept, maxImagesKept, minImagesKept)
 	case c.KeyPairName != "" && !keyPairRe.MatchString(c.KeyPairName):
 		return invalid("keyPairName", c.KeyPairName, "want the name of an existing EC2 key pair (printable ASCII), or leave it unset")
 	}

@@ -239,6 +239,7 @@ var configAlternatives = map[string]map[string]string{
 	"rootVolumeSizeGiB":             {"rootVolumeSizeGiB": "30"},
 	"sshCidr":                       {"sshCidr": "198.51.100.0/24"},
 	"keyPairName":                   {"keyPairName": "ops"},
+	"imagesKept":                    {"imagesKept": "20"},
 	"iamPermissionsBoundary":        {"iamPermissionsBoundary": "arn:aws:iam::123456789012:policy/server-boundary-4f3c2a1"},
 	"wordpressLocale":               {"wordpressLocale": "en_US"},
 	"phpVersion":                    {"phpVersion": "8.4"},

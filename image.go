@@ -24,6 +24,10 @@ import (
 //go:embed boot/wait-prepared.sh
 var waitPreparedScript string
 
+// imageNameLeaf names the golden image: its Name tag is "<project>-<stack>-ami", which
+// internal/images (images.NameTag) looks for along with the project and stack tags.
+const imageNameLeaf = "ami"
+
 type goldenImage struct {
 	Builder *ec2.Instance        // server 1
 	AMI     *ec2.AmiFromInstance // its image, once prepared
@@ -66,12 +70,21 @@ func newGoldenImage(ctx *pulumi.Context, tier string, args *WebTierArgs, serverP
 		return nil, err
 	}
 	// Taken with a reboot, as in the hands-on, for a consistent file system.
+	//
+	// Retained on delete: a new recipe replaces the image create-before-delete, and the same
+	// `pulumi up` would deregister the previous one (and delete its snapshot) while the
+	// instance refresh is still rolling; a refresh that then rolls back would return the group
+	// to a launch template version whose image is gone. So Pulumi only forgets a replaced (or
+	// destroyed) image, and cmd/rollout prunes the images once a refresh has succeeded,
+	// keeping the newest imagesKept and any that a launch template version or a server uses
+	// (internal/images). The image's tags (project, stack, Name) are how it finds them.
 	ami, err := ec2.NewAmiFromInstance(ctx, tier+"-ami", &ec2.AmiFromInstanceArgs{
 		SourceInstanceId:      builder.ID(),
 		SnapshotWithoutReboot: pulumi.Bool(false),
 		Description:           pulumi.String("WordPress web server image of " + ctx.Project() + "/" + ctx.Stack() + ", prepared: " + recipeLabel(args.Recipe)),
-		Tags:                  args.Tags.Named("ami"),
-	}, parent, pulumi.DependsOn([]pulumi.Resource{prepared}), pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "40m", Delete: "20m"}))
+		Tags:                  args.Tags.Named(imageNameLeaf),
+	}, parent, pulumi.DependsOn([]pulumi.Resource{prepared}), pulumi.RetainOnDelete(true),
+		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "40m", Delete: "20m"}))
 	if err != nil {
 		return nil, fmt.Errorf("create web server image: %w", err)
 	}

@@ -367,6 +367,7 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 		set(&o.PreUpgradeSnapshot, snap.DbSnapshotIdentifier)
 	}
 	set(&o.AMIID, infra.Web.Image.ID())
+	set(&o.ImagesKept, pulumi.Int(cfg.ImagesKept))
 	set(&o.WebTierMode, pulumi.String(cfg.WebTierMode))
 	set(&o.WebInstances, servers)
 	set(&o.UploadsFileSystemID, infra.Uploads.FileSystem.ID())

@@ -45,6 +45,7 @@ func TestStackOutputs(t *testing.T) {
 		"wordpressSecretName":      out(secretHolding(t, r, "admin_password"), "name"),
 		"wordpressAdminUser":       "wpadmin",
 		"amiId":                    out(image, "id"),
+		"imagesKept":               "3",
 		"vpcId":                    out(r.one(t, "aws:ec2/vpc:Vpc"), "id"),
 		"region":                   "ap-northeast-1",
 		"uploadsFileSystemId":      out(r.one(t, "aws:efs/fileSystem:FileSystem"), "id"),
@@ -79,8 +80,8 @@ func TestStackOutputs(t *testing.T) {
 			t.Errorf("output %s: AZs %v, want one per AZ in config order", k, got)
 		}
 	}
-	if len(o) != 33 {
-		t.Errorf("want 33 outputs, got %d: %v", len(o), o)
+	if len(o) != 34 {
+		t.Errorf("want 34 outputs, got %d: %v", len(o), o)
 	}
 	// dbSecretName only while the Pulumi-generated master credential exists (its secret).
 	if _, ok := o["dbSecretName"]; ok {
@@ -231,6 +232,16 @@ func TestCommandsReadTheStackOutputs(t *testing.T) {
 				t.Errorf("rollout target %+v: the fixed mode has no group to follow", watch)
 			case watch.TargetGroupARN != out(r.one(t, "aws:lb/targetGroup:TargetGroup"), "arn"):
 				t.Errorf("rollout target %+v: not the stack's target group", watch)
+			}
+			// The pruner keeps imagesKept and the images the launch template's versions name.
+			lt := r.ofType("aws:ec2/launchTemplate:LaunchTemplate")
+			switch prune := watch.Images; {
+			case prune.Keep != r.cfg.ImagesKept || prune.Region != "ap-northeast-1" || !prune.Deployed:
+				t.Errorf("pruner target %+v: not the stack's imagesKept (%d) and region", prune, r.cfg.ImagesKept)
+			case len(lt) == 1 && (prune.LaunchTemplateID != out(lt[0], "id") || prune.LaunchTemplateVersion != 1):
+				t.Errorf("pruner target %+v does not name the launch template %s and its version", prune, out(lt[0], "id"))
+			case len(lt) == 0 && prune.LaunchTemplateID != "":
+				t.Errorf("pruner target %+v: the fixed mode has no launch template", prune)
 			}
 
 			site, err := loadtest.SiteURLFrom(o)

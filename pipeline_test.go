@@ -12,6 +12,7 @@ package main
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -19,7 +20,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/example/scalable-wordpress/internal/images"
 	"github.com/example/scalable-wordpress/internal/pipeline"
+	"github.com/example/scalable-wordpress/internal/rollout"
 )
 
 const (
@@ -280,7 +283,12 @@ var providerCalls = map[string]func(c *callSite){
 		c.read(c.any("ec2:DescribeImages", "ec2:DescribeImageAttribute", "ec2:DescribeSnapshots"))
 		snapshot := fmt.Sprintf("arn:aws:ec2:%s:%s:snapshot/snap-%s", c.region, testAccount, c.x.Name)
 		c.write(c.ec2Create("ec2:CreateImage"), c.request(snapshot, requestTags(c.x), "ec2:CreateImage"), c.ref("sourceInstanceId", "ec2:CreateImage"),
-			c.own("ec2:CreateTags", "ec2:DeleteTags", "ec2:DeregisterImage"), c.at(snapshot, "ec2:DeleteSnapshot"))
+			c.own("ec2:CreateTags", "ec2:DeleteTags"))
+		if !c.x.RetainOnDelete {
+			// The provider's delete; a retained image is pruned by cmd/rollout instead
+			// (commandCalls).
+			c.write(c.own("ec2:DeregisterImage"), c.at(snapshot, "ec2:DeleteSnapshot"))
+		}
 	},
 	"aws:ec2transitgateway/instanceState:InstanceState": func(c *callSite) {
 		c.read(c.any("ec2:DescribeInstances", "ec2:DescribeInstanceStatus"))
@@ -1050,13 +1058,75 @@ func TestServerBoundaryAllowsTheServersAndNoMore(t *testing.T) {
 	}
 }
 
-// The deploy job's second step, the rollout watcher (cmd/rollout), reads the group, its
-// refreshes and the target health with the deploy role.
-func TestDeployRoleCanWatchTheRollout(t *testing.T) {
-	c := &callSite{t: t, region: testRegion, by: "cmd/rollout"}
-	c.read(c.any("autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeInstanceRefreshes", "elasticloadbalancing:DescribeTargetHealth"),
-		c.at(testScope.StateBucketARN+"/.pulumi/stacks/scalable-wordpress/dev.json", "s3:GetObject"), c.at(testScope.StateKeyARN, "kms:Decrypt"))
+// commandCalls are the calls of the operator commands the deploy and destroy jobs run with
+// the deploy role: cmd/rollout's watcher (the group, its refreshes, the target health) and its
+// image pruner (the stack's images, the launch template's versions, the instances, and the
+// deregistration of an image of the stack and the delete of its snapshot). Keyed by IAM
+// action, which is the SDK method's name in the service's namespace.
+var commandCalls = map[string]func(c *callSite){
+	"autoscaling:DescribeInstanceRefreshes":     func(c *callSite) { c.read(c.any("autoscaling:DescribeInstanceRefreshes")) },
+	"autoscaling:DescribeAutoScalingGroups":     func(c *callSite) { c.read(c.any("autoscaling:DescribeAutoScalingGroups")) },
+	"elasticloadbalancing:DescribeTargetHealth": func(c *callSite) { c.read(c.any("elasticloadbalancing:DescribeTargetHealth")) },
+	"ec2:DescribeImages":                        func(c *callSite) { c.read(c.any("ec2:DescribeImages")) },
+	"ec2:DescribeLaunchTemplateVersions":        func(c *callSite) { c.read(c.any("ec2:DescribeLaunchTemplateVersions")) },
+	"ec2:DescribeInstances":                     func(c *callSite) { c.read(c.any("ec2:DescribeInstances")) },
+	// The image as the program tags it (project, stack, Name).
+	"ec2:DeregisterImage": func(c *callSite) { c.write(c.own("ec2:DeregisterImage")) },
+	// Its snapshot: untagged (the provider tags only the image).
+	"ec2:DeleteSnapshot": func(c *callSite) {
+		c.write(c.at(fmt.Sprintf("arn:aws:ec2:%s:%s:snapshot/snap-0a1b2c3d4e5f67890", c.region, testAccount), "ec2:DeleteSnapshot"))
+	},
+}
+
+// commandInterfaces are the AWS interfaces the commands call through, by IAM service prefix.
+var commandInterfaces = map[string][]reflect.Type{
+	"autoscaling":          {reflect.TypeFor[rollout.AutoScaling]()},
+	"elasticloadbalancing": {reflect.TypeFor[rollout.ELB]()},
+	"ec2":                  {reflect.TypeFor[images.EC2]()},
+}
+
+// The deploy job's second step (cmd/rollout: the watcher, then the image pruner) and the
+// destroy job's last (the images command) run with the deploy role: it may make every call
+// of their interfaces; the preview role may make their reads only. A method added to an
+// interface without an entry in commandCalls fails here.
+func TestDeployRoleCanRunTheCommands(t *testing.T) {
+	covered := map[string]bool{}
+	for prefix, types := range commandInterfaces {
+		for _, typ := range types {
+			for i := range typ.NumMethod() {
+				action := prefix + ":" + typ.Method(i).Name
+				covered[action] = true
+				if commandCalls[action] == nil {
+					t.Errorf("%s.%s has no entry in commandCalls: add the call %s, so that the pipeline's roles are checked against it", typ, typ.Method(i).Name, action)
+				}
+			}
+		}
+	}
+	for action := range commandCalls {
+		if !covered[action] {
+			t.Errorf("commandCalls has %s, which no command interface calls", action)
+		}
+	}
+	r := mustRun(t, map[string]string{"iamPermissionsBoundary": testBoundary})
+	c := &callSite{t: t, r: r, x: r.one(t, "aws:ec2/amiFromInstance:AmiFromInstance"), region: testRegion, by: "cmd/rollout"}
+	for _, f := range commandCalls {
+		f(c)
+	}
+	c.read(c.at(testScope.StateBucketARN+"/.pulumi/stacks/scalable-wordpress/dev.json", "s3:GetObject"), c.at(testScope.StateKeyARN, "kms:Decrypt"))
 	for _, msg := range deniedCalls(t, "deploy", pipeline.DeployPolicies(testScope), c.calls, func(apiCall) bool { return true }) {
+		t.Error(msg)
+	}
+	for _, msg := range deniedCalls(t, "preview", pipeline.PreviewPolicies(testScope), c.calls, func(c apiCall) bool { return c.phase == readPhase }) {
+		t.Error(msg)
+	}
+
+	// The pruner may deregister only the project's images: not an untagged one, not another
+	// project's.
+	foreign := &callSite{t: t, r: r, region: testRegion, by: "a foreign image"}
+	image := fmt.Sprintf("arn:aws:ec2:%s:%s:image/ami-0fedcba9876543210", testRegion, testAccount)
+	foreign.write(foreign.at(image, "ec2:DeregisterImage"),
+		foreign.request(image, tagContext("aws:ResourceTag/", map[string]string{pipeline.ProjectTag: "payments"}), "ec2:DeregisterImage"))
+	for _, msg := range deniedCalls(t, "deploy", pipeline.DeployPolicies(testScope), foreign.calls, func(apiCall) bool { return false }) {
 		t.Error(msg)
 	}
 }

@@ -10,8 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/example/scalable-wordpress/internal/rollout"
 )
 
 func TestWorkflowsUseOnlyDocumentedSettings(t *testing.T) {
@@ -86,4 +89,83 @@ func TestDeployWatchOutlastsTheLongestRefresh(t *testing.T) {
 	if longest := refreshMinutes(maxReleaseBakeMinutes); watch < longest {
 		t.Errorf("the deploy workflow follows a rollout for %d minutes; a refresh with releaseBakeMinutes %d takes %d", watch, maxReleaseBakeMinutes, longest)
 	}
+}
+
+// workflowJob is the part of a job the tests read.
+type workflowJob struct {
+	TimeoutMinutes int `yaml:"timeout-minutes"`
+	Steps          []struct {
+		Name string            `yaml:"name"`
+		Uses string            `yaml:"uses"`
+		Run  string            `yaml:"run"`
+		With map[string]string `yaml:"with"`
+	} `yaml:"steps"`
+}
+
+func readJob(t *testing.T, file, job string) workflowJob {
+	t.Helper()
+	var wf struct {
+		Jobs map[string]workflowJob `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal([]byte(readSource(t, file)), &wf); err != nil {
+		t.Fatal(err)
+	}
+	j, ok := wf.Jobs[job]
+	if !ok {
+		t.Fatalf("%s has no job %s", file, job)
+	}
+	return j
+}
+
+// upBudget is what the deploy job gives `pulumi up` before the rollout: a new image (the
+// builder's prepare phase, the AMI) or a new Multi-AZ database.
+const upBudget = 60 * time.Minute
+
+// The deploy job follows the rollout as long as a refresh with checkpoints and a rollback
+// takes (the watcher's default bound), with AWS credentials that last that long, and within
+// the job's own timeout.
+func TestDeployWorkflowGivesTheRolloutItsTime(t *testing.T) {
+	job := readJob(t, ".github/workflows/deploy.yml", "up")
+	timeoutFlag := regexp.MustCompile(`--timeout (\S+)`)
+	for i, s := range job.Steps {
+		if !strings.Contains(s.Run, "./cmd/rollout") {
+			continue
+		}
+		m := timeoutFlag.FindStringSubmatch(s.Run)
+		if m == nil {
+			t.Fatalf("the rollout step passes no --timeout: %q", s.Run)
+		}
+		watch, err := time.ParseDuration(m[1])
+		if err != nil || watch < rollout.DefaultTimeout {
+			t.Errorf("the rollout step's --timeout %s is shorter than the watcher's default %s (checkpoints, bake time, a rollback)", m[1], rollout.DefaultTimeout)
+		}
+		creds := job.Steps[i-1]
+		session, _ := strconv.Atoi(creds.With["role-duration-seconds"])
+		if !strings.HasPrefix(creds.Uses, "aws-actions/configure-aws-credentials@") || time.Duration(session)*time.Second < watch+10*time.Minute {
+			t.Errorf("the step before the rollout must assume the deploy role for the watch and the pruning after it (%s + 10m), got %q with %ds", watch, creds.Uses, session)
+		}
+		if job := time.Duration(job.TimeoutMinutes) * time.Minute; job < upBudget+watch {
+			t.Errorf("the job's timeout %s leaves the rollout (%s) less than %s after pulumi up", job, watch, upBudget)
+		}
+		return
+	}
+	t.Fatal("the deploy job does not run cmd/rollout")
+}
+
+// pulumi destroy leaves the retained golden images: the destroy job removes them after it.
+func TestDestroyWorkflowRemovesTheImages(t *testing.T) {
+	job := readJob(t, ".github/workflows/destroy.yml", "destroy")
+	destroyed := false
+	for _, s := range job.Steps {
+		if s.With["command"] == "destroy" {
+			destroyed = true
+		}
+		if strings.Contains(s.Run, "./cmd/rollout images") {
+			if !destroyed || !strings.Contains(s.Run, "--keep 0") || !strings.Contains(s.Run, "--region") {
+				t.Errorf("the images step must come after pulumi destroy and remove every image (--keep 0, --region): %q", s.Run)
+			}
+			return
+		}
+	}
+	t.Error("the destroy job never removes the images pulumi destroy leaves")
 }

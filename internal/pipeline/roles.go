@@ -265,8 +265,11 @@ func (s Scope) deployNetwork() []Statement {
 		// instance's network interface, a key pair; the uploads' mount targets' interfaces.
 		allow("EC2Unowned", []string{"ec2:RunInstances", "ec2:CreateNetworkInterface"},
 			append(s.regional("ec2", "image/*", "network-interface/*", "key-pair/*"), fmt.Sprintf("arn:%s:ec2:%s::image/*", s.Partition, s.Region)), s.here()),
-		// The provider tags an image but not its EBS snapshots, which it deletes with it: EC2
-		// cannot tell the image's snapshots from any other of the region.
+		// The golden image's EBS snapshots carry no tag: the provider tags only the image
+		// (CreateImage with an image tag specification alone), so EC2 cannot tell them from any
+		// other snapshot of the region. The program retains the image; cmd/rollout's pruner
+		// (internal/images) deregisters an image of the project (EC2UseOwn, by its tag) and only
+		// then deletes the snapshots its block device mappings name.
 		allow("EC2ImageSnapshots", []string{"ec2:DeleteSnapshot"}, s.regional("ec2", "snapshot/*"), s.here()),
 	)
 }

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -59,10 +61,16 @@ func (o Outcome) Succeeded() bool {
 	return o.Status == "" || o.Status == string(astypes.InstanceRefreshStatusSuccessful)
 }
 
+// Rolled reports whether a refresh of this deploy ended successful: a new release settled.
+func (o Outcome) Rolled() bool {
+	return o.Status == string(astypes.InstanceRefreshStatusSuccessful)
+}
+
 // ErrTimeout means the refresh was still running when the watch's time ran out.
 var ErrTimeout = errors.New("the instance refresh did not end in time")
 
-// terminal are the statuses a refresh does not leave.
+// terminal are the statuses a refresh does not leave. The others (Pending, InProgress,
+// Baking, Cancelling, RollbackInProgress) are followed.
 var terminal = map[astypes.InstanceRefreshStatus]bool{
 	astypes.InstanceRefreshStatusSuccessful:         true,
 	astypes.InstanceRefreshStatusFailed:             true,
@@ -77,7 +85,7 @@ var terminal = map[astypes.InstanceRefreshStatus]bool{
 func (w *Watcher) Watch(ctx context.Context) (Outcome, error) {
 	start := w.Clock.Now()
 	var o Outcome
-	last := ""
+	last, planned := "", false
 	for {
 		refresh, err := w.latest(ctx)
 		if err != nil {
@@ -99,10 +107,17 @@ func (w *Watcher) Watch(ctx context.Context) (Outcome, error) {
 			return o, err
 		}
 		o.Elapsed = w.Clock.Now().Sub(start)
+		if !planned {
+			w.logPauses(refresh)
+			planned = true
+		}
 		line := fmt.Sprintf("%s %d%%, %d instance(s) left to replace, %d/%d healthy targets", o.Status, o.Percentage,
 			aws.ToInt32(refresh.InstancesToUpdate), o.Healthy, o.Desired)
 		if o.Reason != "" {
 			line += ": " + o.Reason
+		}
+		if note := phase(refresh); note != "" {
+			line += " (" + note + ")"
 		}
 		if line != last {
 			w.logf("[%5.0fs] refresh %s: %s", o.Elapsed.Seconds(), o.RefreshID, line)
@@ -118,6 +133,87 @@ func (w *Watcher) Watch(ctx context.Context) (Outcome, error) {
 			return o, fmt.Errorf("interrupted while the refresh was %s: %w", o.Status, err)
 		}
 	}
+}
+
+// defaultCheckpointDelay is the wait at a checkpoint when the refresh names checkpoints
+// without a delay (Auto Scaling's default).
+const defaultCheckpointDelay = time.Hour
+
+// pauses are the checkpoints of a refresh (percentages of the group replaced), the wait at
+// each, and the bake time after the last replacement: time the refresh spends on purpose.
+func pauses(r *astypes.InstanceRefresh) (checkpoints []int32, delay, bake time.Duration) {
+	p := r.Preferences
+	if p == nil {
+		return nil, 0, 0
+	}
+	checkpoints = slices.Sorted(slices.Values(p.CheckpointPercentages))
+	if len(checkpoints) > 0 {
+		delay = defaultCheckpointDelay
+		if p.CheckpointDelay != nil {
+			delay = time.Duration(*p.CheckpointDelay) * time.Second
+		}
+	}
+	if p.BakeTime != nil {
+		bake = time.Duration(*p.BakeTime) * time.Second
+	}
+	return checkpoints, delay, bake
+}
+
+// logPauses says, once, how long the refresh will wait on purpose, and warns when the
+// watch's bound cannot cover it.
+func (w *Watcher) logPauses(r *astypes.InstanceRefresh) {
+	checkpoints, delay, bake := pauses(r)
+	total := time.Duration(len(checkpoints))*delay + bake
+	if total == 0 {
+		return
+	}
+	var parts []string
+	if len(checkpoints) > 0 {
+		parts = append(parts, fmt.Sprintf("checkpoints at %v%% of the group, %s each", checkpoints, delay))
+	}
+	if bake > 0 {
+		parts = append(parts, fmt.Sprintf("bake time %s", bake))
+	}
+	w.logf("refresh %s pauses %s in all on purpose (%s): waiting there is normal",
+		aws.ToString(r.InstanceRefreshId), total, strings.Join(parts, "; "))
+	if total >= w.Timeout {
+		w.logf("warning: --timeout %s is shorter than those pauses alone: the watch will give up while the refresh goes on (raise it, e.g. --timeout %s)",
+			w.Timeout, (total + 30*time.Minute).Round(time.Minute))
+	}
+}
+
+// phase explains a refresh that waits on purpose: at a checkpoint, or baking.
+func phase(r *astypes.InstanceRefresh) string {
+	checkpoints, delay, bake := pauses(r)
+	percent := aws.ToInt32(r.PercentageComplete)
+	switch r.Status {
+	case astypes.InstanceRefreshStatusBaking:
+		wait := "its bake time"
+		if bake > 0 {
+			wait = bake.String()
+		}
+		return fmt.Sprintf("every instance replaced; baking: it waits %s before it counts as successful, and an alarm still rolls it back", wait)
+	case astypes.InstanceRefreshStatusInProgress:
+		reached := int32(0)
+		for _, c := range checkpoints {
+			if percent >= c {
+				reached = c
+			}
+		}
+		switch {
+		case reached == 0:
+			return ""
+		case reached >= 100:
+			return fmt.Sprintf("checkpoint %d%% reached: every instance replaced; it waits up to %s before it counts as successful, normal", reached, delay)
+		default:
+			return fmt.Sprintf("checkpoint %d%% reached: it waits up to %s here before it replaces more, normal", reached, delay)
+		}
+	case astypes.InstanceRefreshStatusRollbackInProgress:
+		return "rolling back to the release before"
+	case astypes.InstanceRefreshStatusCancelling:
+		return "being cancelled"
+	}
+	return ""
 }
 
 // latest is the group's most recent instance refresh, or nil.

@@ -13,6 +13,8 @@ import (
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+
+	"github.com/example/scalable-wordpress/internal/images"
 )
 
 var t0 = time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
@@ -44,8 +46,9 @@ type fakeAWS struct {
 	clock   *virtualClock
 	started time.Time
 	steps   []step // empty: the group never had a refresh
-	err     error  // returned by every call
-	groups  int    // 0: the group does not exist
+	prefs   *astypes.RefreshPreferences
+	err     error // returned by every call
+	groups  int   // 0: the group does not exist
 	polls   int
 }
 
@@ -74,7 +77,7 @@ func (f *fakeAWS) DescribeInstanceRefreshes(_ context.Context, in *autoscaling.D
 	started := f.started
 	return &autoscaling.DescribeInstanceRefreshesOutput{InstanceRefreshes: []astypes.InstanceRefresh{{
 		InstanceRefreshId: aws.String("ir-1"), Status: s.status, PercentageComplete: aws.Int32(s.percent),
-		InstancesToUpdate: aws.Int32(s.left), StatusReason: aws.String(s.reason), StartTime: &started,
+		InstancesToUpdate: aws.Int32(s.left), StatusReason: aws.String(s.reason), StartTime: &started, Preferences: f.prefs,
 	}}}, nil
 }
 
@@ -112,9 +115,22 @@ func inProgress(after time.Duration, percent, left int32, healthy int) step {
 // run runs the command with a scripted AWS and returns the exit code and what it printed.
 func run(t *testing.T, f *fakeAWS, outputs string, args ...string) (int, string) {
 	t.Helper()
+	return runWith(t, f, nil, outputs, args...)
+}
+
+// runWith runs the command with a scripted AWS and the pruner's EC2 (nil: none).
+func runWith(t *testing.T, f *fakeAWS, e *fakeImages, outputs string, args ...string) (int, string) {
+	t.Helper()
 	var out bytes.Buffer
 	code := Main(context.Background(), args, Env{
 		Stdout: &out, Stderr: &out, Clock: f.clock,
+		EC2: func(_ context.Context, region string) (images.EC2, error) {
+			if e == nil || region != "ap-northeast-1" {
+				return nil, errors.New("no EC2 here (region " + region + ")")
+			}
+			return e, nil
+		},
+		Getenv: func(k string) string { return map[string]string{"GITHUB_ACTIONS": "true"}[k] },
 		Run: func(_ context.Context, _, name string, a ...string) ([]byte, error) {
 			if name != "pulumi" || strings.Join(a, " ") != "stack output --json --stack dev" {
 				return nil, errors.New("unexpected command")
@@ -149,14 +165,18 @@ func TestRolloutEnds(t *testing.T) {
 			{after: 4 * time.Minute, status: astypes.InstanceRefreshStatusSuccessful, percent: 100, healthy: 2}},
 			ExitOK, []string{"InProgress 0%, 2 instance(s) left to replace, 2/2 healthy targets", "InProgress 50%, 1 instance(s) left", "refresh ir-1 successful; 2/2 healthy targets"}},
 		{"failed", []step{inProgress(0, 0, 2, 2), {after: time.Minute, status: astypes.InstanceRefreshStatusFailed, reason: "launch failed", healthy: 2}},
-			ExitFailed, []string{"ended Failed", "launch failed"}},
-		{"cancelled", []step{inProgress(0, 0, 2, 2), {after: time.Minute, status: astypes.InstanceRefreshStatusCancelled, healthy: 2}},
-			ExitFailed, []string{"ended Cancelled"}},
+			ExitFailed, []string{"ended Failed after 60s, without a rollback: launch failed", "servers it already replaced run the new release"}},
+		{"cancelled", []step{inProgress(0, 0, 2, 2), {after: time.Minute, status: astypes.InstanceRefreshStatusCancelling, healthy: 2},
+			{after: 2 * time.Minute, status: astypes.InstanceRefreshStatusCancelled, healthy: 2}},
+			ExitFailed, []string{"Cancelling", "being cancelled", "ended Cancelled", "put one release on every server"}},
 		{"rolled back on an alarm", []step{inProgress(0, 50, 1, 2), {after: time.Minute, status: astypes.InstanceRefreshStatusRollbackInProgress, healthy: 2},
 			{after: 3 * time.Minute, status: astypes.InstanceRefreshStatusRollbackSuccessful, reason: "alarm lb-rollout-5xx-rate in ALARM", healthy: 2}},
-			ExitFailed, []string{"RollbackInProgress", "ended RollbackSuccessful", "lb-rollout-5xx-rate"}},
-		{"rollback failed", []step{{after: 0, status: astypes.InstanceRefreshStatusRollbackFailed, healthy: 1}}, ExitFailed, []string{"ended RollbackFailed"}},
-		{"still running when the time runs out", []step{inProgress(0, 10, 2, 2)}, ExitFailed, []string{"did not end in time", "still InProgress after 5m0s"}},
+			ExitRolledBack, []string{"RollbackInProgress", "rolling back to the release before",
+				"rolled back: the previous release serves; the new one failed: alarm lb-rollout-5xx-rate in ALARM", "ended RollbackSuccessful after 180s"}},
+		{"rollback failed", []step{{after: 0, status: astypes.InstanceRefreshStatusRollbackFailed, healthy: 1, reason: "launch failed"}}, ExitRollbackFailed,
+			[]string{"the rollback failed: the group may run a mix of the new and the previous release: launch failed", "ended RollbackFailed",
+				"describe-scaling-activities --auto-scaling-group-name web-asg-1", "revert the change and run pulumi up"}},
+		{"still running when the time runs out", []step{inProgress(0, 10, 2, 2)}, ExitTimeout, []string{"did not end in time", "still InProgress after 5m0s", "goes on in AWS"}},
 		{"no refresh ever", nil, ExitOK, []string{"no instance refresh of web-asg-1 to follow"}},
 	}
 	for _, c := range cases {
@@ -218,6 +238,7 @@ func TestRolloutCannotWatch(t *testing.T) {
 		{"the group is gone", asgOutputs, &fakeAWS{clock: &virtualClock{now: t0}, steps: []step{inProgress(0, 0, 1, 1)}}, []string{"--stack", "dev"}, ExitCouldNot, "does not exist"},
 		{"stray arguments", asgOutputs, newFake(), []string{"--stack", "dev", "now"}, ExitCouldNot, "unexpected arguments"},
 		{"bad bounds", asgOutputs, newFake(), []string{"--stack", "dev", "--interval", "1m", "--timeout", "10s"}, ExitCouldNot, "--timeout at least one --interval"},
+		{"the fixed mode's images", `{"region":"ap-northeast-1","webTierMode":"fixed"}`, newFake(), []string{"--stack", "dev"}, ExitOK, "go run ./cmd/rollout images --stack dev"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, out := run(t, c.f, c.outputs, c.args...)

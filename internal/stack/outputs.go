@@ -46,6 +46,7 @@ type Outputs struct {
 	WordPressUpgradedFrom string     `json:"wordpressUpgradedFrom,omitempty"`
 	PreUpgradeSnapshot    string     `json:"preUpgradeSnapshot,omitempty"`
 	AMIID                 string     `json:"amiId"`
+	ImagesKept            int        `json:"imagesKept"`   // golden images cmd/rollout keeps when it prunes (config imagesKept)
 	WebTierMode           string     `json:"webTierMode"`  // autoscaling or fixed
 	WebInstances          []Instance `json:"webInstances"` // the fixed mode's servers; empty with autoscaling
 	// Only in the autoscaling mode.
@@ -140,4 +141,5 @@ var (
 	KeyWordPressVersion      = Key(func(o *Outputs) any { return &o.WordPressVersion })
 	KeyWordPressUpgradedFrom = Key(func(o *Outputs) any { return &o.WordPressUpgradedFrom })
 	KeyPreUpgradeSnapshot    = Key(func(o *Outputs) any { return &o.PreUpgradeSnapshot })
+	KeyImagesKept            = Key(func(o *Outputs) any { return &o.ImagesKept })
 )
