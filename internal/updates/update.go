@@ -63,12 +63,6 @@ type Update struct {
 	Verified     string `json:"verified"` // how the new archive was checked
 }
 
-// Pin is the ID's first part: what is pinned, whatever the version.
-func (u Update) Pin() string {
-	pin, _, _ := strings.Cut(u.ID, "/")
-	return pin
-}
-
 // refSafe is what an ID may be: two parts a git branch name accepts.
 var refSafe = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*/[0-9A-Za-z][0-9A-Za-z+-]*(?:\.[0-9A-Za-z+-]+)*$`)
 
