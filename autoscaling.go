@@ -7,8 +7,9 @@ package main
 //     hook (or abandons the launch when configuring fails).
 //   - A change that needs new servers (a new image, instance type, user data) is a new launch
 //     template version, which the group rolls through an instance refresh: launch before
-//     terminate (100 % healthy kept), instances already matching skipped, and automatic
-//     rollback when a rollout alarm fires.
+//     terminate (100 % healthy kept), instances already matching skipped, half the servers
+//     first, which serve for the bake (releaseBakeMinutes) before the rest are replaced, and
+//     automatic rollback when a rollout alarm fires.
 //   - A target-tracking policy sizes the group; pulumi up never resets its desired capacity.
 
 import (
@@ -31,6 +32,24 @@ const (
 	groupInstanceWarmup   = 60 // before a new server's metrics count, and between refresh batches
 	launchHookTimeout     = handoffTimeoutSeconds + 600
 )
+
+// refreshCheckpoints are the instance refresh's checkpoints, in percent of the group's servers
+// on the new release: half of them first, which then serve for the bake (CheckpointDelay)
+// while the rollout alarms watch, then the rest. The last must be 100 to replace them all;
+// AWS does not wait after it: the refresh succeeds once the last servers have warmed up.
+var refreshCheckpoints = []int{50, 100}
+
+// refreshBatchMinutes bounds one batch of a refresh (with maximum healthy 200 %, a batch's
+// servers launch together): launch, configure from the golden image (under a minute), two
+// health checks, the warm-up, and the drain of the servers it replaces.
+const refreshBatchMinutes = 5
+
+// refreshMinutes is how long a refresh with this bake takes: every batch, and the bake at
+// every checkpoint but the last. A scale-out during the bake can reach the checkpoint again,
+// which AWS then waits at again.
+func refreshMinutes(bakeMinutes int) int {
+	return len(refreshCheckpoints)*refreshBatchMinutes + (len(refreshCheckpoints)-1)*bakeMinutes
+}
 
 // groupMetrics are the group metrics CloudWatch collects (free at 1-minute granularity).
 var groupMetrics = []string{"GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity", "GroupInServiceInstances",
@@ -80,11 +99,13 @@ func newServerGroup(ctx *pulumi.Context, tier string, args *WebTierArgs, ami *ec
 		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
 			Strategy: pulumi.String("Rolling"),
 			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
-				MinHealthyPercentage: pulumi.Int(100), // launch before terminate
-				MaxHealthyPercentage: pulumi.Int(200),
-				SkipMatching:         pulumi.Bool(true),
-				InstanceWarmup:       pulumi.String(strconv.Itoa(groupInstanceWarmup)),
-				AutoRollback:         pulumi.Bool(true),
+				MinHealthyPercentage:  pulumi.Int(100), // launch before terminate
+				MaxHealthyPercentage:  pulumi.Int(200),
+				SkipMatching:          pulumi.Bool(true),
+				InstanceWarmup:        pulumi.String(strconv.Itoa(groupInstanceWarmup)),
+				CheckpointPercentages: pulumi.ToIntArray(refreshCheckpoints),
+				CheckpointDelay:       pulumi.String(strconv.Itoa(g.BakeMinutes * 60)), // seconds
+				AutoRollback:          pulumi.Bool(true),
 				AlarmSpecification: &autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationArgs{
 					Alarms: args.LoadBalancer.RolloutAlarms,
 				},
@@ -153,7 +174,8 @@ func newLaunchTemplate(ctx *pulumi.Context, tier string, args *WebTierArgs, ami 
 	if args.KeyPairName != "" {
 		a.KeyName = pulumi.String(args.KeyPairName)
 	}
-	lt, err := ec2.NewLaunchTemplate(ctx, tier+"-lt", a, parent)
+	// A new version launches servers that run the release's one-time database upgrade.
+	lt, err := ec2.NewLaunchTemplate(ctx, tier+"-lt", a, parent, dependsOnIf(args.ReleaseGate))
 	if err != nil {
 		return nil, fmt.Errorf("create the web servers' launch template: %w", err)
 	}

@@ -52,6 +52,7 @@ type GroupSettings struct {
 	Metric            string // metricRequests or metricCPU
 	RequestsPerTarget int
 	CPUPercent        int
+	BakeMinutes       int // the refresh's wait at its first checkpoint, under the rollout alarms
 }
 
 // WebTierArgs are what the web servers need: where they run, how they are built, where they
@@ -89,7 +90,10 @@ type WebTierArgs struct {
 	// group, so that they start in the shadow of the RDS instance rather than compete with
 	// its critical path for the engine's first minute.
 	After pulumi.Resource
-	Tags  Tags
+	// ReleaseGate is what servers of a new release wait for before they boot: the database
+	// snapshot taken before a WordPress upgrade (release.go); nil when there is none.
+	ReleaseGate pulumi.Resource
+	Tags        Tags
 }
 
 // WebServer is one EC2 instance and the AZ it was placed in.
@@ -240,7 +244,11 @@ func newServer(ctx *pulumi.Context, tier string, args *WebTierArgs, s serverSpec
 	if s.machine.keyPair != "" {
 		a.KeyName = pulumi.String(s.machine.keyPair)
 	}
-	inst, err := ec2.NewInstance(ctx, tier+"-"+s.name, a, append(opts, dependsOnIf(args.After))...)
+	opts = append(opts, dependsOnIf(args.After))
+	if s.serving { // it runs the release's one-time database upgrade
+		opts = append(opts, dependsOnIf(args.ReleaseGate))
+	}
+	inst, err := ec2.NewInstance(ctx, tier+"-"+s.name, a, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create web server %s: %w", s.name, err)
 	}

@@ -183,18 +183,9 @@ func TestAutoScalingGroup(t *testing.T) {
 	if propString(prefs["instanceWarmup"]) == "" {
 		t.Errorf("%s: the refresh needs a warm-up matching the boot", asg.URN)
 	}
-	var alarms []string
-	for _, a := range prefs["alarmSpecification"].ObjectValue()["alarms"].ArrayValue() {
-		alarms = append(alarms, propString(a))
-	}
-	metrics := map[string]bool{}
-	for _, a := range r.ofType("aws:cloudwatch/metricAlarm:MetricAlarm") {
-		if slices.Contains(alarms, out(a, "name")) {
-			metrics[a.Str("metricName")] = true
-		}
-	}
-	if !metrics["UnHealthyHostCount"] || !metrics["HTTPCode_Target_5XX_Count"] {
-		t.Errorf("%s: the refresh must roll back on unhealthy hosts and target 5xx, got alarms %v", asg.URN, alarms)
+	// Which alarms the refresh watches, and how they fire: rolloutalarms_test.go.
+	if alarms := prefs["alarmSpecification"].ObjectValue()["alarms"]; !alarms.IsArray() || len(alarms.ArrayValue()) == 0 {
+		t.Errorf("%s: the refresh watches no alarm, so nothing rolls a bad release back", asg.URN)
 	}
 
 	var complete *recorded
@@ -208,6 +199,56 @@ func TestAutoScalingGroup(t *testing.T) {
 	}
 	if len(servers(r)) != 1 {
 		t.Errorf("the autoscaling mode runs no fixed server, only the builder; got %d instances", len(servers(r)))
+	}
+}
+
+// A refresh replaces half the servers, waits releaseBakeMinutes while they serve under the
+// rollout alarms, then replaces the rest: the checkpoints end in 100 (else the refresh stops
+// with the group half rolled), and the delay is the configured bake in seconds, which is at
+// least what the slowest rollout alarm needs to fire.
+func TestRefreshBakesHalfTheServersUnderTheAlarms(t *testing.T) {
+	def, _ := strconv.Atoi(configText(readProjectFile(t).Config["releaseBakeMinutes"].Default))
+	for _, c := range []struct {
+		overrides map[string]string
+		delay     string
+	}{
+		{nil, strconv.Itoa(def * 60)},
+		{map[string]string{"releaseBakeMinutes": "7"}, "420"},
+		{map[string]string{"releaseBakeMinutes": strconv.Itoa(minReleaseBakeMinutes())}, strconv.Itoa(minReleaseBakeMinutes() * 60)},
+	} {
+		r := mustRun(t, c.overrides)
+		asg := r.one(t, "aws:autoscaling/group:Group")
+		prefs := asg.Obj("instanceRefresh")["preferences"].ObjectValue()
+		var checkpoints []string
+		for _, p := range prefs["checkpointPercentages"].ArrayValue() {
+			checkpoints = append(checkpoints, propString(p))
+		}
+		if strings.Join(checkpoints, ",") != "50,100" {
+			t.Errorf("%v: checkpoints %v, want half the servers, then the rest (50, 100)", c.overrides, checkpoints)
+		}
+		if got := propString(prefs["checkpointDelay"]); got != c.delay {
+			t.Errorf("%v: checkpoint delay %q, want %s (seconds)", c.overrides, got, c.delay)
+		}
+		bake, _ := strconv.Atoi(propString(prefs["checkpointDelay"]))
+		for _, name := range prefs["alarmSpecification"].ObjectValue()["alarms"].ArrayValue() {
+			a := r.byID(propString(name))
+			if a == nil {
+				t.Fatalf("the refresh watches %s, which the program does not create", propString(name))
+			}
+			period, _ := strconv.Atoi(a.Str("period"))
+			if q := a.Inputs[resourceKey("metricQueries")]; q.IsArray() {
+				for _, e := range q.ArrayValue() {
+					if m, ok := e.ObjectValue()[resourceKey("metric")]; ok && m.IsObject() {
+						p, _ := strconv.Atoi(propString(m.ObjectValue()[resourceKey("period")]))
+						period = max(period, p)
+					}
+				}
+			}
+			evaluations, _ := strconv.Atoi(a.Str("evaluationPeriods"))
+			if need := evaluations*period + cloudWatchDelaySeconds; period == 0 || bake < need {
+				t.Errorf("%v: a %d s bake is shorter than %s needs to fire (%d × %d s and CloudWatch's %d s)", c.overrides, bake, a.Name, evaluations, period, cloudWatchDelaySeconds)
+			}
+		}
 	}
 }
 

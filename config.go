@@ -47,6 +47,7 @@ type Config struct {
 	ScalingMetric     string // scalingMetric: "requests" or "cpu"
 	ScalingRequests   int    // scalingRequestsPerTarget: ALB requests per target per minute (0 in config: derived)
 	ScalingCPUPercent int    // scalingCpuPercent: average CPU of the group
+	BakeMinutes       int    // releaseBakeMinutes: the refresh's wait at its first checkpoint
 	AmiID             string // amiId: pins the image; empty resolves the current Amazon Linux 2023
 	RootVolumeSizeGiB int    // rootVolumeSizeGiB
 	SSHCidr           string // sshCidr: empty keeps port 22 closed
@@ -57,6 +58,9 @@ type Config struct {
 	Plugins          []string // wordpressPlugins: slug@version
 	Themes           []string // wordpressThemes: slug@version:sha256
 	PHPVersion       string   // phpVersion
+	// AllowWordPressDowngrade (allowWordPressDowngrade) lets wordpressVersion go below the
+	// last deploy's: only once the database went back too (release.go).
+	AllowWordPressDowngrade bool
 
 	plugins, themes []wpPackage // the two lists parsed, by validateCode
 
@@ -224,6 +228,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.ScalingMetric = read(r, "scalingMetric", "", r.c.Try)
 	c.ScalingRequests = read(r, "scalingRequestsPerTarget", wholeNumber, r.c.TryInt)
 	c.ScalingCPUPercent = read(r, "scalingCpuPercent", wholeNumber, r.c.TryInt)
+	c.BakeMinutes = read(r, "releaseBakeMinutes", wholeNumber, r.c.TryInt)
 	c.AmiID = read(r, "amiId", "", r.c.Try)
 	c.RootVolumeSizeGiB = read(r, "rootVolumeSizeGiB", wholeNumber, r.c.TryInt)
 	c.SSHCidr = read(r, "sshCidr", "", r.c.Try)
@@ -231,6 +236,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.WordPressLocale = read(r, "wordpressLocale", "", r.c.Try)
 	c.PHPVersion = read(r, "phpVersion", "", r.c.Try)
 	c.WordPressVersion = read(r, "wordpressVersion", "", r.c.Try)
+	c.AllowWordPressDowngrade = read(r, "allowWordPressDowngrade", trueFalse, r.c.TryBool)
 	c.Plugins = read(r, "wordpressPlugins", stringList, tryJSON[[]string](r.c))
 	c.Themes = read(r, "wordpressThemes", stringList, tryJSON[[]string](r.c))
 	c.UploadsThroughputMode = read(r, "uploadsThroughputMode", "", r.c.Try)
@@ -468,8 +474,21 @@ func (c Config) validateScaling() error {
 		return invalid("scalingRequestsPerTarget", c.ScalingRequests, "want 1 to 1000000 requests per server per minute, or 0 to derive it from instanceType's measured capacity")
 	case c.ScalingCPUPercent < 10 || c.ScalingCPUPercent > 90:
 		return invalid("scalingCpuPercent", c.ScalingCPUPercent, "want 10 to 90 percent")
+	case c.BakeMinutes < minReleaseBakeMinutes() || c.BakeMinutes > maxReleaseBakeMinutes:
+		return invalid("releaseBakeMinutes", c.BakeMinutes, "want %d to %d minutes: the rollout alarms need %d to fire (their longest evaluation window and CloudWatch's delay), and a bake longer than %d outlasts the deploy workflow's rollout watch",
+			minReleaseBakeMinutes(), maxReleaseBakeMinutes, minReleaseBakeMinutes(), maxReleaseBakeMinutes)
 	}
 	return nil
+}
+
+// maxReleaseBakeMinutes bounds the bake: the longest refresh it makes (refreshMinutes) is
+// what the deploy workflow's rollout watch waits for (its --timeout; a test checks).
+const maxReleaseBakeMinutes = 30
+
+// minReleaseBakeMinutes is the shortest bake in which the rollout alarms can roll a broken
+// release back: the time they take to fire (rolloutAlarmSeconds), in whole minutes.
+func minReleaseBakeMinutes() int {
+	return (rolloutAlarmSeconds() + 59) / 60
 }
 
 func (c Config) validateDatabase() error {

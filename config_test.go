@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,6 +49,12 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"unknown scaling metric", map[string]string{"scalingMetric": "memory"}, []string{"scalingMetric", "memory", "requests", "cpu"}},
 		{"CPU target too high", map[string]string{"scalingCpuPercent": "99"}, []string{"scalingCpuPercent", "99", "10 to 90"}},
 		{"requests target negative", map[string]string{"scalingRequestsPerTarget": "-5"}, []string{"scalingRequestsPerTarget", "-5", "0 to derive it"}},
+		{"bake shorter than the rollout alarms need", map[string]string{"releaseBakeMinutes": strconv.Itoa(minReleaseBakeMinutes() - 1)},
+			[]string{"releaseBakeMinutes", strconv.Itoa(minReleaseBakeMinutes() - 1), fmt.Sprintf("want %d to %d minutes", minReleaseBakeMinutes(), maxReleaseBakeMinutes), "rollout alarms need"}},
+		{"no bake", map[string]string{"releaseBakeMinutes": "0"}, []string{"releaseBakeMinutes", "0", "rollout alarms need"}},
+		{"bake past the deploy's watch", map[string]string{"releaseBakeMinutes": strconv.Itoa(maxReleaseBakeMinutes + 1)},
+			[]string{"releaseBakeMinutes", strconv.Itoa(maxReleaseBakeMinutes + 1), "outlasts the deploy workflow's rollout watch"}},
+		{"bake not a number", map[string]string{"releaseBakeMinutes": "10m"}, []string{"releaseBakeMinutes", "10m", "whole number"}},
 		{"apply immediately not a bool", map[string]string{"dbApplyImmediately": "soon"}, []string{"dbApplyImmediately", "soon", "true or false"}},
 		{"AMI id", map[string]string{"amiId": "ubuntu"}, []string{"amiId", "ubuntu"}},
 		{"root volume", map[string]string{"rootVolumeSizeGiB": "4"}, []string{"rootVolumeSizeGiB", "8 to 1024"}},
@@ -109,6 +117,8 @@ func TestValidConfigVariantsAccepted(t *testing.T) {
 		{"siteDomain": "blog.example.com", "certificateArn": testCDNCertificate, "cdnPageTtlSeconds": "0"},
 		{"vpcCidr": "172.20.0.0/20", "publicSubnetCidrs": `["172.20.0.0/24","172.20.1.0/24"]`, "privateSubnetCidrs": `["172.20.8.0/22","172.20.12.0/22"]`},
 		{"secretRecoveryWindowDays": "0", "dbMaxAllocatedStorageGiB": "0"},
+		{"releaseBakeMinutes": strconv.Itoa(minReleaseBakeMinutes())},
+		{"releaseBakeMinutes": strconv.Itoa(maxReleaseBakeMinutes), "webTierMode": "fixed"},
 	} {
 		if r := runProgram(t, o); r.err != nil {
 			t.Errorf("config %v rejected: %v", o, r.err)

@@ -234,6 +234,7 @@ var configAlternatives = map[string]map[string]string{
 	"scalingMetric":                 {"scalingMetric": "cpu"},
 	"scalingRequestsPerTarget":      {"scalingRequestsPerTarget": "900"},
 	"scalingCpuPercent":             {"scalingCpuPercent": "70"},
+	"releaseBakeMinutes":            {"releaseBakeMinutes": "20"},
 	"amiId":                         {"amiId": "ami-0123456789abcdef0"},
 	"rootVolumeSizeGiB":             {"rootVolumeSizeGiB": "30"},
 	"sshCidr":                       {"sshCidr": "198.51.100.0/24"},
@@ -279,6 +280,7 @@ var configAlternatives = map[string]map[string]string{
 	"logRetentionDays":              {"logRetentionDays": "90"},
 	"dbManagedMasterPassword":       {"dbManagedMasterPassword": "false"},
 	"dbServersReadMaster":           {"dbServersReadMaster": "false"},
+	"allowWordPressDowngrade":       {"allowWordPressDowngrade": "true"},
 }
 
 // dbReplaceKeys are the RDS instance inputs whose change replaces it (a new, empty database):

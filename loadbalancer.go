@@ -33,6 +33,7 @@ type LoadBalancerArgs struct {
 	CertificateArn  string             // "" serves plain HTTP only (always, when Internal)
 	SiteDomain      string             // "" uses the load balancer's DNS name
 	AlarmTopic      pulumi.StringInput // where the rollout alarms notify
+	MetricsLabel    string             // the stack's label of its own metrics (the converge failures')
 	// After is what the load balancer and target group wait for: the database's subnet
 	// group, so that the engine's first minute goes to the database's critical path and the
 	// load balancer (three minutes) is built in the shadow of the RDS instance's twenty.
@@ -99,7 +100,7 @@ func NewLoadBalancer(ctx *pulumi.Context, name string, args *LoadBalancerArgs, o
 		outputs["siteUrl"] = l.SiteURL
 	}
 	var alarms pulumi.StringArray
-	l.RolloutAlarms, alarms, err = newRolloutAlarms(ctx, name, alb.ArnSuffix, l.TargetGroup.ArnSuffix, args.AlarmTopic, args.Tags, parent)
+	l.RolloutAlarms, alarms, err = newRolloutAlarms(ctx, name, alb.ArnSuffix, l.TargetGroup.ArnSuffix, args.MetricsLabel, args.AlarmTopic, args.Tags, parent)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
+
 	"github.com/example/scalable-wordpress/internal/stack"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -29,6 +31,10 @@ type infrastructure struct {
 	Alerts   *Alerts
 	Logs     *ServerLogs
 	Monitor  *Monitoring
+	Release  releasePlan
+	// PreUpgradeSnapshot is the database snapshot taken before the release's upgrade; nil
+	// before any major or minor upgrade.
+	PreUpgradeSnapshot *rds.Snapshot
 }
 
 // run loads the config, builds the parts and exports the outputs.
@@ -48,6 +54,15 @@ func run(ctx *pulumi.Context) error {
 // ARN reach the servers through the settings.
 func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	cfg, err := loadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Before anything is created: a release that would go back on the database is refused.
+	last, err := readLastDeploy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	release, err := planRelease(cfg, last)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +112,10 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
+	preUpgrade, err := newPreUpgradeSnapshot(ctx, database, release, tags)
+	if err != nil {
+		return nil, err
+	}
 	// Monitoring is built in the RDS instance's shadow: the topic after the DB subnet group
 	// (the last step before the instance), logs and the event rule after the file system.
 	alerts, err := NewAlerts(ctx, "alerts", &AlertsArgs{Email: cfg.AlarmEmail, After: database.SubnetGroup, Tags: tags})
@@ -117,6 +136,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		CertificateArn:  albCertificate,
 		SiteDomain:      cfg.SiteDomain,
 		AlarmTopic:      alerts.Topic.Arn,
+		MetricsLabel:    pathLabel(cfg.settingsPath()),
 		After:           database.SubnetGroup,
 		Tags:            tags,
 	})
@@ -139,7 +159,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		Recipe:            cfg.recipe(),
 		ServerCount:       cfg.WebServerCount,
 		Group: GroupSettings{Min: cfg.WebMinSize, Max: cfg.WebMaxSize, Desired: cfg.WebDesired,
-			Metric: cfg.ScalingMetric, RequestsPerTarget: cfg.ScalingRequests, CPUPercent: cfg.ScalingCPUPercent},
+			Metric: cfg.ScalingMetric, RequestsPerTarget: cfg.ScalingRequests, CPUPercent: cfg.ScalingCPUPercent, BakeMinutes: cfg.BakeMinutes},
 		LoadBalancer:         loadBalancer.Target,
 		SettingsPath:         cfg.settingsPath(),
 		DBAppSecret:          database.AppSecret.Arn,
@@ -148,6 +168,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		SiteTag:              cfg.siteTag(),
 		PermissionsBoundary:  cfg.IAMPermissionsBoundary,
 		After:                database.SubnetGroup,
+		ReleaseGate:          resourceIf(preUpgrade),
 		Tags:                 tags,
 	})
 	if err != nil {
@@ -206,7 +227,8 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		return nil, fmt.Errorf("monitoring: %w", err)
 	}
 	return &infrastructure{Config: cfg, Network: network, Security: security, Database: database,
-		LB: loadBalancer, Edge: front.edge, Firewall: front.firewall, Web: web, Uploads: uploads, Settings: settings, Alerts: alerts, Logs: logs, Monitor: monitoring}, nil
+		LB: loadBalancer, Edge: front.edge, Firewall: front.firewall, Web: web, Uploads: uploads, Settings: settings, Alerts: alerts, Logs: logs, Monitor: monitoring,
+		Release: release, PreUpgradeSnapshot: preUpgrade}, nil
 }
 
 // monitoringArgs are what the alarms and the dashboard watch, from the other components.
@@ -340,6 +362,10 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 	set(&o.WordPressSecretName, infra.Web.WordPressSecret.Name)
 	set(&o.WordPressAdminUser, pulumi.String(cfg.AdminUser))
 	set(&o.WordPressVersion, pulumi.String(cfg.WordPressVersion))
+	if snap := infra.PreUpgradeSnapshot; snap != nil {
+		set(&o.WordPressUpgradedFrom, pulumi.String(infra.Release.UpgradedFrom))
+		set(&o.PreUpgradeSnapshot, snap.DbSnapshotIdentifier)
+	}
 	set(&o.AMIID, infra.Web.Image.ID())
 	set(&o.WebTierMode, pulumi.String(cfg.WebTierMode))
 	set(&o.WebInstances, servers)

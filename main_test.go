@@ -48,7 +48,7 @@ func TestStackOutputs(t *testing.T) {
 		"vpcId":                    out(r.one(t, "aws:ec2/vpc:Vpc"), "id"),
 		"region":                   "ap-northeast-1",
 		"uploadsFileSystemId":      out(r.one(t, "aws:efs/fileSystem:FileSystem"), "id"),
-		"wordpressVersion":         "7.0",
+		"wordpressVersion":         "7.1",
 	}
 	for k, v := range want {
 		if v == "" || fmt.Sprint(o[k]) != v {
@@ -173,7 +173,8 @@ func TestComponentsInPulumiShape(t *testing.T) {
 		t.Errorf("missing components: %v", want)
 	}
 	for _, x := range r.m.Resources {
-		if x.Custom && components[x.Parent] == nil {
+		// The stack's read of its own last outputs (release.go) belongs to no part.
+		if x.Custom && components[x.Parent] == nil && x.Type != "pulumi:pulumi:StackReference" {
 			t.Errorf("%s: not a child of a component (parent %q)", x.URN, x.Parent)
 		}
 	}

@@ -44,6 +44,9 @@ var (
 type mocks struct {
 	mocktest.Mocks
 	region string
+	// last are the outputs of the stack's previous deploy, which the program reads through a
+	// stack reference to itself (release.go); nil: a new stack.
+	last map[string]any
 }
 
 func newMocks(region string) *mocks {
@@ -172,6 +175,9 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 		set("name", id)
 		kind := map[string]string{"logdeliverysource": "delivery-source", "logdeliverydestination": "delivery-destination"}[short]
 		arn = fmt.Sprintf("arn:aws:logs:%s:%s:%s:%s", region, testAccount, kind, id)
+	case "pulumi:pulumi:StackReference":
+		id = r.Str("name")
+		out["outputs"] = resource.NewObjectProperty(resource.NewPropertyMapFromMap(m.last))
 	case "random:index/randomId:RandomId":
 		id = "none"
 		set("hex", fmt.Sprintf("%08x", len(r.Name)*2654435761%(1<<32)))
@@ -263,6 +269,12 @@ type stackRun struct {
 // program, and the few values every stack sets. "<unset>" removes a key.
 func runProgram(t *testing.T, overrides map[string]string) *stackRun {
 	t.Helper()
+	return runProgramAfter(t, nil, overrides)
+}
+
+// runProgramAfter is runProgram on a stack whose last deploy exported last.
+func runProgramAfter(t *testing.T, last map[string]any, overrides map[string]string) *stackRun {
+	t.Helper()
 	cfg := projectDefaults(t)
 	cfg["aws:region"] = "ap-northeast-1"
 	cfg[testProject+":adminEmail"] = "admin@example.com"
@@ -278,6 +290,7 @@ func runProgram(t *testing.T, overrides map[string]string) *stackRun {
 		cfg[k] = v
 	}
 	run := &stackRun{m: newMocks(cfg["aws:region"])}
+	run.m.last = last
 	run.outputs, run.err = run.m.Run(cfg, func(ctx *pulumi.Context) (pulumi.Map, error) {
 		infra, err := createInfrastructure(ctx)
 		if err != nil {

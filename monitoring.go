@@ -2,8 +2,8 @@ package main
 
 // Alarms on what users feel and on what they depend on, all to the alert topic with OK
 // actions too, the database's events through EventBridge, and one dashboard. The rollout
-// alarms watch the target group: the Auto Scaling group's instance refresh rolls back as
-// soon as one of them fires.
+// alarms watch the target group's health and 5xx share and the servers' converge failures:
+// the Auto Scaling group's instance refresh rolls back as soon as one of them fires.
 
 import (
 	"encoding/json"
@@ -13,9 +13,27 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
-// rolloutTarget5xxPerMinute is how many 5xx answers from the servers in a minute, two minutes
-// running, say that a rollout broke the site (a healthy site answers none).
-const rolloutTarget5xxPerMinute = 10
+// The rollout 5xx alarm's rule. At a refresh's first checkpoint half the servers run the new
+// release, so a release that fails every page answers about half the requests with a 5xx, and
+// one that fails a fifth of its pages about 10 %; a healthy site answers none.
+const (
+	// rollout5xxPercent is the share of requests answered 5xx, by the servers or by the load
+	// balancer on their behalf (a 502 or 504 from a server that resets or hangs), above which
+	// a minute counts as broken.
+	rollout5xxPercent = 10
+	// rolloutMinRequests is the fewest requests a minute must have for its share to count.
+	// Below it one error is 25 % or more of the minute (one 500 out of 2 requests is 50 %):
+	// noise, not a broken release. From it on, a quiet site whose new server fails every page
+	// fires (5 requests a minute, about half of them to that server: 40-60 %), while a stray
+	// error must recur in 2 minutes of 3 to.
+	rolloutMinRequests = 5
+)
+
+// cloudWatchDelaySeconds is how long a minute's data takes to reach an alarm: the load
+// balancer and the metric filters publish each minute's data after it ends, and an alarm
+// evaluates once a minute on what has arrived. AWS documents no bound for it: two minutes is
+// this program's allowance.
+const cloudWatchDelaySeconds = 120
 
 // alarmSpec is one alarm: a metric with a statistic, or metric math (queries, the last one
 // returning the data), and when it fires.
@@ -80,24 +98,47 @@ func newAlarm(ctx *pulumi.Context, name string, a alarmSpec, topic pulumi.String
 }
 
 // rolloutAlarms are the alarms that roll a refresh back: any unhealthy target for two
-// minutes, and the servers answering 5xx for two minutes.
-func rolloutAlarms(lbSuffix, tgSuffix pulumi.StringInput) []alarmSpec {
-	dims := pulumi.StringMap{"LoadBalancer": lbSuffix, "TargetGroup": tgSuffix}
+// minutes; more than rollout5xxPercent of a minute's requests (at least rolloutMinRequests of
+// them) answered 5xx, 2 minutes of 3; and any server's converge failure (a new server of the
+// release refused by its configure or its checks) within the minute. label is the stack's
+// label of its own metrics (pathLabel of the settings path).
+func rolloutAlarms(lbSuffix, tgSuffix pulumi.StringInput, label string) []alarmSpec {
+	lb := pulumi.StringMap{"LoadBalancer": lbSuffix}
+	tg := pulumi.StringMap{"LoadBalancer": lbSuffix, "TargetGroup": tgSuffix}
+	count := func(id, metric string, dims pulumi.StringMap) mathQuery { // a load balancer count per period
+		return mathQuery{id: id, namespace: "AWS/ApplicationELB", metric: metric, stat: "Sum", dims: dims}
+	}
 	return []alarmSpec{
-		{name: "unhealthy-hosts", namespace: "AWS/ApplicationELB", metric: "UnHealthyHostCount", stat: "Maximum", dims: dims,
+		{name: "unhealthy-hosts", namespace: "AWS/ApplicationELB", metric: "UnHealthyHostCount", stat: "Maximum", dims: tg,
 			description: "A web server fails the load balancer's health check (two minutes running); rolls back an instance refresh.",
 			period:      60, evaluations: 2, over: 2, threshold: 0, comparison: "GreaterThanThreshold"},
-		{name: "target-5xx", namespace: "AWS/ApplicationELB", metric: "HTTPCode_Target_5XX_Count", stat: "Sum", dims: dims,
-			description: fmt.Sprintf("The web servers answer more than %d 5xx a minute (two minutes running); rolls back an instance refresh.", rolloutTarget5xxPerMinute),
-			period:      60, evaluations: 2, over: 2, threshold: rolloutTarget5xxPerMinute, comparison: "GreaterThanThreshold"},
+		{name: "rollout-5xx-rate", description: fmt.Sprintf("More than %d%% of a minute's requests (when it has %d or more) get a 5xx from the web servers or the load balancer, 2 of 3 minutes; rolls back an instance refresh.",
+			rollout5xxPercent, rolloutMinRequests),
+			queries: []mathQuery{count("requests", "RequestCount", tg), count("target", "HTTPCode_Target_5XX_Count", tg), count("elb", "HTTPCode_ELB_5XX_Count", lb),
+				{id: "rate", expr: fmt.Sprintf("IF(FILL(requests, 0) >= %d, 100 * (FILL(target, 0) + FILL(elb, 0)) / FILL(requests, 0), 0)", rolloutMinRequests)}},
+			period: 60, evaluations: 3, over: 2, threshold: rollout5xxPercent, comparison: "GreaterThanThreshold"},
+		{name: "converge-failures", namespace: metricsNamespace, metric: convergeFailuresMetric(label), stat: "Sum",
+			description: "A server's converge script failed (its journal is in the converge log group): the server left, or never joined, the load balancer; rolls back an instance refresh.",
+			period:      60, evaluations: 1, over: 1, threshold: 1, comparison: "GreaterThanOrEqualToThreshold"},
 	}
+}
+
+// rolloutAlarmSeconds is how long the slowest rollout alarm takes to fire once a release
+// breaks: its evaluation window (all its periods) and CloudWatch's delay. A refresh must bake
+// at least this long for the alarms to roll it back (releaseBakeMinutes).
+func rolloutAlarmSeconds() int {
+	longest := 0
+	for _, a := range rolloutAlarms(nil, nil, "") {
+		longest = max(longest, a.evaluations*a.period)
+	}
+	return longest + cloudWatchDelaySeconds
 }
 
 // newRolloutAlarms creates the rollout alarms: by their spec name, and their names in spec
 // order (as the instance refresh lists them).
-func newRolloutAlarms(ctx *pulumi.Context, name string, lbSuffix, tgSuffix, topic pulumi.StringInput, tags Tags, parent pulumi.ResourceOption) (map[string]*cloudwatch.MetricAlarm, pulumi.StringArray, error) {
+func newRolloutAlarms(ctx *pulumi.Context, name string, lbSuffix, tgSuffix pulumi.StringInput, label string, topic pulumi.StringInput, tags Tags, parent pulumi.ResourceOption) (map[string]*cloudwatch.MetricAlarm, pulumi.StringArray, error) {
 	alarms, names := map[string]*cloudwatch.MetricAlarm{}, pulumi.StringArray{}
-	for _, a := range rolloutAlarms(lbSuffix, tgSuffix) {
+	for _, a := range rolloutAlarms(lbSuffix, tgSuffix, label) {
 		alarm, err := newAlarm(ctx, name, a, topic, tags, parent)
 		if err != nil {
 			return nil, nil, err
@@ -117,9 +158,9 @@ type MonitoringArgs struct {
 	DBEvents                  *cloudwatch.LogGroup
 	After                     pulumi.Resource // what the event rule waits for (as Alerts)
 	Thresholds                AlarmThresholds
-	// RolloutAlarms are the load balancer's alarms that roll a refresh back. They are made
-	// with the load balancer, since the Auto Scaling group that is built before this
-	// component names them, and are listed here so that alarmNames is every alarm.
+	// RolloutAlarms are the alarms that roll a refresh back (converge-failures among them).
+	// They are made with the load balancer, since the Auto Scaling group that is built before
+	// this component names them, and are listed here so that alarmNames is every alarm.
 	RolloutAlarms map[string]*cloudwatch.MetricAlarm
 	Region, Name  string // Name: the dashboard's and the stack's metrics' label (project-stack)
 	Tags          Tags
@@ -224,9 +265,6 @@ func siteAlarms(args *MonitoringArgs) []alarmSpec {
 		{name: "uploads-io-limit", namespace: "AWS/EFS", metric: "PercentIOLimit", stat: "Maximum", dims: fs,
 			description: fmt.Sprintf("The shared uploads are above %d%% of the General Purpose I/O limit, 3 of 5 minutes.", t.UploadsThroughputPercent),
 			period:      60, evaluations: 5, over: 3, threshold: float64(t.UploadsThroughputPercent), comparison: "GreaterThanThreshold"},
-		{name: "converge-failures", namespace: metricsNamespace, metric: convergeFailuresMetric(args.Name), stat: "Sum",
-			description: "A server's converge script failed (its journal is in the converge log group): the server left, or never joined, the load balancer.",
-			period:      300, evaluations: 1, over: 1, threshold: 1, comparison: "GreaterThanOrEqualToThreshold"},
 	}
 	if args.Group != nil {
 		g := pulumi.StringMap{"AutoScalingGroupName": args.Group}

@@ -57,7 +57,7 @@ func TestAlarmsWatchTheStackAndNotifyTheTopic(t *testing.T) {
 	for _, a := range alarms {
 		names[strings.TrimPrefix(strings.TrimPrefix(a.Name, "monitoring-"), "lb-")] = true
 	}
-	for _, n := range []string{"alb-5xx-rate", "target-5xx-rate", "unhealthy-hosts", "target-5xx", "latency-p95", "group-below-min", "db-cpu",
+	for _, n := range []string{"alb-5xx-rate", "target-5xx-rate", "unhealthy-hosts", "rollout-5xx-rate", "latency-p95", "group-below-min", "db-cpu",
 		"db-free-storage", "db-free-memory", "db-connections", "db-failover", "uploads-throughput", "uploads-io-limit", "converge-failures"} {
 		if !names[n] {
 			t.Errorf("no %s alarm (have %v)", n, names)

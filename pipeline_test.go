@@ -39,6 +39,30 @@ var pipelineShapes = map[string]map[string]string{
 	"edge alb, REGIONAL waf, https, alarm e-mail":                             {"edge": "alb", "certificateArn": testALBCertificate, "alarmEmail": "ops@example.com"},
 	"fixed servers, no waf, no final snapshot":                                {"webTierMode": "fixed", "waf": "false", "dbFinalSnapshot": "false"},
 	"cloudfront with a certificate, pinned AMI, key pair":                     {"siteDomain": "blog.example.com", "certificateArn": testCDNCertificate, "amiId": testAMI, "keyPairName": "ops"},
+	"a WordPress minor upgrade (pre-upgrade snapshot)":                        {lastOutput + "wordpressVersion": "6.9.1", "wordpressVersion": "7.0"},
+}
+
+// lastOutput prefixes a shape's key that is not config but an output of the stack's last
+// deploy (release.go reads them).
+const lastOutput = "last:"
+
+// runShape runs the program as a pipeline shape deploys it: with the boundary, the shape's
+// config and its last outputs.
+func runShape(t *testing.T, shape map[string]string) *stackRun {
+	t.Helper()
+	cfg, last := map[string]string{"iamPermissionsBoundary": testBoundary}, map[string]any{}
+	for k, v := range shape {
+		if key, ok := strings.CutPrefix(k, lastOutput); ok {
+			last[key] = v
+		} else {
+			cfg[k] = v
+		}
+	}
+	r := runProgramAfter(t, last, cfg)
+	if r.err != nil {
+		t.Fatalf("program failed: %v", r.err)
+	}
+	return r
 }
 
 // phase says who needs a call: both roles (read), the deploy role (write), or the deploy role
@@ -237,6 +261,12 @@ var providerCalls = map[string]func(c *callSite){
 	},
 	"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": func(c *callSite) { securityGroupRule(c, "Ingress") },
 	"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":   func(c *callSite) { securityGroupRule(c, "Egress") },
+	// ----- the stack's own last outputs (release.go): the CLI reads the stack's checkpoint
+	"pulumi:pulumi:StackReference": func(c *callSite) {
+		name := c.x.Str("name")
+		c.read(c.at(testScope.StateBucketARN+"/.pulumi/stacks/"+name[strings.Index(name, "/")+1:]+".json", "s3:GetObject"),
+			c.at(testScope.StateKeyARN, "kms:Decrypt"))
+	},
 	// ----- servers and image
 	"aws:ec2/instance:Instance": func(c *callSite) {
 		c.read(c.any("ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeVolumes", "ec2:DescribeInstanceCreditSpecifications", "ec2:DescribeTags"))
@@ -301,6 +331,12 @@ var providerCalls = map[string]func(c *callSite){
 		c.write(c.ref("targetGroupArn", "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"))
 	},
 	// ----- database
+	// Retained on delete (release.go): the provider never deletes it.
+	"aws:rds/snapshot:Snapshot": func(c *callSite) {
+		c.read(c.any("rds:DescribeDBSnapshots"), c.own("rds:ListTagsForResource"))
+		c.write(c.fresh("rds:CreateDBSnapshot", "rds:AddTagsToResource"), c.ref("dbInstanceIdentifier", "rds:CreateDBSnapshot"),
+			c.own("rds:AddTagsToResource", "rds:RemoveTagsFromResource"))
+	},
 	"aws:rds/instance:Instance": func(c *callSite) {
 		c.read(c.any("rds:DescribeDBInstances"), c.own("rds:ListTagsForResource"))
 		c.write(c.fresh("rds:CreateDBInstance", "rds:AddTagsToResource"), c.serviceLinkedRole("rds.amazonaws.com"),
@@ -757,6 +793,8 @@ func (r *stackRun) arnOf(x *recorded, region string) string {
 		return out(x, "arn")
 	case "aws:rds/subnetGroup:SubnetGroup":
 		return regional("rds", "subgrp:"+name)
+	case "aws:rds/snapshot:Snapshot":
+		return regional("rds", "snapshot:"+x.Str("dbSnapshotIdentifier"))
 	case "aws:rds/parameterGroup:ParameterGroup":
 		return regional("rds", "pg:"+name)
 	case "aws:ssm/document:Document":
@@ -849,11 +887,7 @@ func TestPipelineRolesCanRunTheProgramAndNoMore(t *testing.T) {
 	types := map[string]bool{}
 	for name, shape := range pipelineShapes {
 		t.Run(name, func(t *testing.T) {
-			cfg := map[string]string{"iamPermissionsBoundary": testBoundary}
-			for k, v := range shape {
-				cfg[k] = v
-			}
-			r := mustRun(t, cfg)
+			r := runShape(t, shape)
 			calls := apiCalls(t, r)
 			for _, x := range r.m.Resources {
 				types[x.Type] = true
@@ -925,11 +959,7 @@ func TestDeployRoleCannotCreateRolesWithoutTheBoundary(t *testing.T) {
 // Every role the program creates carries the configured boundary; none without the key.
 func TestEveryProgramRoleCarriesTheBoundary(t *testing.T) {
 	for name, shape := range pipelineShapes {
-		cfg := map[string]string{"iamPermissionsBoundary": testBoundary}
-		for k, v := range shape {
-			cfg[k] = v
-		}
-		r := mustRun(t, cfg)
+		r := runShape(t, shape)
 		roles := r.ofType("aws:iam/role:Role")
 		if len(roles) == 0 {
 			t.Fatalf("%s: no roles", name)

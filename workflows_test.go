@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -133,5 +134,18 @@ func TestUpdatesWorkflow(t *testing.T) {
 		if !strings.Contains(script.String(), want) {
 			t.Errorf("the updates workflow does not run %s", want)
 		}
+	}
+}
+
+// The deploy workflow follows the rollout at least as long as the longest refresh the config
+// allows (the largest bake), so that a slow but healthy release is not reported as stuck.
+func TestDeployWatchOutlastsTheLongestRefresh(t *testing.T) {
+	m := regexp.MustCompile(`go run \./cmd/rollout [^\n]*--timeout (\d+)m`).FindStringSubmatch(readSource(t, ".github/workflows/deploy.yml"))
+	if m == nil {
+		t.Fatal("the deploy workflow does not follow the rollout with go run ./cmd/rollout --timeout <minutes>m")
+	}
+	watch, _ := strconv.Atoi(m[1])
+	if longest := refreshMinutes(maxReleaseBakeMinutes); watch < longest {
+		t.Errorf("the deploy workflow follows a rollout for %d minutes; a refresh with releaseBakeMinutes %d takes %d", watch, maxReleaseBakeMinutes, longest)
 	}
 }

@@ -17,6 +17,7 @@ import (
 type Resource struct {
 	Type, Name, URN, Parent string
 	Custom, Protect         bool
+	RetainOnDelete          bool // the engine never deletes it: a replacement or destroy leaves it in the cloud
 	Inputs                  resource.PropertyMap
 	Outputs                 resource.PropertyMap
 	Deps                    []string            // URNs of resources this one's inputs came from
@@ -113,7 +114,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		}
 	}
 	r := &Resource{Type: args.TypeToken, Name: args.Name, URN: urn, Parent: rpc.GetParent(),
-		Custom: args.Custom, Protect: rpc.GetProtect(), Inputs: args.Inputs, PropDeps: propDeps,
+		Custom: args.Custom, Protect: rpc.GetProtect(), RetainOnDelete: rpc.GetRetainOnDelete(), Inputs: args.Inputs, PropDeps: propDeps,
 		Aliases: m.aliasURNs(args), IgnoreChanges: rpc.GetIgnoreChanges(), ReplaceOnChanges: rpc.GetReplaceOnChanges(),
 		Provider: args.Provider}
 	for d := range deps {
@@ -121,7 +122,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	sort.Strings(r.Deps)
 	m.Resources = append(m.Resources, r)
-	if !args.Custom {
+	// A read (a stack reference) is a custom resource too, with state to return.
+	r.Custom = args.Custom || args.ReadRPC != nil
+	if !r.Custom {
 		return urn, resource.PropertyMap{}, nil
 	}
 	id, outs := m.Compute(r)

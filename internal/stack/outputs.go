@@ -38,12 +38,16 @@ type Outputs struct {
 	DBSecretName       string `json:"dbSecretName,omitempty"` // only with a Pulumi-generated master password (dbManagedMasterPassword false)
 	DBHostParameter    string `json:"dbHostParameter"`
 
-	WordPressSecretName string     `json:"wordpressSecretName"`
-	WordPressAdminUser  string     `json:"wordpressAdminUser"`
-	WordPressVersion    string     `json:"wordpressVersion"`
-	AMIID               string     `json:"amiId"`
-	WebTierMode         string     `json:"webTierMode"`  // autoscaling or fixed
-	WebInstances        []Instance `json:"webInstances"` // the fixed mode's servers; empty with autoscaling
+	WordPressSecretName string `json:"wordpressSecretName"`
+	WordPressAdminUser  string `json:"wordpressAdminUser"`
+	WordPressVersion    string `json:"wordpressVersion"`
+	// Only after a major or minor WordPress upgrade: the release it came from, and the
+	// database snapshot taken before it (kept: the way back).
+	WordPressUpgradedFrom string     `json:"wordpressUpgradedFrom,omitempty"`
+	PreUpgradeSnapshot    string     `json:"preUpgradeSnapshot,omitempty"`
+	AMIID                 string     `json:"amiId"`
+	WebTierMode           string     `json:"webTierMode"`  // autoscaling or fixed
+	WebInstances          []Instance `json:"webInstances"` // the fixed mode's servers; empty with autoscaling
 	// Only in the autoscaling mode.
 	WebAutoScalingGroupName  string `json:"webAutoScalingGroupName,omitempty"`
 	WebLaunchTemplateID      string `json:"webLaunchTemplateId,omitempty"`
@@ -132,4 +136,8 @@ var (
 	KeyWebInstances    = Key(func(o *Outputs) any { return &o.WebInstances })
 	KeyDBIdentifier    = Key(func(o *Outputs) any { return &o.DBIdentifier })
 	KeyDBFailoverAlarm = Key(func(o *Outputs) any { return &o.DBFailoverAlarm })
+
+	KeyWordPressVersion      = Key(func(o *Outputs) any { return &o.WordPressVersion })
+	KeyWordPressUpgradedFrom = Key(func(o *Outputs) any { return &o.WordPressUpgradedFrom })
+	KeyPreUpgradeSnapshot    = Key(func(o *Outputs) any { return &o.PreUpgradeSnapshot })
 )
