@@ -101,6 +101,13 @@ func TestCommandCheckThenApply(t *testing.T) {
 			t.Errorf("body does not say %q:\n%s", want, rest)
 		}
 	}
+	if strings.Contains(rest, "snapshotted") {
+		t.Errorf("a patch release (7.0 to 7.0.1) says the database is snapshotted:\n%s", rest)
+	}
+	minor := Update{Key: KeyWordPress, From: "7.0.3", To: "7.1"}
+	if !strings.Contains(minor.Body("Pulumi.dev.yaml", false), "WordPress 7.1 is a new major or minor release: the database is snapshotted first") {
+		t.Errorf("a minor release's body does not say the database is snapshotted first")
+	}
 	for _, line := range strings.Split(body, "\n") {
 		if strings.HasPrefix(line, "#") {
 			t.Errorf("body line %q would be dropped from a commit message", line)

@@ -126,9 +126,20 @@ func (u Update) Body(stackFile string, defaulted bool) string {
 	}
 	b.WriteString("**What merging does.** The pull request's preview shows it: `pulumi up` builds a new image and rolls the servers " +
 		"(an instance refresh, launch before terminate); see docs/operations.md. ")
+	if u.Key == KeyWordPress && branch(u.From) != branch(u.To) {
+		fmt.Fprintf(&b, "WordPress %s is a new major or minor release: the database is snapshotted first, and the stack cannot go back "+
+			"to %s without restoring that snapshot (docs/operations.md, \"Going back a WordPress release\"). ", u.To, u.From)
+	}
 	b.WriteString("Not checked by the updater: the PHP stream, the Amazon Linux image and RDS's minor version (docs/updates.md).\n\n")
 	b.WriteString("Opened by the updates workflow (`go run ./cmd/updates`, .github/workflows/updates.yml).\n")
 	return b.String()
+}
+
+// branch is a release's major and minor number (7.1 of 7.1.2), which its database schema
+// follows.
+func branch(release string) string {
+	parts := strings.SplitN(release, ".", 3)
+	return strings.Join(parts[:min(len(parts), 2)], ".")
 }
 
 func yesNo(b bool) string {
