@@ -19,6 +19,8 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+
+	"github.com/example/scalable-wordpress/internal/wporg"
 )
 
 //go:embed boot
@@ -167,9 +169,10 @@ func renderConverge(p BootParams) (string, error) {
 		BootParams
 		bootFacts
 		LaunchHook            string
+		Downloads             string // where plugins and themes come from, as the updater verifies them
 		PluginList, ThemeList string
 		AgentConfigJSON       string
-	}{p, bootFactValues(), launchHookName, packageList(p.Plugins), packageList(p.Themes), agent})
+	}{p, bootFactValues(), launchHookName, wporg.DownloadsURL, packageList(p.Plugins), packageList(p.Themes), agent})
 	if err != nil {
 		return "", fmt.Errorf("render bootstrap: %w", err)
 	}
@@ -234,27 +237,13 @@ func decodeUserData(payload string) (string, error) {
 	return string(b), err
 }
 
-// wordpressArchiveURL is where a release's archive for a locale is published; the checksum
-// is the same URL with ".sha1" appended.
-func wordpressArchiveURL(locale, version string) string {
-	host := wordpressDownloadHosts[locale]
-	if locale == "en_US" {
-		return "https://" + host + "/wordpress-" + version + ".tar.gz"
-	}
-	return "https://" + host + "/wordpress-" + version + "-" + locale + ".tar.gz"
-}
-
-// packageList is the boot script's form of a plugin or theme list: space-separated
-// slug@version, with :sha256 when pinned. The config's syntax (config.go) keeps every part
-// free of spaces and shell characters.
+// packageList is the boot script's form of a plugin or theme list: the pins (slug@version,
+// with :sha256 when pinned) separated by spaces. The pin syntax (internal/wporg) keeps every
+// part free of spaces and shell characters.
 func packageList(pkgs []wpPackage) string {
 	out := make([]string, 0, len(pkgs))
 	for _, p := range pkgs {
-		s := p.Slug + "@" + p.Version
-		if p.SHA256 != "" {
-			s += ":" + p.SHA256
-		}
-		out = append(out, s)
+		out = append(out, p.String())
 	}
 	return strings.Join(out, " ")
 }

@@ -4,9 +4,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/example/scalable-wordpress/internal/wporg"
 )
 
 // trickyTitle has everything that breaks naive quoting: quotes, $, backticks, backslashes,
@@ -18,7 +21,7 @@ func sampleParams() BootParams {
 		Region:       "ap-northeast-1",
 		SettingsPath: "/scalable-wordpress/dev",
 		PHPVersion:   "8.3",
-		ArchiveURL:   wordpressArchiveURL("ja", "7.0"),
+		ArchiveURL:   wporg.ArchiveURL("ja", "7.0"),
 		Plugins:      []wpPackage{{Slug: "akismet", Version: "5.3.3"}},
 		Themes:       []wpPackage{{Slug: "twentytwentyfive", Version: "1.2", SHA256: strings.Repeat("ab", 32)}},
 		Mode:         convergeBoot,
@@ -226,15 +229,33 @@ func TestRenderRejectsEmptyParamsAndDelimiter(t *testing.T) {
 	}
 }
 
-func TestWordPressArchiveURL(t *testing.T) {
-	for locale, want := range map[string]string{
-		"ja":    "https://ja.wordpress.org/wordpress-7.0-ja.tar.gz",
-		"en_US": "https://wordpress.org/wordpress-7.0.tar.gz",
-		"pt_BR": "https://br.wordpress.org/wordpress-7.0-pt_BR.tar.gz",
-		"de_DE": "https://de.wordpress.org/wordpress-7.0-de_DE.tar.gz",
-	} {
-		if got := wordpressArchiveURL(locale, "7.0"); got != want {
-			t.Errorf("wordpressArchiveURL(%q) = %q, want %q", locale, got, want)
+// The image downloads each plugin and theme, and a plugin's checksums, from the URLs the
+// updater verifies (internal/wporg): the converge script's, its variables set, are wporg's.
+func TestPackageURLsAreTheUpdaters(t *testing.T) {
+	script, err := renderConverge(sampleParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	find := func(re string) string {
+		m := regexp.MustCompile(re).FindStringSubmatch(script)
+		if m == nil {
+			t.Fatalf("the converge script has no %s", re)
 		}
+		return m[1]
+	}
+	downloads := find(`(?m)^readonly WP_DOWNLOADS=(\S+)$`)
+	archive := find(`fetch --output "\$work/archive\.zip" "([^"]+)"`)
+	checksums := find(`fetch --output "\$work/checksums\.json" "([^"]+)"`)
+	p := wporg.Package{Slug: "akismet", Version: "5.3.3"}
+	expand := func(s, kind string) string {
+		return strings.NewReplacer("$WP_DOWNLOADS", downloads, "$kind", kind, "$slug", p.Slug, "$version", p.Version).Replace(s)
+	}
+	for _, kind := range []string{wporg.KindPlugin, wporg.KindTheme} {
+		if got, want := expand(archive, kind), wporg.PackageArchiveURL(wporg.DownloadsURL, kind, p); got != want {
+			t.Errorf("the converge script downloads the %s from %s, the updater verifies %s", kind, got, want)
+		}
+	}
+	if got, want := expand(checksums, wporg.KindPlugin), wporg.PluginChecksumsURL(wporg.DownloadsURL, p); got != want {
+		t.Errorf("the converge script checks the plugin against %s, the updater against %s", got, want)
 	}
 }

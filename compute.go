@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/example/scalable-wordpress/internal/pipeline"
+	"github.com/example/scalable-wordpress/internal/wporg"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -169,7 +170,7 @@ func bootUserData(args *WebTierArgs, mode string) (string, error) {
 		Region:       args.Region,
 		SettingsPath: args.SettingsPath,
 		PHPVersion:   args.Recipe.PHPVersion,
-		ArchiveURL:   wordpressArchiveURL(args.Recipe.Locale, args.Recipe.WordPressVersion),
+		ArchiveURL:   wporg.ArchiveURL(args.Recipe.Locale, args.Recipe.WordPressVersion),
 		Plugins:      args.Recipe.Plugins,
 		Themes:       args.Recipe.Themes,
 		Mode:         mode,

@@ -23,6 +23,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+
+	"github.com/example/scalable-wordpress/internal/wporg"
 )
 
 // Config holds every knob of the stack. Field comments name the config key.
@@ -99,24 +101,6 @@ type Config struct {
 	IAMPermissionsBoundary string // iamPermissionsBoundary: ARN every role the program creates carries; "" for none
 }
 
-// wordpressDownloadHosts maps the supported WordPress locales to the host that publishes
-// their release archives (and the .sha1 beside each). The host is not derivable from the
-// locale (pt_BR lives on br.wordpress.org), so the list is explicit.
-var wordpressDownloadHosts = map[string]string{
-	"en_US": "wordpress.org",
-	"ja":    "ja.wordpress.org",
-	"de_DE": "de.wordpress.org",
-	"es_ES": "es.wordpress.org",
-	"fr_FR": "fr.wordpress.org",
-	"it_IT": "it.wordpress.org",
-	"ko_KR": "ko.wordpress.org",
-	"nl_NL": "nl.wordpress.org",
-	"pt_BR": "br.wordpress.org",
-	"ru_RU": "ru.wordpress.org",
-	"zh_CN": "cn.wordpress.org",
-	"zh_TW": "tw.wordpress.org",
-}
-
 // dbEngineMajors lists the RDS for MySQL majors in standard support, with the date it ends.
 // 8.0 is absent on purpose: its standard support ended 2026-07-31 and RDS now bills
 // Extended Support for it.
@@ -157,20 +141,12 @@ const (
 	maxImagesKept = 20
 )
 
-// wordpressVersionRe is a WordPress release number: x.y or x.y.z.
-var wordpressVersionRe = regexp.MustCompile(`^([1-9][0-9]?)\.([0-9]{1,2})(\.[0-9]{1,2})?$`)
-
 // minWordPress is the oldest release the servers' PHP (8.3 and later) supports.
 var minWordPress = [2]int{6, 4}
 
-// packageRe is a plugin or theme of wordpress.org pinned to a version (slug@version), with the
-// archive's SHA-256 after a colon (required for themes).
-var packageRe = regexp.MustCompile(`^([a-z0-9][a-z0-9-]{0,99})@([0-9A-Za-z][0-9A-Za-z.+-]{0,31})(?::([0-9a-f]{64}))?$`)
-
-// wpPackage is one plugin or theme of the image recipe.
-type wpPackage struct {
-	Slug, Version, SHA256 string
-}
+// wpPackage is one plugin or theme of the image recipe; its syntax is internal/wporg's, which
+// the updater (internal/updates) shares.
+type wpPackage = wporg.Package
 
 // parsePackages reads a plugin or theme list; needHash says every entry must carry its
 // archive's SHA-256. The error names the key and the entry.
@@ -182,15 +158,15 @@ func parsePackages(key string, list []string, needHash bool) ([]wpPackage, error
 	var out []wpPackage
 	seen := map[string]bool{}
 	for _, entry := range list {
-		m := packageRe.FindStringSubmatch(entry)
-		if m == nil || (needHash && m[3] == "") {
+		p, ok := wporg.ParsePackage(entry)
+		if !ok || (needHash && p.SHA256 == "") {
 			return nil, invalid(key, fmt.Sprintf("%q", entry), "want %s", form)
 		}
-		if seen[m[1]] {
-			return nil, invalid(key, fmt.Sprintf("%q", entry), "%s is listed twice; list each slug once", m[1])
+		if seen[p.Slug] {
+			return nil, invalid(key, fmt.Sprintf("%q", entry), "%s is listed twice; list each slug once", p.Slug)
 		}
-		seen[m[1]] = true
-		out = append(out, wpPackage{Slug: m[1], Version: m[2], SHA256: m[3]})
+		seen[p.Slug] = true
+		out = append(out, p)
 	}
 	return out, nil
 }
@@ -198,7 +174,7 @@ func parsePackages(key string, list []string, needHash bool) ([]wpPackage, error
 // validateCode checks what the image is built from besides PHP: the WordPress release, its
 // plugins and themes, and where uploads live.
 func (c *Config) validateCode() error {
-	m := wordpressVersionRe.FindStringSubmatch(c.WordPressVersion)
+	m := wporg.ReleaseRe.FindStringSubmatch(c.WordPressVersion)
 	if m == nil {
 		return invalid("wordpressVersion", fmt.Sprintf("%q", c.WordPressVersion), "want a WordPress release number such as 7.0 or 6.8.3%s", quoteHint(c.WordPressVersion))
 	}
@@ -469,8 +445,8 @@ func (c *Config) validateWeb() error {
 			return invalid("sshCidr", c.SSHCidr, "SSH must not be open to the internet; allow /8 or narrower, or leave it unset and use SSM Session Manager")
 		}
 	}
-	if _, ok := wordpressDownloadHosts[c.WordPressLocale]; !ok {
-		return invalid("wordpressLocale", c.WordPressLocale, "want one of %s", strings.Join(sortedKeys(wordpressDownloadHosts), ", "))
+	if !wporg.Supported(c.WordPressLocale) {
+		return invalid("wordpressLocale", c.WordPressLocale, "want one of %s", strings.Join(wporg.Locales(), ", "))
 	}
 	if err := c.validateCode(); err != nil {
 		return err

@@ -25,6 +25,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/example/scalable-wordpress/internal/stack"
+	"github.com/example/scalable-wordpress/internal/wporg"
 )
 
 // lastDeploy is what the stack's previous `pulumi up` recorded: zero on a new stack.
@@ -62,9 +63,9 @@ func readLastDeploy(ctx *pulumi.Context) (lastDeploy, error) {
 // release is one WordPress release number, x.y or x.y.z (z = 0 when absent).
 type release [3]int
 
-// parseRelease reads a release number that wordpressVersionRe accepts; ok is false otherwise.
+// parseRelease reads a release number that wporg.ReleaseRe accepts; ok is false otherwise.
 func parseRelease(v string) (r release, ok bool) {
-	m := wordpressVersionRe.FindStringSubmatch(v)
+	m := wporg.ReleaseRe.FindStringSubmatch(v)
 	if m == nil {
 		return r, false
 	}

@@ -116,9 +116,7 @@ func TestUpgradeSnapshotsTheDatabaseFirst(t *testing.T) {
 			if mode == modeAutoScaling {
 				gated = r.ofType("aws:ec2/launchTemplate:LaunchTemplate")
 			} else {
-				for _, x := range r.ofType("aws:ec2/instance:Instance") {
-					gated = append(gated, x)
-				}
+				gated = r.ofType("aws:ec2/instance:Instance")
 			}
 			if len(gated) == 0 {
 				t.Fatal("no launch template or server")

@@ -6,6 +6,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,10 +21,11 @@ import (
 func TestWorkflowsUseOnlyDocumentedSettings(t *testing.T) {
 	readme := readSource(t, "docs/pipeline.md")
 	files, err := filepath.Glob(".github/workflows/*.yml")
-	if err != nil || len(files) != 3 {
-		t.Fatalf("want the pull-request, deploy and destroy workflows, got %v (%v)", files, err)
+	if err != nil || len(files) != 4 {
+		t.Fatalf("want the pull-request, deploy, destroy and updates workflows, got %v (%v)", files, err)
 	}
-	ref := regexp.MustCompile(`\$\{\{\s*(vars|secrets)\.([A-Za-z0-9_]+)\s*\}\}`)
+	// Every vars.X and secrets.X, also inside a longer expression (a || b).
+	ref := regexp.MustCompile(`\b(vars|secrets)\.([A-Za-z0-9_]+)\b`)
 	uses := regexp.MustCompile(`uses:\s*([^@\s]+)@(\S+)`)
 	exact := regexp.MustCompile(`^(v\d+\.\d+\.\d+|[0-9a-f]{40})$`)
 	for _, f := range files {
@@ -32,10 +34,12 @@ func TestWorkflowsUseOnlyDocumentedSettings(t *testing.T) {
 			t.Fatal(err)
 		}
 		src := string(b)
+		seen := map[string]bool{}
 		for _, m := range ref.FindAllStringSubmatch(src, -1) {
-			if m[1] == "secrets" && m[2] == "GITHUB_TOKEN" {
-				continue // provided by GitHub
+			if (m[1] == "secrets" && m[2] == "GITHUB_TOKEN") || seen[m[0]] {
+				continue // provided by GitHub, or reported
 			}
+			seen[m[0]] = true
 			if !strings.Contains(readme, "`"+m[2]+"`") {
 				t.Errorf("%s uses %s.%s, which docs/pipeline.md does not document", f, m[1], m[2])
 			}
@@ -75,6 +79,64 @@ func TestPreviewRunsInThePreviewEnvironment(t *testing.T) {
 	}
 	if wf.Jobs["preview"].Environment == "" {
 		t.Error("the preview job has no environment")
+	}
+}
+
+// The updates workflow writes to the repository unattended: it runs only on its schedule or by
+// hand (never for a pull request's code), with no more than it needs (contents and
+// pull-requests write; no AWS role, no environment), and proposes each update of cmd/updates
+// on a branch of its own, skipping one proposed before.
+func TestUpdatesWorkflow(t *testing.T) {
+	var wf struct {
+		On          map[string]any    `yaml:"on"`
+		Permissions map[string]string `yaml:"permissions"`
+		Jobs        map[string]struct {
+			Environment string            `yaml:"environment"`
+			Permissions map[string]string `yaml:"permissions"`
+			Steps       []struct {
+				Uses string `yaml:"uses"`
+				Run  string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal([]byte(readSource(t, ".github/workflows/updates.yml")), &wf); err != nil {
+		t.Fatal(err)
+	}
+	if len(wf.On) != 2 || wf.On["schedule"] == nil {
+		t.Errorf("triggers %v, want schedule and workflow_dispatch only", wf.On)
+	}
+	if _, ok := wf.On["workflow_dispatch"]; !ok {
+		t.Errorf("triggers %v, want workflow_dispatch too (run it by hand)", wf.On)
+	}
+	if !reflect.DeepEqual(wf.Permissions, map[string]string{"contents": "read"}) {
+		t.Errorf("workflow permissions %v, want contents: read (the job asks for its own)", wf.Permissions)
+	}
+	var script strings.Builder
+	for name, job := range wf.Jobs {
+		if want := map[string]string{"contents": "write", "pull-requests": "write"}; !reflect.DeepEqual(job.Permissions, want) {
+			t.Errorf("job %s permissions %v, want exactly %v", name, job.Permissions, want)
+		}
+		if job.Environment != "" {
+			t.Errorf("job %s runs in environment %s: the updates need no AWS role and no approval to be proposed", name, job.Environment)
+		}
+		for _, s := range job.Steps {
+			if strings.Contains(s.Uses, "aws-actions/") || strings.Contains(s.Uses, "pulumi/actions") {
+				t.Errorf("job %s uses %s: the updates job reaches wordpress.org and GitHub only", name, s.Uses)
+			}
+			script.WriteString(s.Run + "\n")
+		}
+	}
+	for _, want := range []string{
+		`go build -o "$RUNNER_TEMP/updates" ./cmd/updates`,
+		`"$RUNNER_TEMP/updates" check --json --stack-file "Pulumi.$STACK.yaml"`,
+		`branch="updates/$STACK/$id"`,
+		`gh pr list --head "$branch" --state all`,
+		`"$RUNNER_TEMP/updates" apply --stack-file "Pulumi.$STACK.yaml" --from "$RUNNER_TEMP/updates.json" --id "$id" --pr-body`,
+		`gh pr create --base "$BASE" --head "$branch"`,
+	} {
+		if !strings.Contains(script.String(), want) {
+			t.Errorf("the updates workflow does not run %s", want)
+		}
 	}
 }
 
