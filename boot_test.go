@@ -58,7 +58,7 @@ func bootFile(t *testing.T, name string) string {
 }
 
 // The rendered script writes each boot file byte for byte (boottools_test.go lints them),
-// Apache config without its comment lines.
+// Apache config without its comment lines, and inlines sizing.sh without its own.
 func TestBootFilesAreInlinedVerbatim(t *testing.T) {
 	entries, err := bootFiles.ReadDir("boot")
 	if err != nil {
@@ -75,8 +75,8 @@ func TestBootFilesAreInlinedVerbatim(t *testing.T) {
 		if strings.HasSuffix(name, ".conf") {
 			body = withoutCommentLines(body)
 		}
-		if name == "sizing.sh" { // inlined as the script's own functions, not written to a file
-			if !strings.Contains(converge, "\n"+body) {
+		if name == "sizing.sh" { // inlined as the script's own functions, without its comments, not written to a file
+			if !strings.Contains(converge, "\n"+shellWithoutComments(body, false)) {
 				t.Errorf("the converge script does not inline boot/%s verbatim", name)
 			}
 			continue
@@ -108,6 +108,10 @@ func TestConvergeTemplateLosesOnlyItsComments(t *testing.T) {
 		"cat >g <<CONF\n  # kept\nCONF\ncat >p <<'PHP'\n{{file \"x.php\" \"PHP\"}}PHP\nx=1\n"
 	if got := withoutComments(in); got != want {
 		t.Errorf("withoutComments:\n got %q\nwant %q", got, want)
+	}
+	// An inlined file (sizing.sh) loses its opening comment block too.
+	if got, want := shellWithoutComments("# shellcheck shell=bash\n# what it is\n#\nx=1\n", false), "# shellcheck shell=bash\nx=1\n"; got != want {
+		t.Errorf("shellWithoutComments without the header:\n got %q\nwant %q", got, want)
 	}
 	var kept []string
 	for _, line := range strings.Split(bootFile(t, "converge.sh.tmpl"), "\n") {
