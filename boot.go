@@ -34,6 +34,9 @@ const convergeDelimiter = "WORDPRESS_CONVERGE_EOF"
 const (
 	convergeBoot    = "boot"    // a server: prepare what is missing, then configure
 	convergePrepare = "prepare" // the image builder: prepare only
+	// convergeCheck is no user data's mode: the render check unit (renderCheckUnit) runs it
+	// once the web server has started after a boot.
+	convergeCheck = "check"
 )
 
 // launchHookName is the Auto Scaling group's launch lifecycle hook that a server completes

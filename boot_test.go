@@ -179,7 +179,14 @@ func TestUserDataInstallsConvergeAndUnit(t *testing.T) {
 			"Requires=wordpress-converge.service",
 			"systemctl enable wordpress-converge.service",
 			"TimeoutStartSec=5400",
+			// The render gate: after the converge and the web server, never instead of them.
+			"cat >/etc/systemd/system/wordpress-render-check.service <<'UNIT'",
+			"Requires=wordpress-converge.service\nWants=httpd.service php-fpm.service\nAfter=wordpress-converge.service httpd.service php-fpm.service\n",
+			"ExecStart=/usr/local/sbin/wordpress-converge " + convergeCheck + "\n",
 		}...)
+		if strings.Contains(ud, "systemctl enable "+renderCheckUnit) {
+			t.Error("the render check unit must not be enabled: only a converge starts it")
+		}
 		payload, err := userDataPayload(ud)
 		if err != nil {
 			t.Fatal(err)

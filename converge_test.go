@@ -91,15 +91,23 @@ case "$1 $2" in
 esac
 `,
 	"curl": `#!/bin/bash
-out= url=
+out= url= header= to=
 while (($#)); do
   case $1 in
-    --output|--proto) [[ $1 == --output ]] && out=$2; shift 2 ;;
+    --output|--proto|--header|--connect-to|--write-out|--max-time)
+      case $1 in --output) out=$2 ;; --header) header=$2 ;; --connect-to) to=$2 ;; esac
+      shift 2 ;;
     -*) shift ;;
     *) url=$1; shift ;;
   esac
 done
-echo "curl $url" >>@F@/calls.log
+echo "curl $url${header:+ [$header]}${to:+ via $to}" >>@F@/calls.log
+# The render check's requests to the server's own web server, answered as --write-out
+# '\n%{http_code} %{redirect_url}' prints: a whole page.
+if [[ $url == http://* ]]; then
+  printf '<!DOCTYPE html><html><body class="search search-no-results"><form name="loginform" id="loginform"></form></body></html>\n200 '
+  exit 0
+fi
 case $url in
   https://*.sha1) src=@F@/fixtures/archive.sha1 ;;
   https://truststore.pki.rds.amazonaws.com/*) src=@F@/fixtures/rds-ca.pem ;;
@@ -111,11 +119,14 @@ if [[ -n $out ]]; then cp "$src" "$out"; else cat "$src"; fi
 	// What the httpd package would create.
 	"dnf": "#!/bin/bash\necho \"dnf $*\" >>@F@/calls.log\nmkdir -p /etc/httpd/conf.d /etc/php-fpm.d /var/www/html\ntouch @F@/packages-installed\n",
 	"rpm": "#!/bin/bash\n[[ -f @F@/packages-installed ]]\n",
+	// The render check unit, started with the web server, runs after the boot (the harness).
 	"systemctl": `#!/bin/bash
 echo "systemctl $*" >>@F@/calls.log
 case $1 in
   is-active) [[ -f /run/httpd-running ]] ;;
-  start) [[ " $* " != *" httpd.service "* ]] || touch /run/httpd-running ;;
+  start)
+    [[ " $* " != *" httpd.service "* ]] || touch /run/httpd-running
+    [[ " $* " != *" wordpress-render-check.service "* ]] || touch /run/render-check-queued ;;
 esac
 `,
 	// The metadata firewall: recorded, then loaded for real in a network namespace of its own
@@ -189,8 +200,10 @@ for mode in "$@"; do
   reboot='rm -rf /run/wordpress /run/wordpress-converge.lock /run/httpd-running /run/uploads-mounted;'
   [[ $mode == refresh ]] && reboot=
   echo "--- boot $boot: $mode" >>"$mnt/root$F/calls.log"
+  # Once a converge that asked for it succeeded, the render check unit (after the web server).
   chroot "$mnt/root" /usr/bin/env -i PATH="$F/stubs:/usr/sbin:/usr/bin:/sbin:/bin" FAKE_DB="$F/db" \
-    bash -c "$reboot"' exec bash "$1" "$2"' _ "$F/converge" "$mode" >"$F/boot$boot.log" 2>&1
+    bash -c "$reboot"' bash "$1" "$2" && { [[ ! -f /run/render-check-queued ]] || { rm /run/render-check-queued && bash "$1" check; }; }' \
+    _ "$F/converge" "$mode" >"$F/boot$boot.log" 2>&1
   echo $? >"$F/boot$boot.status"
   [[ -f $F/after-boot$boot ]] && cp "$F/after-boot$boot" "$mnt/root$F/$(head -n 1 "$F/after-boot$boot.target")"
 done
@@ -417,9 +430,10 @@ func TestConvergePhases(t *testing.T) {
 	}
 
 	// A server from the image: configures only; waits for the endpoint; installs; starts
-	// the web server; completes the launch hook.
+	// the web server; once it runs, checks that WordPress renders, then completes the launch
+	// hook.
 	boot := s.calls(2)
-	for _, unwanted := range []string{"dnf ", "curl ", "update-ca-trust"} {
+	for _, unwanted := range []string{"dnf ", "curl https://", "update-ca-trust"} {
 		if strings.Contains(boot, unwanted) {
 			t.Errorf("a server from the image ran %q again; calls:\n%s", unwanted, boot)
 		}
@@ -431,10 +445,11 @@ func TestConvergePhases(t *testing.T) {
 		// The shared uploads over TLS with IAM through the access point, before the web server.
 		"mount -t efs -o tls,iam,accesspoint=fsap-0123456789abcdef0,_netdev,noresvport fs-0123456789abcdef0:/ /var/www/html/wp-content/uploads",
 		"systemctl enable php-fpm.service httpd.service wordpress-cron.timer",
-		"systemctl start --no-block php-fpm.service httpd.service wordpress-cron.timer",
+		"systemctl start --no-block php-fpm.service httpd.service wordpress-cron.timer " + renderCheckUnit + ".service",
 		"aws autoscaling complete-lifecycle-action --auto-scaling-group-name web-asg-abc123 --lifecycle-hook-name " + launchHookName +
 			" --instance-id i-0fake0instance --lifecycle-action-result CONTINUE",
 	}...)
+	checkRendersBeforeContinue(t, boot, convergeSiteURL, "http")
 	if m, e := strings.Index(boot, "mount -t efs"), strings.Index(boot, "systemctl start"); m < 0 || e < m {
 		t.Errorf("the uploads must be mounted before the web server starts; calls:\n%s", boot)
 	}
@@ -499,6 +514,10 @@ func TestConvergePhases(t *testing.T) {
 			t.Errorf("the refresh ran %q; calls:\n%s", unwanted, refresh)
 		}
 	}
+	// ... but checks that the running web server still renders WordPress with the new settings.
+	if !strings.Contains(refresh, "curl "+convergeSiteURL+"/wp-login.php") || !strings.Contains(s.read("boot4.log"), "WordPress renders") {
+		t.Errorf("the refresh did not check that WordPress renders; calls:\n%s", refresh)
+	}
 
 	// Files: code from the archive, config without secrets, secrets only under /run.
 	if s.read("result/var/www/html/index.php") != fakeWordPress["wordpress/index.php"] {
@@ -537,6 +556,27 @@ func TestConvergePhases(t *testing.T) {
 	}
 	if !strings.Contains(s.read("result/var/www/html/wp-content/mu-plugins/edge-cache.php"), "is_search() || is_preview()") {
 		t.Error("the must-use plugin that keeps search results and previews out of the CDN's cache was not written")
+	}
+}
+
+// checkRendersBeforeContinue: once the web server was started, the boot asked it for the front
+// page (a query no cache holds), the login form and a search, for the site's host with the
+// edge's protocol header saying its scheme, through 127.0.0.1, and only then completed its
+// launch with CONTINUE.
+func checkRendersBeforeContinue(t *testing.T, calls, siteURL, scheme string) {
+	t.Helper()
+	started := strings.Index(calls, "systemctl start --no-block php-fpm.service httpd.service")
+	continued := strings.Index(calls, "--lifecycle-action-result CONTINUE")
+	for _, page := range []string{"/?wordpress-converge=", "/wp-login.php [", "/?s=wordpress-converge-"} {
+		req := "curl " + siteURL + page
+		i := strings.Index(calls, req)
+		if i < 0 || i < started || (continued >= 0 && i > continued) {
+			t.Errorf("no request %q between the web server's start and CONTINUE; calls:\n%s", req, calls)
+			continue
+		}
+		if line, _, _ := strings.Cut(calls[i:], "\n"); !strings.HasSuffix(line, "[X-Forwarded-Proto: "+scheme+"] via ::127.0.0.1:80") {
+			t.Errorf("the render check's request is not the edge's, to this server: %q", line)
+		}
 	}
 }
 
