@@ -109,6 +109,12 @@ const (
 	prepareAssociationWaitSeconds = prepareWaitSeconds + 300   // the association's waitForSuccessTimeoutSeconds
 )
 
+// logShipWaitSeconds is how long a failed boot waits, its FAILED line written, before it
+// abandons its launch: the group then terminates the server, disk and journal with it, so the
+// CloudWatch agent gets two of its flush intervals (agentFlushSeconds, logs.go) and a margin
+// to ship the journal's last lines.
+const logShipWaitSeconds = 2*agentFlushSeconds + 2
+
 // handoffTimeoutSeconds bounds how long a server waits for the database endpoint: a Multi-AZ
 // RDS instance usually takes 15-20 minutes and occasionally much longer.
 const handoffTimeoutSeconds = 3600
@@ -128,8 +134,8 @@ type bootFacts struct {
 	MetadataIPv4, MetadataIPv6, MetadataTable, MetadataUser          string // the metadata firewall
 	// Setting names the settings the converge script reads itself (the PHP programs read
 	// the others).
-	Setting                                   struct{ DBAppSecret, DBMasterSecret, WPSecret, UploadsFS, UploadsAP, SiteURL, Proto string }
-	HandoffTimeoutSeconds, UnitTimeoutSeconds int
+	Setting                                                       struct{ DBAppSecret, DBMasterSecret, WPSecret, UploadsFS, UploadsAP, SiteURL, Proto string }
+	HandoffTimeoutSeconds, UnitTimeoutSeconds, LogShipWaitSeconds int
 }
 
 // bootFactValues is the one bootFacts value both templates render.
@@ -144,6 +150,7 @@ func bootFactValues() bootFacts {
 		MetadataIPv4: metadataIPv4, MetadataIPv6: metadataIPv6, MetadataTable: metadataTable, MetadataUser: metadataUser,
 		HandoffTimeoutSeconds: handoffTimeoutSeconds,
 		UnitTimeoutSeconds:    convergeUnitTimeoutSeconds,
+		LogShipWaitSeconds:    logShipWaitSeconds,
 	}
 	f.Setting.DBAppSecret, f.Setting.DBMasterSecret, f.Setting.WPSecret = settingDBAppSecret, settingDBMasterSecret, settingWPSecret
 	f.Setting.UploadsFS, f.Setting.UploadsAP = settingUploadsFS, settingUploadsAP
