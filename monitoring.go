@@ -225,7 +225,7 @@ func siteAlarms(args *MonitoringArgs) []alarmSpec {
 			description: fmt.Sprintf("The shared uploads are above %d%% of the General Purpose I/O limit, 3 of 5 minutes.", t.UploadsThroughputPercent),
 			period:      60, evaluations: 5, over: 3, threshold: float64(t.UploadsThroughputPercent), comparison: "GreaterThanThreshold"},
 		{name: "converge-failures", namespace: metricsNamespace, metric: convergeFailuresMetric(args.Name), stat: "Sum",
-			description: "A server's converge script failed (its journal is in the converge log group): the server left, or never joined, the load balancer.",
+			description: "A server's converge script failed (its journal is in the converge log group): a new server failed to configure or to render WordPress and never joined the load balancer, or a reboot or settings refresh left a server whose pages fail.",
 			period:      300, evaluations: 1, over: 1, threshold: 1, comparison: "GreaterThanOrEqualToThreshold"},
 	}
 	if args.Group != nil {
