@@ -812,6 +812,7 @@ var failSteps = []failStep{
 	{"the database user", "dbuser-fails", "", "php dbuser.php check", "dbuser: cannot connect to the database", convergeBoot},
 	{"the install", "install-fails", "", "php install.php", "Error establishing a database connection", convergeBoot},
 	{"the render check", "render-fails", "", "curl http://", "render check: /?wordpress-converge=", convergeCheck},
+	{"the web server never answering", "render-down", "100", "curl http://", "answered 000", convergeCheck},
 	{"the launch hook API failing for good", "complete-fails", "100", "aws autoscaling complete-lifecycle-action", "could not complete the launch of i-0fake0instance: CONTINUE", convergeCheck},
 }
 
@@ -854,6 +855,10 @@ func TestConvergeReportsEveryFailureOnce(t *testing.T) {
 			}
 			if c.mode == convergeCheck && (!started || strings.Contains(calls, "--lifecycle-action-result CONTINUE") != (c.fixture == "complete-fails")) {
 				t.Errorf("the render check must run once the web server started, and not try to CONTINUE unless it rendered; calls:\n%s", calls)
+			}
+			// A web server that never answers is waited for 30 times 2 s, all pages together.
+			if n := strings.Count(calls, "curl http://"); c.fixture == "render-down" && n != 31 {
+				t.Errorf("the render check asked %d times of a web server that never answered, want 31 (30 waits); calls:\n%s", n, calls)
 			}
 		})
 	}
