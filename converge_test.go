@@ -883,7 +883,10 @@ func TestConvergeWaitsOutTransientFailures(t *testing.T) {
 		t.Errorf("the front page asked %d times, want 4 (3 with no web server yet); calls:\n%s", n, calls)
 	}
 	checkRendersBeforeContinue(t, calls, convergeSiteURL, "http")
-	launch := calls[strings.Index(calls, "aws autoscaling describe-auto-scaling-instances"):]
+	_, launch, found := strings.Cut(calls, "aws autoscaling describe-auto-scaling-instances")
+	if !found {
+		t.Fatalf("the boot never asked Auto Scaling for its state; calls:\n%s", calls)
+	}
 	var waits []string
 	for _, line := range strings.Split(launch, "\n") {
 		if strings.HasPrefix(line, "sleep ") {
