@@ -36,6 +36,9 @@ const convergeDelimiter = "WORDPRESS_CONVERGE_EOF"
 const (
 	convergeBoot    = "boot"    // a server: prepare what is missing, then configure
 	convergePrepare = "prepare" // the image builder: prepare only
+	// convergeCheck is no user data's mode: the render check unit (renderCheckUnit) runs it
+	// once the web server has started after a boot.
+	convergeCheck = "check"
 )
 
 // launchHookName is the Auto Scaling group's launch lifecycle hook that a server completes
@@ -84,9 +87,13 @@ var heredocStart = regexp.MustCompile(`[^<]<<-?'?([A-Za-z_][A-Za-z0-9_]*)'?$`)
 // it): the converge script's comments are for its readers here, and the user data that
 // carries it must fit EC2's 16 KB. ShellCheck directives and every line of a heredoc stay (a
 // heredoc ends at its delimiter, alone or after an action that inlines a file).
-func withoutComments(script string) string {
+func withoutComments(script string) string { return shellWithoutComments(script, true) }
+
+// shellWithoutComments is a shell script without its comment lines but ShellCheck's
+// directives, heredocs whole; with keepHeader, the comment block that opens it stays too.
+func shellWithoutComments(script string, keepHeader bool) string {
 	var out []string
-	header, heredoc := true, ""
+	header, heredoc := keepHeader, ""
 	for _, line := range strings.Split(script, "\n") {
 		trimmed := strings.TrimSpace(line)
 		switch {
@@ -116,8 +123,11 @@ func inlineBootFile(name, delimiter string) (string, error) {
 		return "", err
 	}
 	body := string(b)
-	if path.Ext(name) == ".conf" {
+	switch path.Ext(name) {
+	case ".conf":
 		body = withoutCommentLines(body)
+	case ".sh": // inlined as the script's own code, whose comments stay in the repository too
+		body = shellWithoutComments(body, false)
 	}
 	if !strings.HasSuffix(body, "\n") {
 		return "", fmt.Errorf("boot/%s must end with a newline", name)

@@ -61,7 +61,7 @@ func bootFile(t *testing.T, name string) string {
 }
 
 // The rendered script writes each boot file byte for byte (boottools_test.go lints them),
-// Apache config without its comment lines.
+// Apache config without its comment lines, and inlines sizing.sh without its own.
 func TestBootFilesAreInlinedVerbatim(t *testing.T) {
 	entries, err := bootFiles.ReadDir("boot")
 	if err != nil {
@@ -78,8 +78,8 @@ func TestBootFilesAreInlinedVerbatim(t *testing.T) {
 		if strings.HasSuffix(name, ".conf") {
 			body = withoutCommentLines(body)
 		}
-		if name == "sizing.sh" { // inlined as the script's own functions, not written to a file
-			if !strings.Contains(converge, "\n"+body) {
+		if name == "sizing.sh" { // inlined as the script's own functions, without its comments, not written to a file
+			if !strings.Contains(converge, "\n"+shellWithoutComments(body, false)) {
 				t.Errorf("the converge script does not inline boot/%s verbatim", name)
 			}
 			continue
@@ -111,6 +111,10 @@ func TestConvergeTemplateLosesOnlyItsComments(t *testing.T) {
 		"cat >g <<CONF\n  # kept\nCONF\ncat >p <<'PHP'\n{{file \"x.php\" \"PHP\"}}PHP\nx=1\n"
 	if got := withoutComments(in); got != want {
 		t.Errorf("withoutComments:\n got %q\nwant %q", got, want)
+	}
+	// An inlined file (sizing.sh) loses its opening comment block too.
+	if got, want := shellWithoutComments("# shellcheck shell=bash\n# what it is\n#\nx=1\n", false), "# shellcheck shell=bash\nx=1\n"; got != want {
+		t.Errorf("shellWithoutComments without the header:\n got %q\nwant %q", got, want)
 	}
 	var kept []string
 	for _, line := range strings.Split(bootFile(t, "converge.sh.tmpl"), "\n") {
@@ -178,7 +182,14 @@ func TestUserDataInstallsConvergeAndUnit(t *testing.T) {
 			"Requires=wordpress-converge.service",
 			"systemctl enable wordpress-converge.service",
 			"TimeoutStartSec=5400",
+			// The render gate: after the converge and the web server, never instead of them.
+			"cat >/etc/systemd/system/wordpress-render-check.service <<'UNIT'",
+			"Requires=wordpress-converge.service\nWants=httpd.service php-fpm.service\nAfter=wordpress-converge.service httpd.service php-fpm.service\n",
+			"ExecStart=/usr/local/sbin/wordpress-converge " + convergeCheck + "\n",
 		}...)
+		if strings.Contains(ud, "systemctl enable "+renderCheckUnit) {
+			t.Error("the render check unit must not be enabled: only a converge starts it")
+		}
 		payload, err := userDataPayload(ud)
 		if err != nil {
 			t.Fatal(err)

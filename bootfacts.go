@@ -30,6 +30,12 @@ const (
 	// convergeUnit is the systemd unit (.service) that runs convergeCommand on every boot:
 	// Apache and the cron timer require it, and the prepare wait shows its journal.
 	convergeUnit = "wordpress-converge"
+	// renderCheckUnit is the systemd unit (.service) that runs convergeCommand in its check
+	// mode once the web server has started after a converge: WordPress's pages rendered by
+	// this server's own Apache and PHP-FPM, then the launch hook completed. A unit of its own
+	// because Apache and PHP-FPM start only after the converge unit (their drop-ins order them
+	// after it), so the converge script cannot wait for them.
+	renderCheckUnit = "wordpress-render-check"
 	// convergeModeFile is the unit's environment file, holding the mode (boot or prepare).
 	convergeModeFile = "/etc/sysconfig/wordpress-converge"
 	// convergeLockFile serializes converge runs on a server (a boot and a refresh); in /run,
@@ -103,6 +109,12 @@ const (
 	prepareAssociationWaitSeconds = prepareWaitSeconds + 300   // the association's waitForSuccessTimeoutSeconds
 )
 
+// logShipWaitSeconds is how long a failed boot waits, its FAILED line written, before it
+// abandons its launch: the group then terminates the server, disk and journal with it, so the
+// CloudWatch agent gets two of its flush intervals (agentFlushSeconds, logs.go) and a margin
+// to ship the journal's last lines.
+const logShipWaitSeconds = 2*agentFlushSeconds + 2
+
 // handoffTimeoutSeconds bounds how long a server waits for the database endpoint: a Multi-AZ
 // RDS instance usually takes 15-20 minutes and occasionally much longer.
 const handoffTimeoutSeconds = 3600
@@ -116,13 +128,14 @@ const convergeUnitTimeoutSeconds = handoffTimeoutSeconds + 1800
 type bootFacts struct {
 	DocRoot, LibDir, RuntimeDir, RDSCAFile, AgentConfig, ConvergeLog string // install paths
 	ConvergeCommand, ConvergeUnit, ConvergeModeFile, LockFile        string // the converge script's own
+	RenderCheckUnit, CheckMode                                       string // its check after the web server starts
 	StateDir, PreparedMarker, PrepareFailedMarker, FilesMarker       string // its state
 	WebUser                                                          string
 	MetadataIPv4, MetadataIPv6, MetadataTable, MetadataUser          string // the metadata firewall
 	// Setting names the settings the converge script reads itself (the PHP programs read
 	// the others).
-	Setting                                   struct{ DBAppSecret, DBMasterSecret, WPSecret, UploadsFS, UploadsAP string }
-	HandoffTimeoutSeconds, UnitTimeoutSeconds int
+	Setting                                                       struct{ DBAppSecret, DBMasterSecret, WPSecret, UploadsFS, UploadsAP, SiteURL, Proto string }
+	HandoffTimeoutSeconds, UnitTimeoutSeconds, LogShipWaitSeconds int
 }
 
 // bootFactValues is the one bootFacts value both templates render.
@@ -130,14 +143,17 @@ func bootFactValues() bootFacts {
 	f := bootFacts{
 		DocRoot: docRoot, LibDir: libDir, RuntimeDir: runtimeDir,
 		ConvergeCommand: convergeCommand, ConvergeUnit: convergeUnit, ConvergeModeFile: convergeModeFile, LockFile: convergeLockFile,
+		RenderCheckUnit: renderCheckUnit, CheckMode: convergeCheck,
 		RDSCAFile: rdsCAFile, AgentConfig: agentConfigFile, ConvergeLog: convergeLogFile,
 		StateDir: stateDir, PreparedMarker: preparedMarker, PrepareFailedMarker: prepareFailedMarker, FilesMarker: wordpressFilesMarker,
 		WebUser:      webServerUser,
 		MetadataIPv4: metadataIPv4, MetadataIPv6: metadataIPv6, MetadataTable: metadataTable, MetadataUser: metadataUser,
 		HandoffTimeoutSeconds: handoffTimeoutSeconds,
 		UnitTimeoutSeconds:    convergeUnitTimeoutSeconds,
+		LogShipWaitSeconds:    logShipWaitSeconds,
 	}
 	f.Setting.DBAppSecret, f.Setting.DBMasterSecret, f.Setting.WPSecret = settingDBAppSecret, settingDBMasterSecret, settingWPSecret
 	f.Setting.UploadsFS, f.Setting.UploadsAP = settingUploadsFS, settingUploadsAP
+	f.Setting.SiteURL, f.Setting.Proto = settingSiteURL, settingProto
 	return f
 }

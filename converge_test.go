@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -72,34 +73,60 @@ function wp_install( $title, $user, $email, $public, $deprecated, $password, $la
 }
 
 // stubs replace the commands that reach AWS or the package manager. @F@ is the fixture dir.
+// A fixture file breaks one step (failSteps): ssm-fails, secrets-fail, mount-fails,
+// dbuser-fails, install-fails, render-fails; describe-fails and complete-fails hold how many
+// Auto Scaling calls fail before one succeeds; render-down how many requests of the render
+// check find no web server.
 var stubs = map[string]string{
 	"aws": `#!/bin/bash
 echo "aws $*" >>@F@/calls.log
+# fail_times FILE: true (and one fewer left) while FILE counts failures to come.
+fail_times() { local n; n=$(cat "@F@/$1" 2>/dev/null || echo 0); ((n > 0)) && echo $((n - 1)) >"@F@/$1"; }
+denied() { printf '\nAn error occurred (%s) when calling the %s operation: %s\n' "$@" >&2; exit 254; }
 case "$1 $2" in
   "ssm get-parameters-by-path")
+    [[ -f @F@/ssm-fails ]] && denied AccessDeniedException GetParametersByPath "User: arn:aws:sts::123456789012:assumed-role/web/i-0fake0instance is not authorized to perform: ssm:GetParametersByPath"
     n=$(($(cat @F@/polls 2>/dev/null || echo 0) + 1))
     echo "$n" >@F@/polls
     # RDS is still being created for the first two polls: no endpoint yet.
     if ((n < 3)); then cat @F@/params-early.json; else cat @F@/params.json; fi ;;
   "secretsmanager get-secret-value")
+    [[ -f @F@/secrets-fail ]] && denied AccessDeniedException GetSecretValue "not authorized to perform: secretsmanager:GetSecretValue"
     while (($#)); do [[ $1 == --secret-id ]] && id=$2; shift; done
     cat "@F@/secrets/${id##*:}" ;;
   "autoscaling describe-auto-scaling-instances")
+    fail_times describe-fails && denied Throttling DescribeAutoScalingInstances "Rate exceeded"
     cat @F@/lifecycle-state 2>/dev/null || echo "None None" ;;
-  "autoscaling complete-lifecycle-action") ;;
+  "autoscaling complete-lifecycle-action")
+    fail_times complete-fails && denied Throttling CompleteLifecycleAction "Rate exceeded"
+    exit 0 ;;
   *) echo "aws stub: unexpected $*" >&2; exit 2 ;;
 esac
 `,
 	"curl": `#!/bin/bash
-out= url=
+out= url= header= to=
 while (($#)); do
   case $1 in
-    --output|--proto) [[ $1 == --output ]] && out=$2; shift 2 ;;
+    --output|--proto|--header|--connect-to|--write-out|--max-time)
+      case $1 in --output) out=$2 ;; --header) header=$2 ;; --connect-to) to=$2 ;; esac
+      shift 2 ;;
     -*) shift ;;
     *) url=$1; shift ;;
   esac
 done
-echo "curl $url" >>@F@/calls.log
+echo "curl $url${header:+ [$header]}${to:+ via $to}" >>@F@/calls.log
+# The render check's requests to the server's own web server, answered as --write-out
+# '\n%{http_code} %{redirect_url}' prints: a whole page, or WordPress's critical-error page.
+if [[ $url == http://* ]]; then
+  n=$(cat @F@/render-down 2>/dev/null || echo 0)
+  if ((n > 0)); then echo $((n - 1)) >@F@/render-down; printf '\n000 '; exit 7; fi
+  if [[ -f @F@/render-fails ]]; then
+    printf '<!DOCTYPE html><html><body id="error-page"><div class="wp-die-message"><p>There has been a critical error on this website.</p></div></body></html>\n500 '
+  else
+    printf '<!DOCTYPE html><html><body class="search search-no-results"><form name="loginform" id="loginform"></form></body></html>\n200 '
+  fi
+  exit 0
+fi
 case $url in
   https://*.sha1) src=@F@/fixtures/archive.sha1 ;;
   https://truststore.pki.rds.amazonaws.com/*) src=@F@/fixtures/rds-ca.pem ;;
@@ -111,11 +138,14 @@ if [[ -n $out ]]; then cp "$src" "$out"; else cat "$src"; fi
 	// What the httpd package would create.
 	"dnf": "#!/bin/bash\necho \"dnf $*\" >>@F@/calls.log\nmkdir -p /etc/httpd/conf.d /etc/php-fpm.d /var/www/html\ntouch @F@/packages-installed\n",
 	"rpm": "#!/bin/bash\n[[ -f @F@/packages-installed ]]\n",
+	// The render check unit, started with the web server, runs after the boot (the harness).
 	"systemctl": `#!/bin/bash
 echo "systemctl $*" >>@F@/calls.log
 case $1 in
-  is-active) [[ -f /run/httpd-running ]] ;;
-  start) [[ " $* " != *" httpd.service "* ]] || touch /run/httpd-running ;;
+  is-active) [[ ${*: -1} == amazon-cloudwatch-agent.service ]] && exec test -f /run/agent-running; [[ -f /run/httpd-running ]] ;;
+  start)
+    [[ " $* " != *" httpd.service "* ]] || touch /run/httpd-running
+    [[ " $* " != *" wordpress-render-check.service "* ]] || touch /run/render-check-queued ;;
 esac
 `,
 	// The metadata firewall: recorded, then loaded for real in a network namespace of its own
@@ -128,7 +158,7 @@ unshare --net bash -c '/usr/sbin/nft -f "$1" && /usr/sbin/nft list ruleset' _ @F
 exit "${PIPESTATUS[0]}"
 `,
 	"update-ca-trust":             "#!/bin/bash\necho \"update-ca-trust $*\" >>@F@/calls.log\n",
-	"amazon-cloudwatch-agent-ctl": "#!/bin/bash\necho \"amazon-cloudwatch-agent-ctl $*\" >>@F@/calls.log\n",
+	"amazon-cloudwatch-agent-ctl": "#!/bin/bash\necho \"amazon-cloudwatch-agent-ctl $*\" >>@F@/calls.log\ntouch /run/agent-running\n",
 	// The shared uploads: mounted means a marker in the overlay's /run (gone after a reboot).
 	"mount":      "#!/bin/bash\necho \"mount $*\" >>@F@/calls.log\n[[ -f @F@/mount-fails ]] && exit 32\ntouch /run/uploads-mounted\n",
 	"mountpoint": "#!/bin/bash\n[[ -f /run/uploads-mounted ]]\n",
@@ -138,10 +168,15 @@ exit "${PIPESTATUS[0]}"
 	// user exists once ensure ran with the master credential; check passes while its
 	// password is the secret's.
 	"php": `#!/bin/bash
+if [[ ${1:-} == */install.php ]]; then
+  echo "php install.php" >>@F@/calls.log
+  [[ -f @F@/install-fails ]] && { echo "Error establishing a database connection" >&2; exit 1; }
+fi
 if [[ ${1:-} != */dbuser.php ]]; then
   exec /usr/bin/php "$@"
 fi
 echo "php dbuser.php $2" >>@F@/calls.log
+[[ -f @F@/dbuser-fails ]] && { echo "dbuser: cannot connect to the database" >&2; exit 1; }
 field() { /usr/bin/php -r '$s = json_decode((string) fgets(STDIN), true); echo $s[$argv[1]] ?? "";' "$1"; }
 case $2 in
   check)
@@ -186,11 +221,13 @@ mkdir -p "$mnt/root/var/lib/cloud/data" && echo i-0fake0instance >"$mnt/root/var
 boot=0
 for mode in "$@"; do
   boot=$((boot + 1))
-  reboot='rm -rf /run/wordpress /run/wordpress-converge.lock /run/httpd-running /run/uploads-mounted;'
+  reboot='rm -rf /run/wordpress /run/wordpress-converge.lock /run/httpd-running /run/uploads-mounted /run/agent-running;'
   [[ $mode == refresh ]] && reboot=
   echo "--- boot $boot: $mode" >>"$mnt/root$F/calls.log"
+  # Once a converge that asked for it succeeded, the render check unit (after the web server).
   chroot "$mnt/root" /usr/bin/env -i PATH="$F/stubs:/usr/sbin:/usr/bin:/sbin:/bin" FAKE_DB="$F/db" \
-    bash -c "$reboot"' exec bash "$1" "$2"' _ "$F/converge" "$mode" >"$F/boot$boot.log" 2>&1
+    bash -c "$reboot"' bash "$1" "$2" && { [[ ! -f /run/render-check-queued ]] || { rm /run/render-check-queued && bash "$1" check; }; }' \
+    _ "$F/converge" "$mode" >"$F/boot$boot.log" 2>&1
   echo $? >"$F/boot$boot.status"
   [[ -f $F/after-boot$boot ]] && cp "$F/after-boot$boot" "$mnt/root$F/$(head -n 1 "$F/after-boot$boot.target")"
 done
@@ -417,9 +454,10 @@ func TestConvergePhases(t *testing.T) {
 	}
 
 	// A server from the image: configures only; waits for the endpoint; installs; starts
-	// the web server; completes the launch hook.
+	// the web server; once it runs, checks that WordPress renders, then completes the launch
+	// hook.
 	boot := s.calls(2)
-	for _, unwanted := range []string{"dnf ", "curl ", "update-ca-trust"} {
+	for _, unwanted := range []string{"dnf ", "curl https://", "update-ca-trust"} {
 		if strings.Contains(boot, unwanted) {
 			t.Errorf("a server from the image ran %q again; calls:\n%s", unwanted, boot)
 		}
@@ -431,10 +469,11 @@ func TestConvergePhases(t *testing.T) {
 		// The shared uploads over TLS with IAM through the access point, before the web server.
 		"mount -t efs -o tls,iam,accesspoint=fsap-0123456789abcdef0,_netdev,noresvport fs-0123456789abcdef0:/ /var/www/html/wp-content/uploads",
 		"systemctl enable php-fpm.service httpd.service wordpress-cron.timer",
-		"systemctl start --no-block php-fpm.service httpd.service wordpress-cron.timer",
+		"systemctl start --no-block php-fpm.service httpd.service wordpress-cron.timer " + renderCheckUnit + ".service",
 		"aws autoscaling complete-lifecycle-action --auto-scaling-group-name web-asg-abc123 --lifecycle-hook-name " + launchHookName +
 			" --instance-id i-0fake0instance --lifecycle-action-result CONTINUE",
 	}...)
+	checkRendersBeforeContinue(t, boot, convergeSiteURL, "http")
 	if m, e := strings.Index(boot, "mount -t efs"), strings.Index(boot, "systemctl start"); m < 0 || e < m {
 		t.Errorf("the uploads must be mounted before the web server starts; calls:\n%s", boot)
 	}
@@ -499,6 +538,10 @@ func TestConvergePhases(t *testing.T) {
 			t.Errorf("the refresh ran %q; calls:\n%s", unwanted, refresh)
 		}
 	}
+	// ... but checks that the running web server still renders WordPress with the new settings.
+	if !strings.Contains(refresh, "curl "+convergeSiteURL+"/wp-login.php") || !strings.Contains(s.read("boot4.log"), "WordPress renders") {
+		t.Errorf("the refresh did not check that WordPress renders; calls:\n%s", refresh)
+	}
 
 	// Files: code from the archive, config without secrets, secrets only under /run.
 	if s.read("result/var/www/html/index.php") != fakeWordPress["wordpress/index.php"] {
@@ -537,6 +580,27 @@ func TestConvergePhases(t *testing.T) {
 	}
 	if !strings.Contains(s.read("result/var/www/html/wp-content/mu-plugins/edge-cache.php"), "is_search() || is_preview()") {
 		t.Error("the must-use plugin that keeps search results and previews out of the CDN's cache was not written")
+	}
+}
+
+// checkRendersBeforeContinue: once the web server was started, the boot asked it for the front
+// page (a query no cache holds), the login form and a search, for the site's host with the
+// edge's protocol header saying its scheme, through 127.0.0.1, and only then completed its
+// launch with CONTINUE.
+func checkRendersBeforeContinue(t *testing.T, calls, siteURL, scheme string) {
+	t.Helper()
+	started := strings.Index(calls, "systemctl start --no-block php-fpm.service httpd.service")
+	continued := strings.Index(calls, "--lifecycle-action-result CONTINUE")
+	for _, page := range []string{"/?wordpress-converge=", "/wp-login.php [", "/?s=wordpress-converge-"} {
+		req := "curl " + siteURL + page
+		i := strings.Index(calls, req)
+		if i < 0 || i < started || (continued >= 0 && i > continued) {
+			t.Errorf("no request %q between the web server's start and CONTINUE; calls:\n%s", req, calls)
+			continue
+		}
+		if line, _, _ := strings.Cut(calls[i:], "\n"); !strings.HasSuffix(line, "[X-Forwarded-Proto: "+scheme+"] via ::127.0.0.1:80") {
+			t.Errorf("the render check's request is not the edge's, to this server: %q", line)
+		}
 	}
 }
 
@@ -725,5 +789,123 @@ func TestConvergeNeedsTheMasterCredentialOnlyToSetUpTheUser(t *testing.T) {
 	if !strings.Contains(journal, "needs setting up: reading the master credential") || !strings.Contains(calls, "--lifecycle-action-result ABANDON") ||
 		strings.Contains(calls, "systemctl start") || fileExists(filepath.Join(missing.dir, "result/db/installed.json")) {
 		t.Errorf("without its database user and the master credential, a server must say why, abandon its launch and serve nothing; calls:\n%s\n%s", calls, journal)
+	}
+}
+
+// failStep is one step of a serving boot that can fail, and how the sandbox breaks it.
+type failStep struct {
+	step    string
+	fixture string // the file that breaks it (see stubs), and what it holds
+	content string
+	call    string // the step's first call, as calls.log records it
+	says    string // what the journal says of the failure
+	mode    string // the mode whose run fails: boot, or the render check's
+}
+
+// (Their names name the sandboxes' folders: no quote, comma or bracket, which its shell
+// stubs and mount options would take for syntax.)
+var failSteps = []failStep{
+	{"the metadata firewall", "nft-fails", "", "nft -f -", "Could not process rule", convergeBoot},
+	{"the settings fetch with SSM denying", "ssm-fails", "", "aws ssm get-parameters-by-path", "not authorized to perform: ssm:GetParametersByPath", convergeBoot},
+	{"the secrets with Secrets Manager denying", "secrets-fail", "", "aws secretsmanager get-secret-value", "not authorized to perform: secretsmanager:GetSecretValue", convergeBoot},
+	{"the uploads mount", "mount-fails", "", "mount -t efs", "cannot mount the shared uploads", convergeBoot},
+	{"the database user", "dbuser-fails", "", "php dbuser.php check", "dbuser: cannot connect to the database", convergeBoot},
+	{"the install", "install-fails", "", "php install.php", "Error establishing a database connection", convergeBoot},
+	{"the render check", "render-fails", "", "curl http://", "render check: /?wordpress-converge=", convergeCheck},
+	{"the web server never answering", "render-down", "100", "curl http://", "answered 000", convergeCheck},
+	{"the launch hook API failing for good", "complete-fails", "100", "aws autoscaling complete-lifecycle-action", "could not complete the launch of i-0fake0instance: CONTINUE", convergeCheck},
+}
+
+// Every step of a serving boot that can fail, failed in turn: the journal that the agent
+// ships holds exactly one FAILED line (the converge-failures filter counts lines) saying which
+// run failed, and why; the agent was started before the step ran; the launch is abandoned only
+// after the agent's flush time; and no failure before the web server starts it.
+func TestConvergeReportsEveryFailureOnce(t *testing.T) {
+	agentStart := "amazon-cloudwatch-agent-ctl -a fetch-config"
+	shipWait := fmt.Sprintf("sleep %d\n", logShipWaitSeconds)
+	for _, c := range failSteps {
+		t.Run(c.step, func(t *testing.T) {
+			s := newConvergeSandbox(t, "")
+			s.write(c.fixture, c.content)
+			st := s.boot(convergePrepare, convergeBoot)
+			calls, journal := s.calls(2), s.read("result/var/log/wordpress-converge.log")
+			if st[0] != "0" || st[1] == "0" {
+				t.Fatalf("want prepare to succeed and the boot to fail, got exits %v:\n%s", st, s.read("boot2.log"))
+			}
+			if n := strings.Count(journal, convergeFailedMarker); n != 1 || !strings.Contains(journal, convergeFailedMarker+": "+c.mode+" (exit ") {
+				t.Errorf("the shipped journal holds %d lines %q, want one for the %s run:\n%s", n, convergeFailedMarker, c.mode, journal)
+			}
+			if !strings.Contains(journal, c.says) {
+				t.Errorf("the shipped journal does not say why (%q):\n%s", c.says, journal)
+			}
+			agent, step := strings.Index(calls, agentStart), strings.Index(calls, c.call)
+			if agent < 0 || step < agent {
+				t.Errorf("the log agent was not started before %s (%q); calls:\n%s", c.step, c.call, calls)
+			}
+			abandon := strings.Index(calls, "--lifecycle-action-result ABANDON")
+			if abandon < 0 {
+				t.Fatalf("the launch was not abandoned; calls:\n%s", calls)
+			}
+			if wait := strings.LastIndex(calls[:abandon], shipWait); wait < step {
+				t.Errorf("the launch was abandoned without waiting %ds for the agent to ship the journal; calls:\n%s", logShipWaitSeconds, calls)
+			}
+			started := strings.Contains(calls, "systemctl start")
+			if c.mode == convergeBoot && started {
+				t.Errorf("a boot that failed before serving started the web server; calls:\n%s", calls)
+			}
+			if c.mode == convergeCheck && (!started || strings.Contains(calls, "--lifecycle-action-result CONTINUE") != (c.fixture == "complete-fails")) {
+				t.Errorf("the render check must run once the web server started, and not try to CONTINUE unless it rendered; calls:\n%s", calls)
+			}
+			// A web server that never answers is waited for 30 times 2 s, all pages together.
+			if n := strings.Count(calls, "curl http://"); c.fixture == "render-down" && n != 31 {
+				t.Errorf("the render check asked %d times of a web server that never answered, want 31 (30 waits); calls:\n%s", n, calls)
+			}
+		})
+	}
+}
+
+// What a boot waits out without failing: a web server that does not answer yet, and Auto
+// Scaling's API failing a few times (describe, then complete), retried 2, 4 and 8 s apart,
+// then CONTINUE; and nothing to complete for a server that no group holds.
+func TestConvergeWaitsOutTransientFailures(t *testing.T) {
+	s := newConvergeSandbox(t, "")
+	s.write("render-down", "3")
+	s.write("describe-fails", "1")
+	s.write("complete-fails", "2")
+	if st := s.boot(convergePrepare, convergeBoot); st[1] != "0" {
+		t.Fatalf("the boot failed on transient failures:\n%s", s.read("boot2.log"))
+	}
+	calls, journal := s.calls(2), s.read("result/var/log/wordpress-converge.log")
+	if strings.Contains(journal, convergeFailedMarker) || !strings.Contains(journal, "Auto Scaling did not answer (try 1 of 6); again in 2s") {
+		t.Errorf("want no FAILED line and the retries said:\n%s", journal)
+	}
+	if n := strings.Count(calls, "curl "+convergeSiteURL+"/?wordpress-converge="); n != 4 {
+		t.Errorf("the front page asked %d times, want 4 (3 with no web server yet); calls:\n%s", n, calls)
+	}
+	checkRendersBeforeContinue(t, calls, convergeSiteURL, "http")
+	_, launch, found := strings.Cut(calls, "aws autoscaling describe-auto-scaling-instances")
+	if !found {
+		t.Fatalf("the boot never asked Auto Scaling for its state; calls:\n%s", calls)
+	}
+	var waits []string
+	for _, line := range strings.Split(launch, "\n") {
+		if strings.HasPrefix(line, "sleep ") {
+			waits = append(waits, line)
+		}
+	}
+	if !slices.Equal(waits, []string{"sleep 2", "sleep 4", "sleep 8"}) || strings.Count(launch, "--lifecycle-action-result CONTINUE") != 3 ||
+		strings.Contains(launch, "ABANDON") {
+		t.Errorf("want describe failed, then complete twice, 2, 4 and 8 s apart, then CONTINUE; waits %v, calls:\n%s", waits, launch)
+	}
+
+	outside := newConvergeSandbox(t, "")
+	if err := os.Remove(filepath.Join(outside.dir, "lifecycle-state")); err != nil {
+		t.Fatal(err)
+	}
+	if st := outside.boot(convergePrepare, convergeBoot); st[1] != "0" {
+		t.Fatalf("a server outside a group failed its boot:\n%s", outside.read("boot2.log"))
+	}
+	if calls := outside.calls(2); strings.Count(calls, "aws autoscaling") != 1 || strings.Contains(calls, "sleep 2\n") {
+		t.Errorf("a server that no group holds must ask once and complete nothing; calls:\n%s", calls)
 	}
 }

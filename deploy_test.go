@@ -257,6 +257,7 @@ func TestScaleOutEstimateReport(t *testing.T) {
 		{"EC2 launch: pending -> running", 15},
 		{"Amazon Linux boot to cloud-init's user data (cloud-final)", 15},
 		{"converge from the golden image: settings, secrets, database check (3 AWS CLI calls)", 12},
+		{"Apache and PHP-FPM started, three WordPress pages rendered (the render gate)", 3},
 		{"launch hook completed, target registered", 5},
 		{fmt.Sprintf("%d health checks %ds apart (the first within one interval)", healthy, interval), float64(healthy * interval)},
 	}

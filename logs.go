@@ -34,13 +34,18 @@ const (
 	convergeFailedMarker = "wordpress-converge: FAILED"
 	// metricsNamespace holds the stack's own metrics (from metric filters).
 	metricsNamespace = "ScalableWordPress"
+	// agentFlushSeconds is the agent's force_flush_interval: it sends what it has read of a
+	// file at least this often (the agent's default, written out because a failed boot waits
+	// for it: logShipWaitSeconds).
+	agentFlushSeconds = 5
 )
 
 func logGroupName(prefix, leaf string) string { return prefix + "/" + leaf }
 
 // agentConfig is the CloudWatch agent's configuration: the server logs, one stream per
 // instance. No retention setting: the groups exist with theirs, and the agent needs no right
-// to change them.
+// to change them. The agent runs as metadataUser, the one user the metadata firewall lets
+// reach the instance's role credentials (bootfacts.go).
 func agentConfig(prefix string) (string, error) {
 	var files []map[string]any
 	for _, l := range serverLogs {
@@ -48,8 +53,9 @@ func agentConfig(prefix string) (string, error) {
 			"log_stream_name": "{instance_id}", "timezone": "UTC"})
 	}
 	b, err := json.MarshalIndent(map[string]any{
-		"agent": map[string]any{"run_as_user": "root", "logfile": "/opt/aws/amazon-cloudwatch-agent/logs/amazon-cloudwatch-agent.log"},
-		"logs":  map[string]any{"logs_collected": map[string]any{"files": map[string]any{"collect_list": files}}},
+		"agent": map[string]any{"run_as_user": metadataUser, "logfile": "/opt/aws/amazon-cloudwatch-agent/logs/amazon-cloudwatch-agent.log"},
+		"logs": map[string]any{"force_flush_interval": agentFlushSeconds,
+			"logs_collected": map[string]any{"files": map[string]any{"collect_list": files}}},
 	}, "", "  ")
 	return string(b) + "\n", err
 }

@@ -118,7 +118,7 @@ func rolloutAlarms(lbSuffix, tgSuffix pulumi.StringInput, label string) []alarmS
 				{id: "rate", expr: fmt.Sprintf("IF(FILL(requests, 0) >= %d, 100 * (FILL(target, 0) + FILL(elb, 0)) / FILL(requests, 0), 0)", rolloutMinRequests)}},
 			period: 60, evaluations: 3, over: 2, threshold: rollout5xxPercent, comparison: "GreaterThanThreshold"},
 		{name: "converge-failures", namespace: metricsNamespace, metric: convergeFailuresMetric(label), stat: "Sum",
-			description: "A server's converge script failed (its journal is in the converge log group): the server left, or never joined, the load balancer; rolls back an instance refresh.",
+			description: "A server's converge script failed (its journal is in the converge log group): a new server failed to configure or to render WordPress and never joined the load balancer, or a reboot or settings refresh left a server whose pages fail; rolls back an instance refresh.",
 			period:      60, evaluations: 1, over: 1, threshold: 1, comparison: "GreaterThanOrEqualToThreshold"},
 	}
 }

@@ -174,6 +174,14 @@ func TestServerLogsShipToTheStacksGroups(t *testing.T) {
 	if len(list) != serverGroups-1 {
 		t.Errorf("the agent ships %d files, want one per server log group (%d)", len(list), serverGroups-1)
 	}
+	// It runs as the one user the metadata firewall lets reach the role, and flushes as often
+	// as a failed boot waits for it (twice, before the group terminates the server).
+	if user := cfg["agent"].(map[string]any)["run_as_user"]; user != metadataUser {
+		t.Errorf("the agent runs as %v; the metadata firewall lets only %s reach the role's credentials", user, metadataUser)
+	}
+	if flush := cfg["logs"].(map[string]any)["force_flush_interval"]; flush != float64(agentFlushSeconds) || logShipWaitSeconds <= 2*agentFlushSeconds {
+		t.Errorf("the agent flushes every %v s; a failed boot waits %d s before abandoning its launch, want more than two flushes", flush, logShipWaitSeconds)
+	}
 	filter := r.m.Named("aws:cloudwatch/logMetricFilter:LogMetricFilter", "logs-converge-failures")
 	if filter.Str("pattern") != `"`+convergeFailedMarker+`"` || filter.Str("logGroupName") != "/scalable-wordpress/test/converge" {
 		t.Errorf("%s: pattern %s on %s", filter.URN, filter.Str("pattern"), filter.Str("logGroupName"))

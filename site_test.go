@@ -702,6 +702,9 @@ func TestSite(t *testing.T) {
 		checkServersRun(t, l, facts.SiteURL, next.Version, s1, s2)
 	})
 
+	// The render gate (siterelease_test.go): servers of two more releases, beside these two.
+	checkRenderGate(t, rs, facts, recipe, facts.HTTPSSiteURL, s1, s2)
+
 	t.Logf("site test took %.0fs", time.Since(began).Seconds())
 }
 

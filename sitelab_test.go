@@ -505,6 +505,26 @@ func (a *autoScaling) launch(id, server string) {
 	a.states[id], a.servers[id] = "Pending:Wait", server
 }
 
+// terminate ends an instance's life in the group (a restarted load balancer leaves it out).
+func (a *autoScaling) terminate(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.states[id] = "Terminated"
+}
+
+// completions are the launch completions of one instance, results in call order.
+func (a *autoScaling) completions(id string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, c := range a.completed {
+		if got, result, _ := strings.Cut(c, " "); got == id {
+			out = append(out, result)
+		}
+	}
+	return out
+}
+
 func (a *autoScaling) state(id string) string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -676,6 +696,11 @@ func (lb *loadBalancer) enable(server string) {
 	lb.command("enable server targets/" + server)
 }
 
+// disable takes a server out of rotation, as deregistering it from the target group does.
+func (lb *loadBalancer) disable(server string) {
+	lb.command("disable server targets/" + server)
+}
+
 // targetStat is one target's state in the load balancer.
 type targetStat struct {
 	Status    string // UP, DOWN, "UP 1/2" (going down), ...
@@ -808,7 +833,8 @@ func (s *webServer) diskHolds(needles ...string) []string {
 // bootResult is what one boot did.
 type bootResult struct {
 	Status   string // the converge unit's exit status ("0" on success)
-	Log      string // its journal
+	Check    string // the render check unit's, which runs after a converge that started the web server ("" if it did not run)
+	Log      string // their journal
 	Calls    string // package, CA and service calls made
 	Duration time.Duration
 	Err      error
@@ -880,7 +906,7 @@ func (s *webServer) boot(command ...string) bootResult {
 func (s *webServer) bootE(command ...string) bootResult {
 	s.boots++
 	out := filepath.Join(s.dir, "out")
-	for _, f := range []string{"converge.log", "calls.log", "converge.status"} {
+	for _, f := range []string{"converge.log", "calls.log", "converge.status", "render-check.status"} {
 		_ = os.Remove(filepath.Join(out, f))
 	}
 	fixtures, _ := filepath.Abs("testdata/site")
@@ -895,9 +921,9 @@ func (s *webServer) bootE(command ...string) bootResult {
 	started := time.Now()
 	raw, err := cmd.CombinedOutput()
 	r := bootResult{Duration: time.Since(started), Log: s.read("converge.log"), Calls: s.read("calls.log"),
-		Status: strings.TrimSpace(s.read("converge.status"))}
-	if err != nil || r.Status != "0" {
-		r.Err = fmt.Errorf("%s boot %d failed (converge status %q): %w\n%s", s.name(), s.boots, r.Status, err, raw)
+		Status: strings.TrimSpace(s.read("converge.status")), Check: strings.TrimSpace(s.read("render-check.status"))}
+	if err != nil || r.Status != "0" || (r.Check != "" && r.Check != "0") {
+		r.Err = fmt.Errorf("%s boot %d failed (converge status %q, render check %q): %w\n%s", s.name(), s.boots, r.Status, r.Check, err, raw)
 	}
 	return r
 }

@@ -69,7 +69,14 @@ func (l *lab) startWordPressOrg(archiveURL, version, rdsBundleURL string, packag
 // whose database needs an upgrade).
 func (l *lab) serveRelease(archiveURL, version string, dbBump int) {
 	l.t.Helper()
-	archive, err := wordpressArchive(version, dbBump)
+	l.serveReleaseWith(archiveURL, version, dbBump, "", "", nil)
+}
+
+// serveReleaseWith is serveRelease with one file of the release changed: patch rewrites the
+// file at rel (under wordpress/); variant names the change (the archives are cached by it).
+func (l *lab) serveReleaseWith(archiveURL, version string, dbBump int, variant, rel string, patch func([]byte) ([]byte, error)) {
+	l.t.Helper()
+	archive, err := wordpressArchive(version, dbBump, variant, rel, patch)
 	if err != nil {
 		l.t.Fatalf("build the WordPress %s archive from %s: %v", version, labDebianWP, err)
 	}
@@ -234,19 +241,23 @@ var (
 // wordpressArchive is a release archive as wordpress.org publishes it for "ja": the
 // wordpress/ tree of Debian's real WordPress (symlinks to Debian's shared copies followed,
 // Debian's own wp-config.php left out) with the theme and the Japanese language files, its
-// version.php saying version (and the database version bumped by dbBump).
-func wordpressArchive(version string, dbBump int) ([]byte, error) {
+// version.php saying version (and the database version bumped by dbBump), and the file at
+// patched rewritten by patch (when not nil: the variant named variant).
+func wordpressArchive(version string, dbBump int, variant, patched string, patch func([]byte) ([]byte, error)) ([]byte, error) {
 	archivesMu.Lock()
 	defer archivesMu.Unlock()
-	key := version + "+" + strconv.Itoa(dbBump)
+	key := version + "+" + strconv.Itoa(dbBump) + "+" + variant
 	if a, ok := archives[key]; ok {
 		return a, nil
 	}
 	a, err := buildWordPressArchive(labDebianWP, func(rel string, body []byte) ([]byte, error) {
-		if rel != "wp-includes/version.php" {
-			return body, nil
+		switch {
+		case rel == "wp-includes/version.php":
+			return releaseVersion(body, version, dbBump)
+		case rel == patched && patch != nil:
+			return patch(body)
 		}
-		return releaseVersion(body, version, dbBump)
+		return body, nil
 	})
 	if err == nil {
 		archives[key] = a

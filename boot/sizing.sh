@@ -2,8 +2,9 @@
 # Sizes PHP-FPM, OPcache and Apache to the machine they run on, on every boot, so that a burst
 # of traffic queues briefly and then gets fast 503s instead of starting more PHP workers than
 # memory holds (the kernel would then kill PHP, Apache or the agents, the health check would
-# fail and the group would replace the server: a cascade). Inlined into the converge script;
-# the tests source it alone. Sizes are in MiB.
+# fail and the group would replace the server: a cascade). Inlined into the converge script
+# without its comment lines (EC2's 16 KB of user data); the tests source it alone. Sizes are
+# in MiB.
 #
 #   memory   = min(MemTotal, the memory limit of our cgroup)      (a container or a test's limit)
 #   reserve  = 256 + memory/16      the OS, SSM and CloudWatch agents, page cache for the code
