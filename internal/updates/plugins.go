@@ -32,14 +32,20 @@ func (Plugins) Name() string { return "plugins" }
 // Check proposes each plugin's newer version. A plugin that cannot be checked or is refused
 // does not stop the others; a service that does not answer stops the source.
 func (s Plugins) Check(ctx context.Context, pins Pins) ([]Update, error) {
+	return checkEach(ctx, pins.Plugins, s.check)
+}
+
+// checkEach checks each pinned package: one that cannot be checked or is refused does not
+// stop the others; a service that does not answer stops them all, naming what it left.
+func checkEach(ctx context.Context, pinned []wporg.Package, check func(context.Context, wporg.Package) (Update, bool, error)) ([]Update, error) {
 	var (
 		out  []Update
 		errs []error
 	)
-	for i, p := range pins.Plugins {
-		u, ok, err := s.check(ctx, p)
+	for i, p := range pinned {
+		u, ok, err := check(ctx, p)
 		if errors.Is(err, ErrUnavailable) {
-			return out, fmt.Errorf("%w; not checked: %s", err, slugs(pins.Plugins[i:]))
+			return out, fmt.Errorf("%w; not checked: %s", err, slugs(pinned[i:]))
 		}
 		if err != nil {
 			errs = append(errs, err)

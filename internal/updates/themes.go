@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -32,22 +31,7 @@ func (Themes) Name() string { return "themes" }
 
 // Check proposes each theme's newer version, as Plugins.Check does.
 func (s Themes) Check(ctx context.Context, pins Pins) ([]Update, error) {
-	var (
-		out  []Update
-		errs []error
-	)
-	for i, p := range pins.Themes {
-		u, ok, err := s.check(ctx, p)
-		if errors.Is(err, ErrUnavailable) {
-			return out, fmt.Errorf("%w; not checked: %s", err, slugs(pins.Themes[i:]))
-		}
-		if err != nil {
-			errs = append(errs, err)
-		} else if ok {
-			out = append(out, u)
-		}
-	}
-	return out, errors.Join(errs...)
+	return checkEach(ctx, pins.Themes, s.check)
 }
 
 func (s Themes) check(ctx context.Context, pinned wporg.Package) (Update, bool, error) {
