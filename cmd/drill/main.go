@@ -6,6 +6,14 @@
 //
 //	go run ./cmd/drill --stack dev            # asks before acting
 //	go run ./cmd/drill --stack dev --dry-run  # prints the plan, changes nothing
+//
+// Its restore subcommand is the restore drill: it restores the stack's database (through
+// the stack's config dbRestore and pulumi up, or with --scratch to a scratch instance it
+// deletes again) and reports the RPO and the RTO.
+//
+//	go run ./cmd/drill restore --stack dev --dry-run           # the plan and the RPO now
+//	go run ./cmd/drill restore --stack dev --scratch           # the stack is not touched
+//	go run ./cmd/drill restore --stack dev --canary-url https://example.com/drill-canary/
 package main
 
 import (
@@ -20,14 +28,29 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/example/scalable-wordpress/internal/clock"
 
 	"github.com/example/scalable-wordpress/internal/drill"
+	"github.com/example/scalable-wordpress/internal/restoredrill"
 	"github.com/example/scalable-wordpress/internal/stack"
 )
 
 func main() {
 	// Ctrl-C cancels the drill; it then puts back any server it drained or stopped.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if len(os.Args) > 1 && os.Args[1] == "restore" {
+		code := restoredrill.Main(ctx, os.Args[2:], restoredrill.Env{
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+			Run:   stack.Exec,
+			AWS:   restoreClients,
+			HTTP:  drill.HTTPClient(),
+			Clock: clock.Real{},
+		})
+		stop()
+		os.Exit(code)
+	}
 	code := drill.Main(ctx, os.Args[1:], drill.Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Run:   stack.Exec,
@@ -46,4 +69,12 @@ func awsClients(ctx context.Context, region string) (drill.Clients, error) {
 	}
 	return drill.Clients{EC2: ec2.NewFromConfig(cfg), ELB: elbv2.NewFromConfig(cfg), RDS: rds.NewFromConfig(cfg),
 		ASG: autoscaling.NewFromConfig(cfg), CW: cloudwatch.NewFromConfig(cfg)}, nil
+}
+
+func restoreClients(ctx context.Context, region string) (restoredrill.RDS, restoredrill.SSM, error) {
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	if err != nil {
+		return nil, nil, err
+	}
+	return rds.NewFromConfig(cfg), ssm.NewFromConfig(cfg), nil
 }

@@ -137,6 +137,7 @@ var (
 	KeyWebInstances    = Key(func(o *Outputs) any { return &o.WebInstances })
 	KeyDBIdentifier    = Key(func(o *Outputs) any { return &o.DBIdentifier })
 	KeyDBFailoverAlarm = Key(func(o *Outputs) any { return &o.DBFailoverAlarm })
+	KeyDBHostParameter = Key(func(o *Outputs) any { return &o.DBHostParameter })
 
 	KeyWordPressVersion      = Key(func(o *Outputs) any { return &o.WordPressVersion })
 	KeyWordPressUpgradedFrom = Key(func(o *Outputs) any { return &o.WordPressUpgradedFrom })
