@@ -101,7 +101,11 @@ func names(value, address string) bool {
 func (d *Drill) viaStack(ctx context.Context, r *Report) (done time.Time, err error) {
 	ref, old := d.Target.StackRef, d.Target.DBIdentifier
 	run := func(ctx context.Context, args ...string) error {
-		if _, err := d.Pulumi(ctx, d.Dir, "pulumi", append(args, "--stack", ref)...); err != nil {
+		out, err := d.Pulumi(ctx, d.Dir, "pulumi", append(args, "--stack", ref)...)
+		if len(out) > 0 && d.Out != nil {
+			_, _ = d.Out.Write(out) // pulumi up's progress, shown once it has ended
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%w during pulumi %s", ErrInterrupted, strings.Join(args, " "))
 			}
