@@ -40,7 +40,7 @@ var testScope = pipeline.Scope{Region: testRegion, Partition: "aws", AccountID: 
 var pipelineShapes = map[string]map[string]string{
 	"default: cloudfront, CLOUDFRONT waf, siteDomain's certificate looked up": {"siteDomain": testIssuedDomain},
 	"edge alb, REGIONAL waf, https, alarm e-mail":                             {"edge": "alb", "certificateArn": testALBCertificate, "alarmEmail": "ops@example.com"},
-	"fixed servers, no waf, no final snapshot":                                {"webTierMode": "fixed", "waf": "false", "dbFinalSnapshot": "false"},
+	"fixed servers, no waf, ephemeral: no final snapshot":                     {"webTierMode": "fixed", "waf": "false", "ephemeral": "true", "dbFinalSnapshot": "false", "uploadsProtection": "false"},
 	"cloudfront with a certificate, pinned AMI, key pair":                     {"siteDomain": "blog.example.com", "certificateArn": testCDNCertificate, "amiId": testAMI, "keyPairName": "ops"},
 	"a WordPress minor upgrade (pre-upgrade snapshot)":                        {lastOutput + "wordpressVersion": "6.9.1", "wordpressVersion": "7.0"},
 }

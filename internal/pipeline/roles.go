@@ -43,7 +43,9 @@ type Scope struct {
 // The program's IAM roles and instance profiles, by the names Pulumi gives them: the logical
 // name and a random suffix. The program's component "web" makes them (compute.go, image.go).
 var (
-	serverRoleNames    = []string{"web-role-*", "web-builder-role-*"}
+	// and the role AWS Backup assumes for the uploads' final backup (storage.go)
+	serverRoleNames    = []string{"web-role-*", "web-builder-role-*", "uploads-backup-role-*"}
+	backupRoleName     = "uploads-backup-role-*"
 	serverProfileNames = []string{"web-profile-*", "web-builder-profile-*"}
 	// secrets by the Pulumi names of the database's and the web tier's (database.go, compute.go)
 	secretNames = []string{"db-credentials-*", "db-app-credentials-*", "web-wordpress-*"}
@@ -537,6 +539,10 @@ func ServerBoundary(s Scope) Document {
 			and(s.here(), cond("StringEquals", "kms:ViaService", "secretsmanager."+s.Region+"."+s.DNSSuffix))),
 		// The file system's policy names the servers' role and the access point.
 		allow("UploadsClient", []string{"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"},
+			s.regional("elasticfilesystem", "file-system/*"), s.here()),
+		// AWS Backup, as the uploads' backup role, backs the file system up (the final backup
+		// before a destroy, cmd/backup); it reads its tags to copy them onto the recovery point.
+		allow("UploadsBackup", []string{"elasticfilesystem:Backup", "elasticfilesystem:DescribeTags"},
 			s.regional("elasticfilesystem", "file-system/*"), s.here()),
 		allow("UploadsLookup", []string{"elasticfilesystem:DescribeMountTargets", "ec2:DescribeAvailabilityZones"}, []string{"*"}, s.here()),
 		allow("ShipLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
