@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/backup/types"
 
 	"github.com/example/scalable-wordpress/internal/clock"
+	"github.com/example/scalable-wordpress/internal/pipeline"
 )
 
 // Backup is the AWS Backup calls the command makes: start the job, and follow it.
@@ -29,7 +30,8 @@ type Backup interface {
 
 // DefaultVault is where EFS's automatic backups go (uploadsBackup): the final backup joins
 // them, so one vault holds every recovery point of the uploads.
-const DefaultVault = "aws/efs/automatic-backup-vault"
+// The pipeline's deploy role may start a job into this vault only (internal/pipeline).
+const DefaultVault = pipeline.UploadsBackupVault
 
 // DefaultKeepDays is how long the final recovery point is kept: as long as the daily ones.
 const DefaultKeepDays = 35
