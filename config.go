@@ -67,9 +67,13 @@ type Config struct {
 
 	UploadsThroughputMode string // uploadsThroughputMode
 	UploadsBackup         bool   // uploadsBackup
-	SiteTitle             string // siteTitle
-	AdminUser             string // adminUser
-	AdminEmail            string // adminEmail
+	UploadsProtection     bool   // uploadsProtection: Pulumi refuses to delete or replace the file system
+	// Ephemeral (ephemeral) declares a throwaway stack (staging, dev): destroyed without a
+	// final database snapshot or a final uploads backup, and with nothing protected.
+	Ephemeral  bool
+	SiteTitle  string // siteTitle
+	AdminUser  string // adminUser
+	AdminEmail string // adminEmail
 
 	DBEngineVersion          string // dbEngineVersion (major, e.g. 8.4)
 	DBInstanceClass          string // dbInstanceClass
@@ -251,6 +255,8 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.Themes = read(r, "wordpressThemes", stringList, tryJSON[[]string](r.c))
 	c.UploadsThroughputMode = read(r, "uploadsThroughputMode", "", r.c.Try)
 	c.UploadsBackup = read(r, "uploadsBackup", trueFalse, r.c.TryBool)
+	c.UploadsProtection = read(r, "uploadsProtection", trueFalse, r.c.TryBool)
+	c.Ephemeral = read(r, "ephemeral", trueFalse, r.c.TryBool)
 	c.SiteTitle = read(r, "siteTitle", "", r.c.Try)
 	c.AdminUser = read(r, "adminUser", "", r.c.Try)
 	c.AdminEmail = read(r, "adminEmail", "", r.c.Try)
@@ -401,8 +407,11 @@ func (c Config) validateNetwork() error {
 		}
 		for _, s := range set.cidrs {
 			p, err := netip.ParsePrefix(s)
-			if err != nil || !p.Addr().Is4() || p.Masked() != p || p.Bits() > 28 {
-				return invalid(set.key, s, "want an IPv4 network CIDR no smaller than /28 with no host bits set, e.g. 10.0.0.0/24")
+			if err != nil || !p.Addr().Is4() || p.Masked() != p {
+				return invalid(set.key, s, "want an IPv4 network CIDR with no host bits set, e.g. 10.0.0.0/24")
+			}
+			if p.Bits() > minSubnetBits {
+				return subnetSizeError(set.key, s)
 			}
 			if p.Bits() < vpc.Bits() || !vpc.Contains(p.Addr()) {
 				return invalid(set.key, s, "subnet must lie inside vpcCidr %s", c.VpcCidr)
@@ -518,6 +527,24 @@ func (c Config) validateDatabase() error {
 		return invalid("dbBackupRetentionDays", c.DBBackupRetentionDays, "want 1 to 35 days (automated backups stay on)")
 	case c.SecretRecoveryWindowDays != 0 && (c.SecretRecoveryWindowDays < 7 || c.SecretRecoveryWindowDays > 30):
 		return invalid("secretRecoveryWindowDays", c.SecretRecoveryWindowDays, "want 0 (delete at once on destroy) or 7 to 30 days")
+	}
+	return c.validateTearDown()
+}
+
+// validateTearDown checks what a destroy keeps against the stack's kind. A stack that is not
+// ephemeral keeps its database's final snapshot; an ephemeral one (a throwaway: staging, dev)
+// must destroy cleanly, so nothing of it may be protected, and it leaves no final snapshot.
+func (c Config) validateTearDown() error {
+	const throwaway = "an ephemeral stack is a throwaway that destroys cleanly and leaves nothing behind"
+	switch {
+	case !c.Ephemeral && !c.DBFinalSnapshot:
+		return invalid("dbFinalSnapshot", c.DBFinalSnapshot, "a stack that is not ephemeral keeps a final snapshot of its database when it is destroyed: set dbFinalSnapshot true, or declare the stack a throwaway (staging, dev) with ephemeral: true")
+	case c.Ephemeral && c.DBFinalSnapshot:
+		return invalid("dbFinalSnapshot", c.DBFinalSnapshot, "%s: set dbFinalSnapshot false, or ephemeral false for a stack whose database must outlive it", throwaway)
+	case c.Ephemeral && c.DBDeletionProtection:
+		return invalid("dbDeletionProtection", c.DBDeletionProtection, "%s: set dbDeletionProtection false, or ephemeral false for a stack whose database must be protected", throwaway)
+	case c.Ephemeral && c.UploadsProtection:
+		return invalid("uploadsProtection", c.UploadsProtection, "%s: set uploadsProtection false, or ephemeral false for a stack whose uploads must be protected", throwaway)
 	}
 	return nil
 }

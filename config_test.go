@@ -36,6 +36,13 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"no private subnets", map[string]string{"privateSubnetCidrs": `[]`}, []string{"privateSubnetCidrs", "one CIDR per AZ"}},
 		{"default AZs, three subnets", map[string]string{"publicSubnetCidrs": `["10.0.0.0/24","10.0.1.0/24","10.0.4.0/24"]`}, []string{"publicSubnetCidrs", "one CIDR per AZ (2)"}},
 		{"more AZs than subnets", map[string]string{"availabilityZones": `["ap-northeast-1a","ap-northeast-1c","ap-northeast-1d"]`}, []string{"publicSubnetCidrs", "one CIDR per AZ (3)"}},
+		{"a /28 public subnet", map[string]string{"publicSubnetCidrs": `["10.0.0.0/28","10.0.1.0/24"]`}, []string{"publicSubnetCidrs", "10.0.0.0/28", "/27 or larger", "Application Load Balancer"}},
+		{"a /28 private subnet", map[string]string{"privateSubnetCidrs": `["10.0.2.0/24","10.0.3.0/28"]`}, []string{"privateSubnetCidrs", "10.0.3.0/28", "/27 or larger", "Application Load Balancer"}},
+		{"no final snapshot on a stack that is not ephemeral", map[string]string{"dbFinalSnapshot": "false"}, []string{"dbFinalSnapshot", "false", "not ephemeral", "ephemeral: true"}},
+		{"a final snapshot on an ephemeral stack", map[string]string{"ephemeral": "true", "uploadsProtection": "false"}, []string{"dbFinalSnapshot", "true", "ephemeral stack", "set dbFinalSnapshot false"}},
+		{"deletion protection on an ephemeral stack", map[string]string{"ephemeral": "true", "dbFinalSnapshot": "false", "uploadsProtection": "false", "dbDeletionProtection": "true"}, []string{"dbDeletionProtection", "true", "ephemeral stack", "set dbDeletionProtection false"}},
+		{"uploads protection on an ephemeral stack", map[string]string{"ephemeral": "true", "dbFinalSnapshot": "false"}, []string{"uploadsProtection", "true", "ephemeral stack", "set uploadsProtection false"}},
+		{"ephemeral not a bool", map[string]string{"ephemeral": "sometimes"}, []string{"ephemeral", "sometimes", "true or false"}},
 		{"zero servers", map[string]string{"webServerCount": "0"}, []string{"webServerCount", "0", "1 to 20"}},
 		{"servers not a number", map[string]string{"webServerCount": "two"}, []string{"webServerCount", "two", "whole number"}},
 		{"root volume not a number", map[string]string{"rootVolumeSizeGiB": "20GiB"}, []string{"rootVolumeSizeGiB", "20GiB", "whole number"}},
@@ -115,6 +122,8 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 func TestValidConfigVariantsAccepted(t *testing.T) {
 	for _, o := range []map[string]string{
 		{"wordpressLocale": "en_US", "phpVersion": "8.4", "instanceType": "t4g.small"},
+		{"vpcCidr": "10.0.0.0/24", "publicSubnetCidrs": `["10.0.0.0/27","10.0.0.32/27"]`, "privateSubnetCidrs": `["10.0.0.64/27","10.0.0.96/27"]`},
+		{"ephemeral": "true", "dbFinalSnapshot": "false", "uploadsProtection": "false"},
 		{"sshCidr": "198.51.100.7/32", "siteDomain": testIssuedDomain},
 		{"edge": "alb", "siteDomain": "blog.example.com"},
 		{"edge": "alb", "waf": "true", "certificateArn": testALBCertificate, "siteDomain": "www.example.com"},
@@ -178,6 +187,8 @@ func TestDefaultsAreSafe(t *testing.T) {
 		"Multi-AZ database":                c.DBMultiAZ,
 		"deletion protection":              c.DBDeletionProtection,
 		"final snapshot":                   c.DBFinalSnapshot,
+		"not ephemeral":                    !c.Ephemeral,
+		"uploads protected":                c.UploadsProtection,
 		"a week of backups":                c.DBBackupRetentionDays == 7,
 		"restorable secrets":               c.SecretRecoveryWindowDays == 7,
 		"MySQL in standard support":        c.DBEngineVersion == "8.4",
@@ -200,9 +211,9 @@ func TestDevStackFile(t *testing.T) {
 		strings.Join(c.PublicSubnetCidrs, ",") != "10.0.0.0/24,10.0.1.0/24" || strings.Join(c.PrivateSubnetCidrs, ",") != "10.0.2.0/24,10.0.3.0/24" {
 		t.Errorf("dev stack is not the hands-on's network: %+v", c)
 	}
-	if c.DBDeletionProtection || c.DBFinalSnapshot || c.SecretRecoveryWindowDays != 0 {
-		t.Errorf("dev stack must destroy cleanly: deletion protection %v, final snapshot %v, recovery %d",
-			c.DBDeletionProtection, c.DBFinalSnapshot, c.SecretRecoveryWindowDays)
+	if !c.Ephemeral || c.DBDeletionProtection || c.DBFinalSnapshot || c.UploadsProtection || c.SecretRecoveryWindowDays != 0 {
+		t.Errorf("dev stack must be ephemeral and destroy cleanly: ephemeral %v, deletion protection %v, final snapshot %v, uploads protection %v, recovery %d",
+			c.Ephemeral, c.DBDeletionProtection, c.DBFinalSnapshot, c.UploadsProtection, c.SecretRecoveryWindowDays)
 	}
 }
 

@@ -183,7 +183,12 @@ func instanceArgs(args *DatabaseArgs, subnets *rds.SubnetGroup, params *rds.Para
 		CopyTagsToSnapshot:      pulumi.Bool(true),
 		DeletionProtection:      pulumi.Bool(args.DeletionProtection),
 		SkipFinalSnapshot:       pulumi.Bool(args.FinalSnapshotPrefix == ""),
-		Tags:                    args.Tags.Named("db"),
+		// Automated backups outlive the instance, each until dbBackupRetentionDays after it was
+		// taken: a destroyed database can still be restored to a point in time. The provider
+		// passes this only to DeleteDBInstance (no ForceNew), so turning it off on an existing
+		// instance is an update in place that calls nothing on AWS.
+		DeleteAutomatedBackups: pulumi.Bool(false),
+		Tags:                   args.Tags.Named("db"),
 	}
 	if args.MaxStorageGiB > 0 {
 		a.MaxAllocatedStorage = pulumi.Int(args.MaxStorageGiB)

@@ -71,14 +71,16 @@ func TestDatabaseInstance(t *testing.T) {
 
 func TestDatabaseSingleAZAndProductionSwitches(t *testing.T) {
 	r := mustRun(t, map[string]string{
-		"dbMultiAz": "false", "dbDeletionProtection": "true", "dbFinalSnapshot": "false",
+		"dbMultiAz": "false", "dbDeletionProtection": "true",
 		"dbMaxAllocatedStorageGiB": "0", "dbBackupRetentionDays": "14", "dbApplyImmediately": "true",
 	})
 	db := r.one(t, "aws:rds/instance:Instance")
 	for k, v := range map[string]string{
 		// No availabilityZone even single-AZ: a pinned AZ replaces the database once it moves.
 		"multiAz": "false", "availabilityZone": "", "deletionProtection": "true", "applyImmediately": "true",
-		"skipFinalSnapshot": "true", "finalSnapshotIdentifier": "", "maxAllocatedStorage": "", "backupRetentionPeriod": "14",
+		"skipFinalSnapshot": "false", "maxAllocatedStorage": "", "backupRetentionPeriod": "14",
+		// The automated backups outlive the instance, each for dbBackupRetentionDays.
+		"deleteAutomatedBackups": "false",
 	} {
 		if got := db.Str(k); got != v {
 			t.Errorf("%s: %s = %q, want %q", db.URN, k, got, v)
@@ -87,11 +89,26 @@ func TestDatabaseSingleAZAndProductionSwitches(t *testing.T) {
 	if !db.Protect {
 		t.Errorf("%s: with deletion protection the engine must refuse to delete or replace the database (protect)", db.URN)
 	}
-	if len(r.ofType("random:index/randomId:RandomId")) != 0 {
-		t.Errorf("no final snapshot, no suffix for its name")
-	}
 	if unprotected := mustRun(t, nil).one(t, "aws:rds/instance:Instance"); unprotected.Protect {
 		t.Errorf("%s: without deletion protection (the dev stack) pulumi destroy must be able to delete it", unprotected.URN)
+	}
+}
+
+// An ephemeral stack's database goes without a final snapshot; its automated backups are kept
+// all the same (they expire by themselves).
+func TestEphemeralDatabaseHasNoFinalSnapshot(t *testing.T) {
+	r := mustRun(t, map[string]string{"ephemeral": "true", "dbFinalSnapshot": "false", "uploadsProtection": "false"})
+	db := r.one(t, "aws:rds/instance:Instance")
+	for k, v := range map[string]string{"skipFinalSnapshot": "true", "finalSnapshotIdentifier": "", "deletionProtection": "false", "deleteAutomatedBackups": "false"} {
+		if got := db.Str(k); got != v {
+			t.Errorf("%s: %s = %q, want %q", db.URN, k, got, v)
+		}
+	}
+	if db.Protect {
+		t.Errorf("%s: an ephemeral stack's database must not be protected", db.URN)
+	}
+	if len(r.ofType("random:index/randomId:RandomId")) != 0 {
+		t.Errorf("no final snapshot, no suffix for its name")
 	}
 }
 
@@ -259,7 +276,9 @@ var configAlternatives = map[string]map[string]string{
 	"dbApplyImmediately":            {"dbApplyImmediately": "true"},
 	"dbBackupRetentionDays":         {"dbBackupRetentionDays": "30"},
 	"dbDeletionProtection":          {"dbDeletionProtection": "true"},
-	"dbFinalSnapshot":               {"dbFinalSnapshot": "false"},
+	"dbFinalSnapshot":               {"dbFinalSnapshot": "false", "ephemeral": "true", "uploadsProtection": "false"},
+	"ephemeral":                     {"ephemeral": "true", "dbFinalSnapshot": "false", "uploadsProtection": "false"},
+	"uploadsProtection":             {"uploadsProtection": "false"},
 	"secretRecoveryWindowDays":      {"secretRecoveryWindowDays": "30"},
 	"healthCheckPath":               {"healthCheckPath": "/wp-includes/images/blank.gif"},
 	"certificateArn":                {"certificateArn": testCDNCertificate, "siteDomain": "blog.example.com"},

@@ -57,13 +57,17 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Before anything is created: a release that would go back on the database is refused.
+	// Before anything is created: a release that would go back on the database, and a change
+	// to a key fixed at the stack's creation (the network's address plan), are refused.
 	last, err := readLastDeploy(ctx)
 	if err != nil {
 		return nil, err
 	}
 	release, err := planRelease(cfg, last)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkFixedKeys(cfg, last.Network); err != nil {
 		return nil, err
 	}
 	tags := cfg.Tags()
@@ -175,14 +179,15 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		return nil, fmt.Errorf("web tier: %w", err)
 	}
 	uploads, err := NewSharedUploads(ctx, "uploads", &SharedUploadsArgs{
-		SubnetIDs:       subnetIDs(network.PrivateSubnets),
-		SecurityGroupID: security.Uploads.ID().ToStringOutput(),
-		ServerRoleArn:   web.Role.Arn,
-		ThroughputMode:  cfg.UploadsThroughputMode,
-		Backup:          cfg.UploadsBackup,
-		Protect:         cfg.DBDeletionProtection,
-		After:           database.SubnetGroup,
-		Tags:            tags,
+		SubnetIDs:           subnetIDs(network.PrivateSubnets),
+		SecurityGroupID:     security.Uploads.ID().ToStringOutput(),
+		ServerRoleArn:       web.Role.Arn,
+		ThroughputMode:      cfg.UploadsThroughputMode,
+		Backup:              cfg.UploadsBackup,
+		Protect:             cfg.UploadsProtection,
+		After:               database.SubnetGroup,
+		PermissionsBoundary: cfg.IAMPermissionsBoundary,
+		Tags:                tags,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("uploads: %w", err)
@@ -347,6 +352,11 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 	set(&o.VpcID, infra.Network.Vpc.ID())
 	set(&o.PublicSubnetIDs, subnetIDs(infra.Network.PublicSubnets))
 	set(&o.PrivateSubnetIDs, subnetIDs(infra.Network.PrivateSubnets))
+	set(&o.VpcCidr, pulumi.String(cfg.VpcCidr))
+	set(&o.AvailabilityZones, pulumi.ToStringArray(cfg.AvailabilityZones))
+	set(&o.PublicSubnetCidrs, pulumi.ToStringArray(cfg.PublicSubnetCidrs))
+	set(&o.PrivateSubnetCidrs, pulumi.ToStringArray(cfg.PrivateSubnetCidrs))
+	set(&o.Ephemeral, pulumi.Bool(cfg.Ephemeral))
 	set(&o.ALBDNSName, infra.LB.ALB.DnsName)
 	set(&o.TargetGroupARN, infra.LB.TargetGroup.Arn)
 	set(&o.DBEndpoint, infra.Database.Instance.Endpoint)
@@ -371,6 +381,8 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 	set(&o.WebTierMode, pulumi.String(cfg.WebTierMode))
 	set(&o.WebInstances, servers)
 	set(&o.UploadsFileSystemID, infra.Uploads.FileSystem.ID())
+	set(&o.UploadsFileSystemARN, infra.Uploads.FileSystem.Arn)
+	set(&o.UploadsBackupRoleARN, infra.Uploads.BackupRole.Arn)
 	set(&o.AlarmTopicARN, infra.Alerts.Topic.Arn)
 	set(&o.DashboardURL, infra.Monitor.DashboardURL)
 	set(&o.DBFailoverAlarm, infra.Monitor.DBFailover.Name)

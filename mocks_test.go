@@ -86,6 +86,8 @@ func (m *mocks) computed(r *recorded) (string, resource.PropertyMap) {
 		set("availabilityZone", az)
 		set("publicIp", "203.0.113.10")
 		set("instanceState", "running")
+	case "aws:efs/fileSystem:FileSystem":
+		arn = fmt.Sprintf("arn:aws:elasticfilesystem:%s:%s:file-system/%s", region, testAccount, id)
 	case "aws:ec2/amiFromInstance:AmiFromInstance":
 		id = "ami-from-" + r.Name
 	case "aws:rds/instance:Instance":

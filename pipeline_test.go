@@ -20,6 +20,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
+	"github.com/example/scalable-wordpress/internal/backup"
 	"github.com/example/scalable-wordpress/internal/images"
 	"github.com/example/scalable-wordpress/internal/pipeline"
 	"github.com/example/scalable-wordpress/internal/rollout"
@@ -40,7 +41,7 @@ var testScope = pipeline.Scope{Region: testRegion, Partition: "aws", AccountID: 
 var pipelineShapes = map[string]map[string]string{
 	"default: cloudfront, CLOUDFRONT waf, siteDomain's certificate looked up": {"siteDomain": testIssuedDomain},
 	"edge alb, REGIONAL waf, https, alarm e-mail":                             {"edge": "alb", "certificateArn": testALBCertificate, "alarmEmail": "ops@example.com"},
-	"fixed servers, no waf, no final snapshot":                                {"webTierMode": "fixed", "waf": "false", "dbFinalSnapshot": "false"},
+	"fixed servers, no waf, ephemeral: no final snapshot":                     {"webTierMode": "fixed", "waf": "false", "ephemeral": "true", "dbFinalSnapshot": "false", "uploadsProtection": "false"},
 	"cloudfront with a certificate, pinned AMI, key pair":                     {"siteDomain": "blog.example.com", "certificateArn": testCDNCertificate, "amiId": testAMI, "keyPairName": "ops"},
 	"a WordPress minor upgrade (pre-upgrade snapshot)":                        {lastOutput + "wordpressVersion": "6.9.1", "wordpressVersion": "7.0"},
 }
@@ -1072,6 +1073,14 @@ var commandCalls = map[string]func(c *callSite){
 	"ec2:DescribeInstances":                     func(c *callSite) { c.read(c.any("ec2:DescribeInstances")) },
 	// The image as the program tags it (project, stack, Name).
 	"ec2:DeregisterImage": func(c *callSite) { c.write(c.own("ec2:DeregisterImage")) },
+	// cmd/backup: the uploads' final backup, into EFS's automatic-backup vault, as the
+	// program's backup role (passed to AWS Backup), and following the job.
+	"backup:StartBackupJob": func(c *callSite) {
+		role := c.r.m.Named("aws:iam/role:Role", "uploads-backup-role")
+		c.write(c.at(fmt.Sprintf("arn:aws:backup:%s:%s:backup-vault:%s", c.region, testAccount, backup.DefaultVault), "backup:StartBackupJob"),
+			with(c.request(out(role, "arn"), nil, "iam:PassRole"), "iam:PassedToService", "backup.amazonaws.com"))
+	},
+	"backup:DescribeBackupJob": func(c *callSite) { c.read(c.any("backup:DescribeBackupJob")) },
 	// Its snapshot: untagged (the provider tags only the image).
 	"ec2:DeleteSnapshot": func(c *callSite) {
 		c.write(c.at(fmt.Sprintf("arn:aws:ec2:%s:%s:snapshot/snap-0a1b2c3d4e5f67890", c.region, testAccount), "ec2:DeleteSnapshot"))
@@ -1083,6 +1092,7 @@ var commandInterfaces = map[string][]reflect.Type{
 	"autoscaling":          {reflect.TypeFor[rollout.AutoScaling]()},
 	"elasticloadbalancing": {reflect.TypeFor[rollout.ELB]()},
 	"ec2":                  {reflect.TypeFor[images.EC2]()},
+	"backup":               {reflect.TypeFor[backup.Backup]()},
 }
 
 // The deploy job's second step (cmd/rollout: the watcher, then the image pruner) and the

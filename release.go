@@ -14,7 +14,8 @@ package main
 //     (retainOnDelete): it is the way back.
 //
 // What was deployed last is read from the stack's own outputs (wordpressVersion, and the
-// release the last upgrade came from), through a stack reference to the stack itself.
+// release the last upgrade came from; the network's address plan, which fixed.go checks),
+// through a stack reference to the stack itself: readLastDeploy is the one place that reads it.
 
 import (
 	"fmt"
@@ -33,6 +34,17 @@ type lastDeploy struct {
 	WordPressVersion string // the release its servers run (and its database was upgraded to)
 	UpgradedFrom     string // the release before the last major/minor upgrade; "" before any
 	Snapshot         string // the snapshot taken before that upgrade
+	// Network is the address plan the stack was deployed with; a key's field is zero (""
+	// or nil) when the last deploy did not export it (a new stack, or one deployed before).
+	Network deployedNetwork
+}
+
+// deployedNetwork is the network's keys fixed at creation, as the last deploy exported them.
+type deployedNetwork struct {
+	VpcCidr            string
+	AvailabilityZones  []string
+	PublicSubnetCidrs  []string
+	PrivateSubnetCidrs []string
 }
 
 // readLastDeploy reads the stack's own last outputs. A new stack has none: every field "".
@@ -57,6 +69,26 @@ func readLastDeploy(ctx *pulumi.Context) (lastDeploy, error) {
 			*field = s
 		}
 	}
+	n := &last.Network
+	for key, field := range map[string]*[]string{stack.KeyAvailabilityZones: &n.AvailabilityZones,
+		stack.KeyPublicSubnetCidrs: &n.PublicSubnetCidrs, stack.KeyPrivateSubnetCidrs: &n.PrivateSubnetCidrs} {
+		d, err := ref.GetOutputDetails(key)
+		if err != nil {
+			return lastDeploy{}, fmt.Errorf("read the stack's last output %s: %w", key, err)
+		}
+		if list, ok := d.Value.([]any); ok {
+			*field = make([]string, 0, len(list))
+			for _, v := range list {
+				s, _ := v.(string)
+				*field = append(*field, s)
+			}
+		}
+	}
+	d, err := ref.GetOutputDetails(stack.KeyVpcCidr)
+	if err != nil {
+		return lastDeploy{}, fmt.Errorf("read the stack's last output %s: %w", stack.KeyVpcCidr, err)
+	}
+	n.VpcCidr, _ = d.Value.(string)
 	return last, nil
 }
 

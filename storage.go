@@ -17,6 +17,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -37,12 +38,14 @@ type SharedUploadsArgs struct {
 	ServerRoleArn   pulumi.StringInput // the web servers' role: the only principal that may mount
 	ThroughputMode  string             // throughputElastic or throughputBursting
 	Backup          bool               // AWS Backup's daily EFS backups (the backup policy)
-	Protect         bool               // refuse to delete or replace the file system (dbDeletionProtection)
+	Protect         bool               // refuse to delete or replace the file system (uploadsProtection)
 	// After is what the file system waits for: the database's subnet group, so that the
 	// first minute of the deploy goes to the database's critical path and EFS (about two
 	// minutes) is built in the shadow of the RDS instance's twenty.
 	After pulumi.Resource
-	Tags  Tags
+	// PermissionsBoundary is the ARN the backup role carries (iamPermissionsBoundary); "" for none.
+	PermissionsBoundary string
+	Tags                Tags
 }
 
 // SharedUploads is the uploads component.
@@ -52,6 +55,9 @@ type SharedUploads struct {
 	FileSystem   *efs.FileSystem
 	AccessPoint  *efs.AccessPoint
 	MountTargets []*efs.MountTarget
+	// BackupRole is what AWS Backup assumes for the on-demand backup of the file system that
+	// cmd/backup starts before a destroy: it may back up this file system and nothing else.
+	BackupRole *iam.Role
 }
 
 // NewSharedUploads creates the file system, its mount targets, the access point, the
@@ -119,6 +125,9 @@ func NewSharedUploads(ctx *pulumi.Context, name string, args *SharedUploadsArgs,
 	}, parent); err != nil {
 		return nil, fmt.Errorf("create uploads backup policy: %w", err)
 	}
+	if u.BackupRole, err = newUploadsBackupRole(ctx, name, fs, args, parent); err != nil {
+		return nil, err
+	}
 	if err := ctx.RegisterResourceOutputs(u, pulumi.Map{
 		"fileSystemId":  fs.ID(),
 		"accessPointId": u.AccessPoint.ID(),
@@ -168,4 +177,53 @@ func uploadsPolicy(fsArn, apArn, roleArn pulumi.StringInput) pulumi.StringOutput
 		})
 		return string(b), err
 	}).(pulumi.StringOutput)
+}
+
+// backupService is AWS Backup's service principal.
+const backupService = "backup.amazonaws.com"
+
+// newUploadsBackupRole is the role AWS Backup assumes to back the file system up on demand
+// (StartBackupJob takes a role). The program makes it rather than use the account's
+// AWSBackupDefaultServiceRole: that role exists only once someone made a backup plan in the
+// console, and its managed policy may back up and restore every kind of resource of the
+// account; this one may only back up this file system (elasticfilesystem:Backup, and
+// DescribeTags, which AWS Backup reads to copy the tags onto the recovery point).
+func newUploadsBackupRole(ctx *pulumi.Context, name string, fs *efs.FileSystem, args *SharedUploadsArgs, parent pulumi.ResourceOption) (*iam.Role, error) {
+	assume, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Effect": "Allow", "Action": "sts:AssumeRole",
+			"Principal": map[string]any{"Service": backupService},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	roleArgs := &iam.RoleArgs{
+		Description:      pulumi.String("AWS Backup: the on-demand backup of the WordPress uploads before a destroy"),
+		AssumeRolePolicy: pulumi.String(string(assume)),
+		Tags:             args.Tags.Named("uploads-backup-role"),
+	}
+	if args.PermissionsBoundary != "" {
+		roleArgs.PermissionsBoundary = pulumi.String(args.PermissionsBoundary) // the pipeline's (iamPermissionsBoundary)
+	}
+	role, err := iam.NewRole(ctx, name+"-backup-role", roleArgs, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create the uploads backup role: %w", err)
+	}
+	policy := fs.Arn.ApplyT(func(arn string) (string, error) {
+		b, err := json.Marshal(map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []map[string]any{{
+				"Sid": "BackUpTheUploads", "Effect": "Allow",
+				"Action":   []string{"elasticfilesystem:Backup", "elasticfilesystem:DescribeTags"},
+				"Resource": arn,
+			}},
+		})
+		return string(b), err
+	}).(pulumi.StringOutput)
+	if _, err := iam.NewRolePolicy(ctx, name+"-backup-role-policy", &iam.RolePolicyArgs{Role: role.Name, Policy: policy}, parent); err != nil {
+		return nil, fmt.Errorf("allow the uploads backup role: %w", err)
+	}
+	return role, nil
 }

@@ -15,8 +15,8 @@ func TestSharedUploads(t *testing.T) {
 	if fs.Str("encrypted") != "true" || fs.Str("throughputMode") != throughputElastic {
 		t.Errorf("%s: want encrypted with elastic throughput, got encrypted=%s throughputMode=%s", fs.URN, fs.Str("encrypted"), fs.Str("throughputMode"))
 	}
-	if fs.Protect {
-		t.Errorf("%s: without deletion protection (the test stack) destroy must be able to delete it", fs.URN)
+	if !fs.Protect {
+		t.Errorf("%s: with uploadsProtection (the default) Pulumi must refuse to delete or replace it", fs.URN)
 	}
 	if subnets := r.m.Named("aws:rds/subnetGroup:SubnetGroup", "db-subnets"); !slices.Contains(fs.Deps, subnets.URN) {
 		t.Errorf("%s: must wait for the database's subnet group (built in the RDS instance's shadow), deps %v", fs.URN, fs.Deps)
@@ -113,4 +113,52 @@ func TestSharedUploadsFollowConfig(t *testing.T) {
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// The uploads have their own protection key: Pulumi's protect follows uploadsProtection, not
+// the database's dbDeletionProtection (a stack may protect one and not the other).
+func TestUploadsProtectionIsItsOwnKey(t *testing.T) {
+	for _, c := range []struct {
+		config      map[string]string
+		db, uploads bool
+	}{
+		{map[string]string{"dbDeletionProtection": "false", "uploadsProtection": "true"}, false, true},
+		{map[string]string{"dbDeletionProtection": "true", "uploadsProtection": "false"}, true, false},
+		{map[string]string{"dbDeletionProtection": "true", "uploadsProtection": "true"}, true, true},
+		{map[string]string{"ephemeral": "true", "dbFinalSnapshot": "false", "uploadsProtection": "false"}, false, false},
+	} {
+		r := mustRun(t, c.config)
+		if db := r.one(t, "aws:rds/instance:Instance"); db.Protect != c.db {
+			t.Errorf("%v: the database's protect = %v, want %v", c.config, db.Protect, c.db)
+		}
+		if fs := r.one(t, "aws:efs/fileSystem:FileSystem"); fs.Protect != c.uploads {
+			t.Errorf("%v: the file system's protect = %v, want %v", c.config, fs.Protect, c.uploads)
+		}
+	}
+}
+
+// AWS Backup's role for the uploads' final backup may back up this file system and nothing
+// else, and carries the pipeline's boundary.
+func TestUploadsBackupRole(t *testing.T) {
+	r := mustRun(t, map[string]string{"iamPermissionsBoundary": testBoundary})
+	fs := r.one(t, "aws:efs/fileSystem:FileSystem")
+	role := r.m.Named("aws:iam/role:Role", "uploads-backup-role")
+	assume := jsonInput(t, role, "assumeRolePolicy")
+	st := assume["Statement"].([]any)[0].(map[string]any)
+	if p := st["Principal"].(map[string]any)["Service"]; p != backupService || len(assume["Statement"].([]any)) != 1 {
+		t.Errorf("%s: trusted by %v, want AWS Backup alone", role.URN, assume["Statement"])
+	}
+	if role.Str("permissionsBoundary") != testBoundary {
+		t.Errorf("%s: permissions boundary %q, want %q", role.URN, role.Str("permissionsBoundary"), testBoundary)
+	}
+	policy := r.m.Named("aws:iam/rolePolicy:RolePolicy", "uploads-backup-role-policy")
+	doc := jsonInput(t, policy, "policy")
+	b, _ := json.Marshal(doc["Statement"])
+	want := `[{"Action":["elasticfilesystem:Backup","elasticfilesystem:DescribeTags"],"Effect":"Allow","Resource":"` + out(fs, "arn") + `","Sid":"BackUpTheUploads"}]`
+	if string(b) != want {
+		t.Errorf("%s: %s, want %s", policy.URN, b, want)
+	}
+	if r.outputs["uploadsBackupRoleArn"] != out(role, "arn") || r.outputs["uploadsFileSystemArn"] != out(fs, "arn") {
+		t.Errorf("outputs uploadsBackupRoleArn %v, uploadsFileSystemArn %v: want the role's and the file system's ARNs", r.outputs["uploadsBackupRoleArn"], r.outputs["uploadsFileSystemArn"])
+	}
 }

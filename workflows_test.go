@@ -161,6 +161,9 @@ type workflowJob struct {
 		Uses string            `yaml:"uses"`
 		Run  string            `yaml:"run"`
 		With map[string]string `yaml:"with"`
+		// ContinueOnError is the step's continue-on-error: a step whose failure must stop the
+		// job has none.
+		ContinueOnError bool `yaml:"continue-on-error"`
 	} `yaml:"steps"`
 }
 
@@ -230,4 +233,32 @@ func TestDestroyWorkflowRemovesTheImages(t *testing.T) {
 		}
 	}
 	t.Error("the destroy job never removes the images pulumi destroy leaves")
+}
+
+// A stack's uploads are backed up before pulumi destroy deletes their file system, and a
+// failed backup stops the job before the destroy (cmd/backup itself skips an ephemeral stack).
+func TestDestroyWorkflowBacksUpTheUploadsFirst(t *testing.T) {
+	job := readJob(t, ".github/workflows/destroy.yml", "destroy")
+	backedUp, cli := false, false
+	for _, s := range job.Steps {
+		if strings.HasPrefix(s.Uses, "pulumi/actions@") && s.With["command"] == "" {
+			cli = true
+		}
+		if strings.Contains(s.Run, "./cmd/backup") {
+			if !cli {
+				t.Error("the backup step runs before the Pulumi CLI is installed: it reads the stack's outputs")
+			}
+			if !strings.Contains(s.Run, "--stack") || !strings.Contains(s.Run, "--timeout") || !strings.Contains(s.Run, "exit 1") || s.ContinueOnError {
+				t.Errorf("the backup step must name the stack, bound its wait and stop the job when it fails: %q", s.Run)
+			}
+			backedUp = true
+		}
+		if s.With["command"] == "destroy" {
+			if !backedUp {
+				t.Error("pulumi destroy runs before the uploads' final backup")
+			}
+			return
+		}
+	}
+	t.Error("the destroy job never runs pulumi destroy")
 }

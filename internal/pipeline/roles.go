@@ -41,9 +41,12 @@ type Scope struct {
 }
 
 // The program's IAM roles and instance profiles, by the names Pulumi gives them: the logical
-// name and a random suffix. The program's component "web" makes them (compute.go, image.go).
+// name and a random suffix. The program's component "web" makes them (compute.go, image.go),
+// and the component "uploads" the role AWS Backup assumes for the uploads' final backup
+// (storage.go).
 var (
-	serverRoleNames    = []string{"web-role-*", "web-builder-role-*"}
+	backupRoleName     = "uploads-backup-role-*"
+	serverRoleNames    = []string{"web-role-*", "web-builder-role-*", backupRoleName}
 	serverProfileNames = []string{"web-profile-*", "web-builder-profile-*"}
 	// secrets by the Pulumi names of the database's and the web tier's (database.go, compute.go)
 	secretNames = []string{"db-credentials-*", "db-app-credentials-*", "web-wordpress-*"}
@@ -53,6 +56,10 @@ var (
 	topicNames  = []string{"alerts-topic-*"}
 	webACLNames = []string{"waf-acl-*"}
 )
+
+// UploadsBackupVault is the vault of EFS's automatic backups, where cmd/backup puts the
+// uploads' final backup (internal/backup.DefaultVault).
+const UploadsBackupVault = "aws/efs/automatic-backup-vault"
 
 func (s Scope) arn(service, region, resource string) string {
 	return fmt.Sprintf("arn:%s:%s:%s:%s:%s", s.Partition, service, region, s.AccountID, resource)
@@ -119,6 +126,7 @@ func (s Scope) readStatements() []Statement {
 			"elasticloadbalancing:Describe*", "autoscaling:Describe*",
 			"rds:Describe*", "rds:ListTagsForResource",
 			"elasticfilesystem:Describe*", "elasticfilesystem:ListTagsForResource",
+			"backup:DescribeBackupJob", // cmd/backup follows the uploads' final backup
 			"cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource",
 			"events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource",
 			"sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:ListSubscriptionsByTopic",
@@ -337,6 +345,9 @@ func (s Scope) deployData() []Statement {
 		// takes (the instance it is taken of must be the project's).
 		allow("RDSDefaultOptionGroup", []string{"rds:CreateDBInstance", "rds:ModifyDBInstance"}, s.regional("rds", "og:default:*"), s.here()),
 		allow("RDSFinalSnapshot", []string{"rds:CreateDBSnapshot"}, s.regional("rds", "snapshot:*"), s.here()),
+		// The uploads' final backup before a destroy (cmd/backup): an on-demand job into the
+		// vault of EFS's automatic backups, and nowhere else.
+		allow("FinalUploadsBackup", []string{"backup:StartBackupJob"}, s.regional("backup", "backup-vault:"+UploadsBackupVault), s.here()),
 		allow("EFSCreateTagged", []string{"elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateAccessPoint"},
 			s.regional("elasticfilesystem", "file-system/*", "access-point/*"), and(s.here(), s.tagging())),
 		allow("EFSTagOnCreate", []string{"elasticfilesystem:TagResource"}, []string{"*"},
@@ -488,6 +499,10 @@ func (s Scope) deployIAM() []Statement {
 		}, profiles, s.global()),
 		allow("PassServerRoles", []string{"iam:PassRole"}, roles,
 			and(s.global(), cond("StringEquals", "iam:PassedToService", "ec2."+s.DNSSuffix))),
+		// cmd/backup starts the uploads' final backup as the program's backup role: passed to
+		// AWS Backup only, and only that role.
+		allow("PassUploadsBackupRole", []string{"iam:PassRole"}, s.iam("role/"+backupRoleName),
+			and(s.global(), cond("StringEquals", "iam:PassedToService", "backup.amazonaws.com"))),
 		deny("KeepBoundary", []string{"iam:DeleteRolePermissionsBoundary"}, []string{"*"}),
 		deny("KeepBoundaryPolicy", []string{
 			"iam:CreatePolicyVersion", "iam:DeletePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:DeletePolicy",
@@ -537,6 +552,10 @@ func ServerBoundary(s Scope) Document {
 			and(s.here(), cond("StringEquals", "kms:ViaService", "secretsmanager."+s.Region+"."+s.DNSSuffix))),
 		// The file system's policy names the servers' role and the access point.
 		allow("UploadsClient", []string{"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"},
+			s.regional("elasticfilesystem", "file-system/*"), s.here()),
+		// AWS Backup, as the uploads' backup role, backs the file system up (the final backup
+		// before a destroy, cmd/backup); it reads its tags to copy them onto the recovery point.
+		allow("UploadsBackup", []string{"elasticfilesystem:Backup", "elasticfilesystem:DescribeTags"},
 			s.regional("elasticfilesystem", "file-system/*"), s.here()),
 		allow("UploadsLookup", []string{"elasticfilesystem:DescribeMountTargets", "ec2:DescribeAvailabilityZones"}, []string{"*"}, s.here()),
 		allow("ShipLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},

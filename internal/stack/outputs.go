@@ -22,6 +22,13 @@ type Outputs struct {
 	VpcID            string   `json:"vpcId"`
 	PublicSubnetIDs  []string `json:"publicSubnetIds"`
 	PrivateSubnetIDs []string `json:"privateSubnetIds"`
+	// The network's address plan as deployed (the resolved AZs, not the config's empty
+	// default): keys fixed at the stack's creation, which the next deploy checks against.
+	VpcCidr            string   `json:"vpcCidr"`
+	AvailabilityZones  []string `json:"availabilityZones"`
+	PublicSubnetCidrs  []string `json:"publicSubnetCidrs"`
+	PrivateSubnetCidrs []string `json:"privateSubnetCidrs"`
+	Ephemeral          bool     `json:"ephemeral"` // config ephemeral: a throwaway stack, destroyed without a final backup
 
 	ALBDNSName        string `json:"albDnsName"`
 	TargetGroupARN    string `json:"targetGroupArn"`
@@ -54,7 +61,11 @@ type Outputs struct {
 	WebLaunchTemplateID      string `json:"webLaunchTemplateId,omitempty"`
 	WebLaunchTemplateVersion int    `json:"webLaunchTemplateVersion,omitempty"`
 
-	UploadsFileSystemID string `json:"uploadsFileSystemId"`
+	UploadsFileSystemID  string `json:"uploadsFileSystemId"`
+	UploadsFileSystemARN string `json:"uploadsFileSystemArn"`
+	// UploadsBackupRoleARN is the role AWS Backup assumes for the uploads' on-demand backup
+	// (cmd/backup, before a destroy).
+	UploadsBackupRoleARN string `json:"uploadsBackupRoleArn"`
 
 	AlarmTopicARN   string   `json:"alarmTopicArn"`
 	DashboardURL    string   `json:"dashboardUrl"`
@@ -143,4 +154,12 @@ var (
 	KeyWordPressUpgradedFrom = Key(func(o *Outputs) any { return &o.WordPressUpgradedFrom })
 	KeyPreUpgradeSnapshot    = Key(func(o *Outputs) any { return &o.PreUpgradeSnapshot })
 	KeyImagesKept            = Key(func(o *Outputs) any { return &o.ImagesKept })
+
+	KeyVpcCidr             = Key(func(o *Outputs) any { return &o.VpcCidr })
+	KeyAvailabilityZones   = Key(func(o *Outputs) any { return &o.AvailabilityZones })
+	KeyPublicSubnetCidrs   = Key(func(o *Outputs) any { return &o.PublicSubnetCidrs })
+	KeyPrivateSubnetCidrs  = Key(func(o *Outputs) any { return &o.PrivateSubnetCidrs })
+	KeyEphemeral           = Key(func(o *Outputs) any { return &o.Ephemeral })
+	KeyUploadsFileSystemID = Key(func(o *Outputs) any { return &o.UploadsFileSystemID })
+	KeyUploadsBackupRole   = Key(func(o *Outputs) any { return &o.UploadsBackupRoleARN })
 )
