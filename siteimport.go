@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -66,21 +67,21 @@ func (c Config) validateImport() error {
 	const shape = `want {"database": "s3://BUCKET/KEY.sql[.gz]", "uploads": "s3://BUCKET/KEY.tar.gz|.tgz|.tar|.zip" (optional), "siteUrl": "https://old.example.com" (optional)}`
 	for k := range c.ImportFrom {
 		if k != importDatabase && k != importUploads && k != importSiteURL {
-			return invalid(importFromKey, quoteHint(k), "unknown field: %s", shape)
+			return invalid(importFromKey, strconv.Quote(k), "unknown field: %s", shape)
 		}
 	}
 	src := c.importSource()
 	checkObject := func(field, value string, suffixes ...string) error {
 		m := s3ObjectRe.FindStringSubmatch(value)
 		if m == nil || strings.Contains(m[2], "//") || strings.Contains("/"+m[2]+"/", "/../") || strings.HasSuffix(m[2], "/") {
-			return invalid(importFromKey+"."+field, quoteHint(value), "want an S3 object's URI, s3://BUCKET/KEY (key of letters, digits and !_.*()/-): %s", shape)
+			return invalid(importFromKey+"."+field, strconv.Quote(value), "want an S3 object's URI, s3://BUCKET/KEY (key of letters, digits and !_.*()/-): %s", shape)
 		}
 		for _, s := range suffixes {
 			if strings.HasSuffix(strings.ToLower(m[2]), s) {
 				return nil
 			}
 		}
-		return invalid(importFromKey+"."+field, quoteHint(value), "want a key ending in %s", strings.Join(suffixes, ", "))
+		return invalid(importFromKey+"."+field, strconv.Quote(value), "want a key ending in %s", strings.Join(suffixes, ", "))
 	}
 	if src.Database == "" {
 		return invalid(importFromKey, "{...}", "the database dump is required: %s", shape)
@@ -94,7 +95,7 @@ func (c Config) validateImport() error {
 		}
 	}
 	if src.SiteURL != "" && !oldSiteURLRe.MatchString(src.SiteURL) {
-		return invalid(importFromKey+"."+importSiteURL, quoteHint(src.SiteURL), "want the old site's URL, e.g. https://old.example.com (scheme, host, optional port and path)")
+		return invalid(importFromKey+"."+importSiteURL, strconv.Quote(src.SiteURL), "want the old site's URL, e.g. https://old.example.com (scheme, host, optional port and path)")
 	}
 	return nil
 }

@@ -259,10 +259,9 @@ $wanted = array(
 $admin  = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT ID FROM `' . STAGE . 'users` WHERE user_login = %s', $wanted['admin-user'] ) );
 // The recipe's plugins and theme are activated by the next converge, as after a fresh install.
 $wpdb->query( "DELETE FROM `$opt` WHERE option_name IN ('scalable_wordpress_applied', 'scalable_wordpress_activated', 'scalable_wordpress_theme', '" . MARKER . "')" );
+// The marker names the source (and not the old URL: no old URL stays in the options).
 $marker = array(
 	'database' => (string) getenv( 'IMPORT_DATABASE' ),
-	'old-url'  => $old,
-	'new-url'  => $new,
 	'at'       => gmdate( 'c' ),
 );
 foreach ( array( 'scalable_wordpress_applied' => $wanted + array( 'admin-id' => $admin ), MARKER => $marker ) as $name => $value ) {
