@@ -177,13 +177,13 @@ if ( array_diff( array_map( fn( $t ) => $prefix . $t, $core ), $tables ) ) {
 		}
 	}
 	if ( $theirs ) {
-		fail( "the dump's table prefix is {$theirs[0]}, this stack's is $prefix: rename its tables and the prefixed option and user meta keys ({$theirs[0]}user_roles, {$theirs[0]}capabilities, {$theirs[0]}user_level) to $prefix before exporting; nothing was imported" );
+		fail( "the dump's table prefix is {$theirs[0]}, this stack's is $prefix: rename its tables and the prefixed option and user meta keys ({$theirs[0]}user_roles, {$theirs[0]}capabilities, {$theirs[0]}user_level) to $prefix before exporting" );
 	}
-	fail( 'the dump is not a WordPress database: it creates no ' . implode( ', ', array_map( fn( $t ) => $prefix . $t, $core ) ) . ' tables' . ( $tables ? ' (it creates ' . implode( ', ', array_slice( $tables, 0, 8 ) ) . ')' : '' ) . '; nothing was imported' );
+	fail( 'the dump is not a WordPress database: it creates no ' . implode( ', ', array_map( fn( $t ) => $prefix . $t, $core ) ) . ' tables' . ( $tables ? ' (it creates ' . implode( ', ', array_slice( $tables, 0, 8 ) ) . ')' : '' ) . '' );
 }
 foreach ( $tables as $t ) {
 	if ( 0 !== strpos( $t, $prefix ) ) {
-		fail( "the dump holds the table $t, outside the table prefix $prefix: export only the site's tables; nothing was imported" );
+		fail( "the dump holds the table $t, outside the table prefix $prefix: export only the site's tables" );
 	}
 }
 
@@ -204,7 +204,7 @@ while ( false !== ( $line = fgets( $fh ) ) ) {
 			continue;
 		}
 		if ( preg_match( '/^DELIMITER|^\/\*!50003 CREATE|^\/\*!50001 (CREATE|VIEW|DROP VIEW)/', $line ) ) {
-			fail( "the dump holds triggers, routines or views (line $lineno): export the tables only (mysqldump --skip-triggers, no --routines); nothing was imported" );
+			fail( "the dump holds triggers, routines or views (line $lineno): export the tables only (mysqldump --skip-triggers, no --routines)" );
 		}
 		$line = preg_replace( $head, '$1 `' . STAGE . '$2`', $line, 1 );
 	}
@@ -213,13 +213,13 @@ while ( false !== ( $line = fgets( $fh ) ) ) {
 		continue;
 	}
 	if ( ! mysqli_query( $db, $stmt ) ) {
-		fail( "the dump does not load at line $lineno: " . mysqli_error( $db ) . '; nothing was imported' );
+		fail( "the dump does not load at line $lineno: " . mysqli_error( $db ) . '' );
 	}
 	$stmt = '';
 }
 fclose( $fh );
 if ( '' !== trim( $stmt ) ) {
-	fail( 'the dump ends inside a statement (cut short?); nothing was imported' );
+	fail( 'the dump ends inside a statement (cut short?)' );
 }
 
 // --- is it WordPress? ---
@@ -228,12 +228,12 @@ $opt     = STAGE . 'options';
 $options = $wpdb->get_results( "SELECT option_name, option_value FROM `$opt` WHERE option_name IN ('siteurl', 'home', '{$prefix}user_roles')", OBJECT_K );
 foreach ( array( 'siteurl', 'home', $prefix . 'user_roles' ) as $name ) {
 	if ( ! isset( $options[ $name ] ) ) {
-		fail( "the dump is not a WordPress site of table prefix $prefix: its {$prefix}options has no $name; nothing was imported" );
+		fail( "the dump is not a WordPress site of table prefix $prefix: its {$prefix}options has no $name" );
 	}
 }
 $user_count = (int) $wpdb->get_var( 'SELECT COUNT(*) FROM `' . STAGE . 'users`' );
 if ( $user_count < 1 ) {
-	fail( 'the dump has no users; nothing was imported' );
+	fail( 'the dump has no users' );
 }
 
 // --- the URLs ---
@@ -241,7 +241,7 @@ if ( $user_count < 1 ) {
 $old = rtrim( (string) ( getenv( 'IMPORT_SITE_URL' ) ? getenv( 'IMPORT_SITE_URL' ) : $options['siteurl']->option_value ), '/' );
 $new = rtrim( (string) $settings['site-url'], '/' );
 if ( ! preg_match( '#^https?://[^/]+#', $old ) ) {
-	fail( "the old site URL $old is not a URL; set importFrom.siteUrl; nothing was imported" );
+	fail( "the old site URL $old is not a URL; set importFrom.siteUrl" );
 }
 $rewritten = $old === $new ? 0 : search_replace( $old, $new, tables_like( STAGE ) );
 
