@@ -51,7 +51,7 @@ var pipelineShapes = map[string]map[string]string{
 const lastOutput = "last:"
 
 // testImportFrom is a site to move in (siteimport.go).
-const testImportFrom = `{"database": "s3://old-site/site.sql.gz", "uploads": "s3://old-site/uploads.tar.gz"}`
+const testImportFrom = `{"database": "s3://old-site/scalable-wordpress-import/site.sql.gz", "uploads": "s3://old-site/scalable-wordpress-import/uploads.tar.gz"}`
 
 // runShape runs the program as a pipeline shape deploys it: with the boundary, the shape's
 // config and its last outputs.
@@ -1042,7 +1042,8 @@ func TestServerBoundaryAllowsTheServersAndNoMore(t *testing.T) {
 		{Action: "secretsmanager:GetSecretValue", Resource: "arn:aws:secretsmanager:" + testRegion + ":" + testAccount + ":secret:prod-payments-x1y2z3"},
 		{Action: "ssm:GetParametersByPath", Resource: "arn:aws:ssm:" + testRegion + ":" + testAccount + ":parameter/other-project/prod"},
 		{Action: "s3:GetObject", Resource: testScope.StateBucketARN + "/.pulumi/stacks/scalable-wordpress/prod.json"},
-		{Action: "s3:PutObject", Resource: "arn:aws:s3:::old-site/site.sql.gz"},
+		{Action: "s3:PutObject", Resource: "arn:aws:s3:::old-site/scalable-wordpress-import/site.sql.gz"},
+		{Action: "s3:GetObject", Resource: "arn:aws:s3:::old-site/backups/site.sql.gz"},
 		{Action: "kms:Decrypt", Resource: testScope.StateKeyARN},
 		{Action: "elasticfilesystem:ClientRootAccess", Resource: "arn:aws:elasticfilesystem:" + testRegion + ":" + testAccount + ":file-system/fs-1"},
 		{Action: "autoscaling:CompleteLifecycleAction", Resource: "arn:aws:autoscaling:" + testRegion + ":" + testAccount + ":autoScalingGroup:x:autoScalingGroupName/other"},

@@ -64,17 +64,23 @@ func (c Config) validateImport() error {
 	if len(c.ImportFrom) == 0 {
 		return nil
 	}
-	const shape = `want {"database": "s3://BUCKET/KEY.sql[.gz]", "uploads": "s3://BUCKET/KEY.tar.gz|.tgz|.tar|.zip" (optional), "siteUrl": "https://old.example.com" (optional)}`
+	const shape = `want {"database": "s3://BUCKET/PROJECT-import/NAME.sql[.gz]", "uploads": "s3://BUCKET/PROJECT-import/NAME.tar.gz|.tgz|.tar|.zip" (optional), "siteUrl": "https://old.example.com" (optional)}`
 	for k := range c.ImportFrom {
 		if k != importDatabase && k != importUploads && k != importSiteURL {
 			return invalid(importFromKey, strconv.Quote(k), "unknown field: %s", shape)
 		}
 	}
 	src := c.importSource()
+	// The servers' permissions boundary (pipeline.ServerBoundary) lets them read only keys
+	// under this prefix, whatever the bucket.
+	prefix := c.Project + "-import/"
 	checkObject := func(field, value string, suffixes ...string) error {
 		m := s3ObjectRe.FindStringSubmatch(value)
 		if m == nil || strings.Contains(m[2], "//") || strings.Contains("/"+m[2]+"/", "/../") || strings.HasSuffix(m[2], "/") {
 			return invalid(importFromKey+"."+field, strconv.Quote(value), "want an S3 object's URI, s3://BUCKET/KEY (key of letters, digits and !_.*()/-): %s", shape)
+		}
+		if !strings.HasPrefix(m[2], prefix) {
+			return invalid(importFromKey+"."+field, strconv.Quote(value), "want a key under %s (s3://BUCKET/%sNAME): the servers' permissions boundary lets them read only those", prefix, prefix)
 		}
 		for _, s := range suffixes {
 			if strings.HasSuffix(strings.ToLower(m[2]), s) {

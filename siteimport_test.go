@@ -134,7 +134,7 @@ func TestSiteImport(t *testing.T) {
 	recipe := map[string]string{"wordpressPlugins": jsonList(labProbe.Entry()), "wordpressThemes": jsonList(labTheme.Entry())}
 	facts := siteProgramFacts(t, recipe)
 	importConfig := merged(recipe, map[string]string{"siteTitle": siteTitle, "edge": edgeALB,
-		importFromKey: `{"database": "s3://lab-import/site.sql.gz", "uploads": "s3://lab-import/uploads.tar.gz"}`})
+		importFromKey: `{"database": "s3://lab-import/scalable-wordpress-import/site.sql.gz", "uploads": "s3://lab-import/scalable-wordpress-import/uploads.tar.gz"}`})
 	script := func(database, uploads string) string {
 		return importDocument(t, importConfig, map[string]string{"database": database, "uploads": uploads, "siteUrl": ""})
 	}
@@ -160,6 +160,7 @@ func TestSiteImport(t *testing.T) {
 		t.Fatalf("tar the uploads: %v\n%s", err, out)
 	}
 	put := func(key string, body []byte) string {
+		key = "scalable-wordpress-import/" + key // where the servers' boundary lets them read
 		p := l.write("s3/"+key, body)
 		l.aws("s3", "cp", "--only-show-errors", p, "s3://"+labImportBucket+"/"+key)
 		return "s3://" + labImportBucket + "/" + key
@@ -215,7 +216,7 @@ func TestSiteImport(t *testing.T) {
 		{"an archive with a path outside the uploads", good, escaping, "escapes the uploads"},
 		{"an archive with a symbolic link", good, linking, "is a link or a special file"},
 		{"an archive with PHP", good, withPHP, "is PHP or server configuration"},
-		{"an object that does not exist", "s3://lab-import/missing.sql.gz", "", "cannot read s3://lab-import/missing.sql.gz"},
+		{"an object that does not exist", "s3://lab-import/scalable-wordpress-import/missing.sql.gz", "", "cannot read s3://lab-import/scalable-wordpress-import/missing.sql.gz"},
 	} {
 		t.Run("refused, nothing imported: "+c.name, func(t *testing.T) {
 			out, err := runImport(s1, script(c.database, c.uploads))

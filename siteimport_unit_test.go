@@ -25,7 +25,7 @@ func TestSiteImportIsADocumentNotUserData(t *testing.T) {
 		t.Error("the user data carries the import")
 	}
 	params := assoc.Obj("parameters")
-	if got := propString(params["database"]); got != "s3://old-site/site.sql.gz" {
+	if got := propString(params["database"]); got != "s3://old-site/scalable-wordpress-import/site.sql.gz" {
 		t.Errorf("the association passes database %q", got)
 	}
 	if got := propString(assoc.Inputs["maxConcurrency"]); got != "1" {
@@ -47,7 +47,7 @@ func TestSiteImportIsADocumentNotUserData(t *testing.T) {
 		if err := json.Unmarshal([]byte(p.Str("policy")), &doc); err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"arn:aws:s3:::old-site/site.sql.gz", "arn:aws:s3:::old-site/uploads.tar.gz"}
+		want := []string{"arn:aws:s3:::old-site/scalable-wordpress-import/site.sql.gz", "arn:aws:s3:::old-site/scalable-wordpress-import/uploads.tar.gz"}
 		if len(doc.Statement) != 1 || doc.Statement[0].Action != "s3:GetObject" || !slices.Equal(doc.Statement[0].Resource, want) {
 			t.Errorf("the import policy %s, want s3:GetObject on %v only", p.Str("policy"), want)
 		}

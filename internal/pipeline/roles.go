@@ -546,8 +546,8 @@ func ServerBoundary(s Scope) Document {
 		allow("LaunchHook", []string{"autoscaling:CompleteLifecycleAction"}, []string{"*"}, and(s.here(), s.owned())),
 		allow("FindOwnGroup", []string{"autoscaling:DescribeAutoScalingInstances"}, []string{"*"}, s.here()),
 		// A site moved in (importFrom): the program's policy names the dump and the uploads
-		// archive, wherever the owner put them (any bucket, any region); never the state.
-		allow("ReadImportSources", []string{"s3:GetObject"}, []string{fmt.Sprintf("arn:%s:s3:::*/*", s.Partition)}, nil),
-		deny("NotTheState", []string{"s3:*"}, []string{s.StateBucketARN, s.StateBucketARN + "/*"}),
+		// archive, in any bucket but under the key prefix <project>-import/ (the state
+		// bucket holds .pulumi/ only).
+		allow("ReadImportSources", []string{"s3:GetObject"}, []string{fmt.Sprintf("arn:%s:s3:::*/%s-import/*", s.Partition, s.Project)}, nil),
 	)
 }
