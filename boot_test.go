@@ -47,7 +47,11 @@ func renderedScripts(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]string{"wordpress-converge": converge, "user-data.sh": userData}
+	imp, err := importScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"wordpress-converge": converge, "user-data.sh": userData, "site-import.sh": imp}
 }
 
 // bootFile is one of the files in boot/, as the program embeds it.
@@ -72,6 +76,15 @@ func TestBootFilesAreInlinedVerbatim(t *testing.T) {
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasSuffix(name, ".tmpl") || name == "wait-prepared.sh" { // the latter runs through SSM (image.go)
+			continue
+		}
+		if name == "import.php" { // the site import document's (siteimport.go), never the user data's
+			if script, err := importScript(); err != nil || !strings.Contains(script, "<<'PHP'\n"+bootFile(t, name)+"PHP\n") {
+				t.Errorf("the import document does not write boot/%s verbatim: %v", name, err)
+			}
+			if strings.Contains(converge, "wpimport_") {
+				t.Error("the converge script (the user data) carries the import")
+			}
 			continue
 		}
 		body := bootFile(t, name)

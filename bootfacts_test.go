@@ -33,6 +33,7 @@ func bootFactChecks() []factCheck {
 		{"healthz.php", "runtime config (runtimeConfig)", re(`is_readable\( '(/[^']*)' \)`), runtimeConfig, 1},
 		{"install.php", "document root (docRoot)", re(`require '([^']*)/wp-load\.php';`), docRoot, 1},
 		{"cron.php", "document root (docRoot)", re(`require '([^']*)/wp-load\.php';`), docRoot, 1},
+		{"import.php", "document root (docRoot)", re(`require '([^']*)/wp-load\.php';`), docRoot, 1},
 		{"wordpress.conf", "document root (docRoot)", re(`<Directory "([^"]*?)(?:/wp-content/uploads)?">`), docRoot, 2},
 		{"wordpress-cron.service", "web server's user (webServerUser)", re(`(?m)^(?:User|Group)=(.*)$`), webServerUser, 2},
 		{"wordpress-cron.service", "PHP programs' directory (libDir)", re(`(?m)^ExecStart=\S+ (\S*)/cron\.php$`), libDir, 1},

@@ -65,6 +65,10 @@ type Config struct {
 
 	plugins, themes []wpPackage // the two lists parsed, by validateCode
 
+	// ImportFrom (importFrom) names an existing site to move in: its database dump, uploads
+	// archive and old URL (siteimport.go); empty for a fresh install.
+	ImportFrom map[string]string
+
 	UploadsThroughputMode string // uploadsThroughputMode
 	UploadsBackup         bool   // uploadsBackup
 	UploadsProtection     bool   // uploadsProtection: Pulumi refuses to delete or replace the file system
@@ -290,6 +294,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.Alarms.UploadsThroughputPercent = read(r, "alarmUploadsThroughputPercent", wholeNumber, r.c.TryInt)
 	c.LogRetentionDays = read(r, "logRetentionDays", wholeNumber, r.c.TryInt)
 	c.IAMPermissionsBoundary = read(r, "iamPermissionsBoundary", "", r.c.Try)
+	c.ImportFrom = read(r, importFromKey, `want an object, e.g. {"database": "s3://bucket/site.sql.gz", "uploads": "s3://bucket/uploads.tar.gz"}`, tryJSON[map[string]string](r.c))
 	c.ExtraTags = read(r, "tags", `want a map of strings, e.g. {"owner": "web-team"}`, tryJSON[map[string]string](r.c))
 	if r.err != nil {
 		return c, r.err
@@ -367,7 +372,7 @@ var (
 // validate checks every field; the error names the key, the value and what is allowed. It
 // keeps what it parses (the pointer receiver is for that alone).
 func (c *Config) validate() error {
-	for _, check := range []func() error{c.validateNetwork, c.validateWeb, c.validateDatabase, c.validateMonitoring, c.validateEdge, c.validateIAM} {
+	for _, check := range []func() error{c.validateNetwork, c.validateWeb, c.validateDatabase, c.validateMonitoring, c.validateEdge, c.validateIAM, c.validateImport} {
 		if err := check(); err != nil {
 			return err
 		}

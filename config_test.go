@@ -45,6 +45,16 @@ func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
 		{"ephemeral not a bool", map[string]string{"ephemeral": "sometimes"}, []string{"ephemeral", "sometimes", "true or false"}},
 		{"zero servers", map[string]string{"webServerCount": "0"}, []string{"webServerCount", "0", "1 to 20"}},
 		{"servers not a number", map[string]string{"webServerCount": "two"}, []string{"webServerCount", "two", "whole number"}},
+		{"import without a dump", map[string]string{"importFrom": `{"uploads": "s3://b-1/u.tar.gz"}`}, []string{"importFrom", "database dump is required"}},
+		{"import field unknown", map[string]string{"importFrom": `{"database": "s3://b-1/scalable-wordpress-import/s.sql", "db": "x"}`}, []string{"importFrom", "unknown field", `"db"`}},
+		{"import dump not S3", map[string]string{"importFrom": `{"database": "https://b-1/s.sql"}`}, []string{"importFrom.database", "s3://BUCKET/KEY"}},
+		{"import key with a quote", map[string]string{"importFrom": `{"database": "s3://b-1/it's.sql"}`}, []string{"importFrom.database", "s3://BUCKET/KEY"}},
+		{"import key escaping", map[string]string{"importFrom": `{"database": "s3://b-1/a/../s.sql"}`}, []string{"importFrom.database"}},
+		{"import dump not SQL", map[string]string{"importFrom": `{"database": "s3://b-1/scalable-wordpress-import/s.zip"}`}, []string{"importFrom.database", ".sql, .sql.gz"}},
+		{"import uploads not an archive", map[string]string{"importFrom": `{"database": "s3://b-1/scalable-wordpress-import/s.sql", "uploads": "s3://b-1/scalable-wordpress-import/u.rar"}`}, []string{"importFrom.uploads", ".tar.gz, .tgz, .tar, .zip"}},
+		{"import old URL not a URL", map[string]string{"importFrom": `{"database": "s3://b-1/scalable-wordpress-import/s.sql", "siteUrl": "old.example.com"}`}, []string{"importFrom.siteUrl", "https://old.example.com"}},
+		{"import key outside the prefix", map[string]string{"importFrom": `{"database": "s3://b-1/backups/s.sql"}`}, []string{"importFrom.database", "scalable-wordpress-import/"}},
+		{"import not an object", map[string]string{"importFrom": `s3://b-1/s.sql`}, []string{"importFrom", "want an object"}},
 		{"root volume not a number", map[string]string{"rootVolumeSizeGiB": "20GiB"}, []string{"rootVolumeSizeGiB", "20GiB", "whole number"}},
 		{"empty admin e-mail", map[string]string{"adminEmail": ""}, []string{"adminEmail", "required"}},
 		{"instance type", map[string]string{"instanceType": "huge"}, []string{"instanceType", "huge"}},
@@ -132,6 +142,7 @@ func TestValidConfigVariantsAccepted(t *testing.T) {
 		{"secretRecoveryWindowDays": "0", "dbMaxAllocatedStorageGiB": "0"},
 		{"releaseBakeMinutes": strconv.Itoa(minReleaseBakeMinutes())},
 		{"releaseBakeMinutes": strconv.Itoa(maxReleaseBakeMinutes), "webTierMode": "fixed"},
+		{"importFrom": `{"database": "s3://old-site.backups/scalable-wordpress-import/2026/site.sql.gz", "uploads": "s3://old-site.backups/scalable-wordpress-import/2026/uploads.zip", "siteUrl": "https://old.example.com/blog"}`},
 	} {
 		if r := runProgram(t, o); r.err != nil {
 			t.Errorf("config %v rejected: %v", o, r.err)

@@ -289,6 +289,7 @@ var configAlternatives = map[string]map[string]string{
 	"waf":                           {"waf": "false"},
 	"wafLoginRateLimit":             {"wafLoginRateLimit": "20"},
 	"tags":                          {"tags": `{"owner":"web-team"}`},
+	"importFrom":                    {"importFrom": testImportFrom},
 	"alarmEmail":                    {"alarmEmail": "ops@example.org"},
 	"alarm5xxPercent":               {"alarm5xxPercent": "2"},
 	"alarmLatencyP95Ms":             {"alarmLatencyP95Ms": "1500"},

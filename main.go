@@ -222,6 +222,16 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("settings: %w", err)
 	}
+	if src := cfg.importSource(); src != nil {
+		acct, err := lookupAccount(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := newSiteImport(ctx, "site-import", &SiteImportArgs{Source: src, ServerRole: web.Role.Name, Partition: acct.partition,
+			SiteTag: cfg.siteTag(), Tags: tags}, pulumi.DependsOn([]pulumi.Resource{settings})); err != nil {
+			return nil, fmt.Errorf("site import: %w", err)
+		}
+	}
 	logs, err := NewServerLogs(ctx, "logs", &ServerLogsArgs{Prefix: cfg.settingsPath(), RetentionDays: cfg.LogRetentionDays,
 		ServerRole: web.Role.Name, After: uploads.FileSystem, Tags: tags})
 	if err != nil {

@@ -44,11 +44,15 @@ var pipelineShapes = map[string]map[string]string{
 	"fixed servers, no waf, ephemeral: no final snapshot":                     {"webTierMode": "fixed", "waf": "false", "ephemeral": "true", "dbFinalSnapshot": "false", "uploadsProtection": "false"},
 	"cloudfront with a certificate, pinned AMI, key pair":                     {"siteDomain": "blog.example.com", "certificateArn": testCDNCertificate, "amiId": testAMI, "keyPairName": "ops"},
 	"a WordPress minor upgrade (pre-upgrade snapshot)":                        {lastOutput + "wordpressVersion": "6.9.1", "wordpressVersion": "7.0"},
+	"a site moved in (importFrom: the servers read the named objects)":        {"importFrom": testImportFrom},
 }
 
 // lastOutput prefixes a shape's key that is not config but an output of the stack's last
 // deploy (release.go reads them).
 const lastOutput = "last:"
+
+// testImportFrom is a site to move in (siteimport.go).
+const testImportFrom = `{"database": "s3://old-site/scalable-wordpress-import/site.sql.gz", "uploads": "s3://old-site/scalable-wordpress-import/uploads.tar.gz"}`
 
 // runShape runs the program as a pipeline shape deploys it: with the boundary, the shape's
 // config and its last outputs.
@@ -1003,7 +1007,7 @@ func TestIAMPermissionsBoundaryMustBeAPolicyARN(t *testing.T) {
 // attacker on a server would want beyond it.
 func TestServerBoundaryAllowsTheServersAndNoMore(t *testing.T) {
 	boundary := pipeline.ServerBoundary(testScope)
-	r := mustRun(t, map[string]string{"iamPermissionsBoundary": testBoundary})
+	r := mustRun(t, map[string]string{"iamPermissionsBoundary": testBoundary, "importFrom": testImportFrom})
 	checked := 0
 	for _, p := range r.ofType("aws:iam/rolePolicy:RolePolicy") {
 		doc, err := pipeline.ParseDocument(p.Str("policy"))
@@ -1039,6 +1043,8 @@ func TestServerBoundaryAllowsTheServersAndNoMore(t *testing.T) {
 		{Action: "secretsmanager:GetSecretValue", Resource: "arn:aws:secretsmanager:" + testRegion + ":" + testAccount + ":secret:prod-payments-x1y2z3"},
 		{Action: "ssm:GetParametersByPath", Resource: "arn:aws:ssm:" + testRegion + ":" + testAccount + ":parameter/other-project/prod"},
 		{Action: "s3:GetObject", Resource: testScope.StateBucketARN + "/.pulumi/stacks/scalable-wordpress/prod.json"},
+		{Action: "s3:PutObject", Resource: "arn:aws:s3:::old-site/scalable-wordpress-import/site.sql.gz"},
+		{Action: "s3:GetObject", Resource: "arn:aws:s3:::old-site/backups/site.sql.gz"},
 		{Action: "kms:Decrypt", Resource: testScope.StateKeyARN},
 		{Action: "elasticfilesystem:ClientRootAccess", Resource: "arn:aws:elasticfilesystem:" + testRegion + ":" + testAccount + ":file-system/fs-1"},
 		{Action: "autoscaling:CompleteLifecycleAction", Resource: "arn:aws:autoscaling:" + testRegion + ":" + testAccount + ":autoScalingGroup:x:autoScalingGroupName/other"},

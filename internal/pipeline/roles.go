@@ -564,5 +564,9 @@ func ServerBoundary(s Scope) Document {
 			and(s.here(), cond("StringEquals", "cloudwatch:namespace", "CWAgent", "ScalableWordPress"))),
 		allow("LaunchHook", []string{"autoscaling:CompleteLifecycleAction"}, []string{"*"}, and(s.here(), s.owned())),
 		allow("FindOwnGroup", []string{"autoscaling:DescribeAutoScalingInstances"}, []string{"*"}, s.here()),
+		// A site moved in (importFrom): the program's policy names the dump and the uploads
+		// archive, in any bucket but under the key prefix <project>-import/ (the state
+		// bucket holds .pulumi/ only).
+		allow("ReadImportSources", []string{"s3:GetObject"}, []string{fmt.Sprintf("arn:%s:s3:::*/%s-import/*", s.Partition, s.Project)}, nil),
 	)
 }
