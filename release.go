@@ -17,6 +17,7 @@ package main
 // release the last upgrade came from), through a stack reference to the stack itself.
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -33,6 +34,10 @@ type lastDeploy struct {
 	WordPressVersion string // the release its servers run (and its database was upgraded to)
 	UpgradedFrom     string // the release before the last major/minor upgrade; "" before any
 	Snapshot         string // the snapshot taken before that upgrade
+	// DBIdentifier is the serving database's RDS identifier, and DBLineage every generation
+	// of the database (dbrestore.go); a stack deployed before the lineage has only the first.
+	DBIdentifier string
+	DBLineage    []stack.DBGeneration
 }
 
 // readLastDeploy reads the stack's own last outputs. A new stack has none: every field "".
@@ -48,13 +53,27 @@ func readLastDeploy(ctx *pulumi.Context) (lastDeploy, error) {
 	}
 	var last lastDeploy
 	for key, field := range map[string]*string{stack.KeyWordPressVersion: &last.WordPressVersion,
-		stack.KeyWordPressUpgradedFrom: &last.UpgradedFrom, stack.KeyPreUpgradeSnapshot: &last.Snapshot} {
+		stack.KeyWordPressUpgradedFrom: &last.UpgradedFrom, stack.KeyPreUpgradeSnapshot: &last.Snapshot,
+		stack.KeyDBIdentifier: &last.DBIdentifier} {
 		d, err := ref.GetOutputDetails(key)
 		if err != nil {
 			return lastDeploy{}, fmt.Errorf("read the stack's last output %s: %w", key, err)
 		}
 		if s, ok := d.Value.(string); ok {
 			*field = s
+		}
+	}
+	d, err := ref.GetOutputDetails(stack.KeyDBLineage)
+	if err != nil {
+		return lastDeploy{}, fmt.Errorf("read the stack's last output %s: %w", stack.KeyDBLineage, err)
+	}
+	if d.Value != nil {
+		b, err := json.Marshal(d.Value)
+		if err == nil {
+			err = json.Unmarshal(b, &last.DBLineage)
+		}
+		if err != nil {
+			return lastDeploy{}, fmt.Errorf("the stack's last output %s is not a list of database generations: %w", stack.KeyDBLineage, err)
 		}
 	}
 	return last, nil

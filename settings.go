@@ -84,7 +84,10 @@ type SiteSettingsArgs struct {
 	DBMasterSecret pulumi.StringInput            // the master credential's secret's ARN (RDS's: once RDS is up)
 	Site           map[string]pulumi.StringInput // every one of siteSettings, and of legacySiteSettings when published
 	SiteTag        string                        // value of siteTagKey on the serving instances
-	Tags           Tags
+	// DBGeneration is the serving database generation's id (dbrestore.go): with a restored
+	// one the endpoint and master credential are part of the refresh's digest.
+	DBGeneration string
+	Tags         Tags
 }
 
 // SiteSettings is the settings component.
@@ -157,15 +160,23 @@ func NewSiteSettings(ctx *pulumi.Context, name string, args *SiteSettingsArgs, o
 	if err != nil {
 		return nil, fmt.Errorf("create the master credential's parameter: %w", err)
 	}
-	// Neither the database endpoint nor the master credential's ARN in the digest: they exist
-	// only once RDS is up, and waiting for them would put the refresh on the deploy's critical
-	// path. The endpoint never changes while the database lives (a failover keeps the name),
-	// and nothing replaces the database; servers read the master credential's ARN afresh
-	// whenever they need it.
+	// With the original database, neither its endpoint nor its master credential's ARN is in
+	// the digest: they exist only once RDS is up, and waiting for them would put the refresh
+	// on a new stack's critical path. The endpoint never changes while a database lives (a
+	// failover keeps the name); servers read the master credential's ARN afresh whenever they
+	// need it. A restore (dbRestore) is the one way the endpoint changes: once a restored
+	// generation serves, the digest holds its id and the two parameters' values, so the
+	// refresh runs once they hold the new database's, and only then.
 	version := st.Site.InsecureValue.ApplyT(func(v string) string {
 		sum := sha256.Sum256([]byte(v))
 		return hex.EncodeToString(sum[:8])
 	}).(pulumi.StringOutput)
+	if args.DBGeneration != "" && args.DBGeneration != originalGeneration {
+		version = pulumi.All(st.Site.InsecureValue, st.DBHost.InsecureValue, st.MasterSecret.InsecureValue).ApplyT(func(v []any) string {
+			sum := sha256.Sum256([]byte(fmt.Sprintf("%s\n%s\n%s\n%s", v[0], args.DBGeneration, v[1], v[2])))
+			return hex.EncodeToString(sum[:8])
+		}).(pulumi.StringOutput)
+	}
 	if st.Refresh, err = newSettingsRefresh(ctx, name, args, version, parent); err != nil {
 		return nil, err
 	}
