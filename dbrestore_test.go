@@ -196,6 +196,17 @@ func TestRestoreCreatesANewDatabaseAndKeepsTheServingOne(t *testing.T) {
 				t.Error("the settings refresh's digest did not change: the running servers would keep the old endpoint")
 			}
 			sameServers(t, "the restore", base, r)
+			// The refresh runs once the servers can use the new database: its endpoint and
+			// master credential published, their role allowed to read that credential.
+			assoc := r.m.Named("aws:ssm/association:Association", "settings-refresh")
+			for _, dep := range []*recorded{handoffParameter(t, r, host), handoffParameter(t, r, master), r.m.Named("aws:iam/rolePolicy:RolePolicy", "web-read-db-master")} {
+				if dep == nil || !slices.Contains(assoc.Deps, dep.URN) {
+					t.Errorf("%s does not wait for %v: the refresh could run before the servers can use the restored database", assoc.URN, dep)
+				}
+			}
+			if p := graphOf(base).pathTo(base.m.Named("aws:ssm/association:Association", "settings-refresh").URN, was.URN); p != nil {
+				t.Errorf("without a restore the refresh waits for RDS: %v", p)
+			}
 			if r.outputs[stack.KeyDBIdentifier] != out(db, "identifier") {
 				t.Errorf("output %s = %v, want the serving (restored) database %s", stack.KeyDBIdentifier, r.outputs[stack.KeyDBIdentifier], out(db, "identifier"))
 			}

@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 
 	"github.com/example/scalable-wordpress/internal/stack"
@@ -220,6 +221,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		Site:           site,
 		SiteTag:        cfg.siteTag(),
 		DBGeneration:   servingGeneration(lineage).ID,
+		RefreshAfter:   resourcesIf(web.MasterRead),
 		Tags:           tags,
 	})
 	if err != nil {
@@ -429,6 +431,14 @@ func lineageOutput(infra *infrastructure) pulumi.Array {
 		out = append(out, m)
 	}
 	return out
+}
+
+// resourcesIf is r as a list of resources, empty when r is nil.
+func resourcesIf(r *iam.RolePolicy) []pulumi.Resource {
+	if r == nil {
+		return nil
+	}
+	return []pulumi.Resource{r}
 }
 
 // servingGeneration is the lineage's serving generation.

@@ -87,6 +87,9 @@ type SiteSettingsArgs struct {
 	// DBGeneration is the serving database generation's id (dbrestore.go): with a restored
 	// one the endpoint and master credential are part of the refresh's digest.
 	DBGeneration string
+	// RefreshAfter is what a restored generation's refresh waits for besides the parameters:
+	// the servers' read of its master credential, which may be new (RDS's secret of it).
+	RefreshAfter []pulumi.Resource
 	Tags         Tags
 }
 
@@ -177,7 +180,11 @@ func NewSiteSettings(ctx *pulumi.Context, name string, args *SiteSettingsArgs, o
 			return hex.EncodeToString(sum[:8])
 		}).(pulumi.StringOutput)
 	}
-	if st.Refresh, err = newSettingsRefresh(ctx, name, args, version, parent); err != nil {
+	refreshOpts := []pulumi.ResourceOption{parent}
+	if args.DBGeneration != "" && args.DBGeneration != originalGeneration && len(args.RefreshAfter) > 0 {
+		refreshOpts = append(refreshOpts, pulumi.DependsOn(args.RefreshAfter))
+	}
+	if st.Refresh, err = newSettingsRefresh(ctx, name, args, version, refreshOpts...); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(st, pulumi.Map{"path": pulumi.String(args.Path)}); err != nil {
@@ -194,7 +201,8 @@ const refreshScript = `echo "applying settings version {{ settingsVersion }}"
 // when the settings change (and on servers that join later, where it finds nothing to do).
 // Half the servers at a time; the refresh replaces the runtime settings file atomically and
 // restarts nothing, so no request is dropped.
-func newSettingsRefresh(ctx *pulumi.Context, name string, args *SiteSettingsArgs, version pulumi.StringOutput, parent pulumi.ResourceOption) (*ssm.Association, error) {
+func newSettingsRefresh(ctx *pulumi.Context, name string, args *SiteSettingsArgs, version pulumi.StringOutput, opts ...pulumi.ResourceOption) (*ssm.Association, error) {
+	parent := opts[0]
 	content, err := commandDocument("Re-applies the stack's WordPress settings on this server (wordpress-converge refresh).",
 		"refresh", refreshScript, 900, map[string]string{"settingsVersion": "Digest of the settings; a new value re-runs the refresh"})
 	if err != nil {
@@ -220,7 +228,7 @@ func newSettingsRefresh(ctx *pulumi.Context, name string, args *SiteSettingsArgs
 		MaxConcurrency: pulumi.String("50%"),
 		MaxErrors:      pulumi.String("50%"),
 		Tags:           args.Tags.Named("settings-refresh"),
-	}, parent)
+	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create the settings refresh association: %w", err)
 	}
