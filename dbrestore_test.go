@@ -388,3 +388,17 @@ func TestRestoreRefusals(t *testing.T) {
 		})
 	}
 }
+
+// A pre-upgrade snapshot stays the snapshot of the database it was taken of: a restore on the
+// same WordPress branch must not replace it with one of the restored database (taken after the
+// upgrade), which the engine would do on a new instance identifier.
+func TestRestoreKeepsThePreUpgradeSnapshot(t *testing.T) {
+	upgraded := restoredUp(t, map[string]any{stack.KeyWordPressVersion: "6.9.1"}, map[string]string{"wordpressVersion": "7.0"})
+	r := restoredUp(t, upgraded.outputs, map[string]string{"wordpressVersion": "7.0", "dbRestore": restoreKey("r1", restoreLatest)})
+	snap := r.one(t, "aws:rds/snapshot:Snapshot")
+	for _, k := range []string{"dbInstanceIdentifier", "dbSnapshotIdentifier"} {
+		if !slices.Contains(snap.IgnoreChanges, k) {
+			t.Errorf("%s: %s is not ignoreChanges: the restore would replace the pre-upgrade snapshot with one of the restored database", snap.URN, k)
+		}
+	}
+}

@@ -164,7 +164,11 @@ func newPreUpgradeSnapshot(ctx *pulumi.Context, db *Database, plan releasePlan, 
 		DbInstanceIdentifier: db.Instance.Identifier,
 		DbSnapshotIdentifier: db.Instance.Identifier.ApplyT(func(id string) string { return id + "-pre-wordpress-" + label }).(pulumi.StringOutput),
 		Tags:                 tags.Named("db-pre-wordpress-" + label),
-	}, pulumi.Parent(db), pulumi.RetainOnDelete(true), pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "60m"}))
+	}, pulumi.Parent(db), pulumi.RetainOnDelete(true), pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "60m"}),
+		// Taken once, of the database that served then: a restore (dbRestore) later on the
+		// same branch must not replace it with a snapshot of the restored database, taken after
+		// the upgrade (both inputs force a new snapshot).
+		pulumi.IgnoreChanges([]string{"dbInstanceIdentifier", "dbSnapshotIdentifier"}))
 	if err != nil {
 		return nil, fmt.Errorf("snapshot the database before the WordPress %s upgrade: %w", plan.Snapshot, err)
 	}
