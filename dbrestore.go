@@ -104,9 +104,6 @@ func parseDBRetire(ids []string) error {
 	return nil
 }
 
-// now is the time restore times are checked against (tests set it).
-var now = time.Now
-
 // planDBLineage is the lineage this up declares: the last deploy's, with dbRestore's new
 // generation (which then serves) and dbRetire's generations retired. It refuses what would
 // lose or replace a database.
@@ -162,7 +159,7 @@ func planRestore(cfg Config, gens *[]dbGeneration) error {
 	}
 	if !snapshot && r.From != restoreLatest {
 		at, _ := time.Parse(time.RFC3339, r.From) // parseDBRestore checked it
-		t := now().UTC()
+		t := time.Now().UTC()
 		if at.After(t) {
 			return invalid("dbRestore", shown, "%s is in the future (it is %s)", r.From, t.Format(time.RFC3339))
 		}
