@@ -106,7 +106,10 @@ type WebServer struct {
 type WebTier struct {
 	pulumi.ResourceState
 
-	Role            *iam.Role
+	Role *iam.Role
+	// MasterRead is the servers' read of the master credential (dbServersReadMaster); nil
+	// when sealed. A restore's settings refresh waits for it (main.go).
+	MasterRead      *iam.RolePolicy
 	Image           *ec2.AmiFromInstance
 	WordPressSecret *secretsmanager.Secret
 	Servers         []WebServer // fixed mode: every server; autoscaling mode: none (the group's come and go)
@@ -132,11 +135,11 @@ func NewWebTier(ctx *pulumi.Context, name string, args *WebTierArgs, opts ...pul
 		return nil, err
 	}
 	w.WordPressSecret = wpSecret
-	role, profile, err := newServerRole(ctx, name, args, wpSecret.Arn, parent)
+	role, profile, masterRead, err := newServerRole(ctx, name, args, wpSecret.Arn, parent)
 	if err != nil {
 		return nil, err
 	}
-	w.Role = role
+	w.Role, w.MasterRead = role, masterRead
 	image, err := newGoldenImage(ctx, name, args, profile.Name, parent)
 	if err != nil {
 		return nil, err
@@ -405,14 +408,14 @@ func newInstanceRole(ctx *pulumi.Context, name, description, tag, boundary strin
 // settings, and find their Auto Scaling group (completing the launch is granted by the
 // group, which must exist first: autoscaling.go); and, when the stack allows it, the master
 // credential, in a policy of its own (newMasterCredentialRead).
-func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecretArn pulumi.StringOutput, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
+func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecretArn pulumi.StringOutput, parent pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, *iam.RolePolicy, error) {
 	acct, err := lookupAccount(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	role, profile, err := newInstanceRole(ctx, tier, "WordPress web servers: SSM Session Manager, their settings and their own secrets", "web", args.PermissionsBoundary, acct, args.Tags, parent)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	settings := fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", acct.partition, args.Region, acct.account, args.SettingsPath)
 	policy := pulumi.All(args.DBAppSecret, wpSecretArn).ApplyT(func(arns []any) (string, error) {
@@ -435,14 +438,15 @@ func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecret
 		Role:   role.Name,
 		Policy: policy,
 	}, parent); err != nil {
-		return nil, nil, fmt.Errorf("create web server policy: %w", err)
+		return nil, nil, nil, fmt.Errorf("create web server policy: %w", err)
 	}
+	var masterRead *iam.RolePolicy
 	if args.DBMasterSecret != nil {
-		if err := newMasterCredentialRead(ctx, tier, role, args.DBMasterSecret, parent); err != nil {
-			return nil, nil, err
+		if masterRead, err = newMasterCredentialRead(ctx, tier, role, args.DBMasterSecret, parent); err != nil {
+			return nil, nil, nil, err
 		}
 	}
-	return role, profile, nil
+	return role, profile, masterRead, nil
 }
 
 // newMasterCredentialRead lets the servers read the database's master credential, which the
@@ -450,7 +454,7 @@ func newServerRole(ctx *pulumi.Context, tier string, args *WebTierArgs, wpSecret
 // user is missing or has another password. A policy of its own: RDS's secret exists only once
 // the instance does, and this policy alone waits for it, in RDS's wake, while the servers
 // already boot (they wait for the database's settings anyway). Nothing waits for it.
-func newMasterCredentialRead(ctx *pulumi.Context, tier string, role *iam.Role, masterArn pulumi.StringInput, parent pulumi.ResourceOption) error {
+func newMasterCredentialRead(ctx *pulumi.Context, tier string, role *iam.Role, masterArn pulumi.StringInput, parent pulumi.ResourceOption) (*iam.RolePolicy, error) {
 	policy := masterArn.ToStringOutput().ApplyT(func(arn string) (string, error) {
 		b, err := json.Marshal(map[string]any{
 			"Version": "2012-10-17",
@@ -459,10 +463,11 @@ func newMasterCredentialRead(ctx *pulumi.Context, tier string, role *iam.Role, m
 		})
 		return string(b), err
 	}).(pulumi.StringOutput)
-	if _, err := iam.NewRolePolicy(ctx, tier+"-read-db-master", &iam.RolePolicyArgs{Role: role.Name, Policy: policy}, parent); err != nil {
-		return fmt.Errorf("create the servers' read of the master credential: %w", err)
+	read, err := iam.NewRolePolicy(ctx, tier+"-read-db-master", &iam.RolePolicyArgs{Role: role.Name, Policy: policy}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create the servers' read of the master credential: %w", err)
 	}
-	return nil
+	return read, nil
 }
 
 // resolveBaseAMI returns the pinned AMI, or the current Amazon Linux 2023 image for the

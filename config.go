@@ -91,6 +91,12 @@ type Config struct {
 	DBManagedMasterPassword  bool   // dbManagedMasterPassword: RDS keeps and rotates the master password
 	DBServersReadMaster      bool   // dbServersReadMaster: the servers' role may read the master credential
 	SecretRecoveryWindowDays int    // secretRecoveryWindowDays
+	// DBRestore (dbRestore) asks the next up for a new database restored from a point in time
+	// or a snapshot; DBRetire (dbRetire) lists generations that leave the stack, kept in RDS
+	// (dbrestore.go).
+	DBRestore    DBRestore
+	DBRetire     []string
+	dbRestoreRaw map[string]string
 
 	AlarmEmail       string          // alarmEmail: "" subscribes no one
 	Alarms           AlarmThresholds // alarm* keys
@@ -276,6 +282,8 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.DBManagedMasterPassword = read(r, "dbManagedMasterPassword", trueFalse, r.c.TryBool)
 	c.DBServersReadMaster = read(r, "dbServersReadMaster", trueFalse, r.c.TryBool)
 	c.SecretRecoveryWindowDays = read(r, "secretRecoveryWindowDays", wholeNumber, r.c.TryInt)
+	c.dbRestoreRaw = read(r, "dbRestore", restoreForm, tryJSON[map[string]string](r.c))
+	c.DBRetire = read(r, "dbRetire", stringList, tryJSON[[]string](r.c))
 	c.Edge = read(r, "edge", "", r.c.Try)
 	c.PageTTLSeconds = read(r, "cdnPageTtlSeconds", wholeNumber, r.c.TryInt)
 	c.CDNAccessLogs = read(r, "cdnAccessLogs", trueFalse, r.c.TryBool)
@@ -372,7 +380,7 @@ var (
 // validate checks every field; the error names the key, the value and what is allowed. It
 // keeps what it parses (the pointer receiver is for that alone).
 func (c *Config) validate() error {
-	for _, check := range []func() error{c.validateNetwork, c.validateWeb, c.validateDatabase, c.validateMonitoring, c.validateEdge, c.validateIAM, c.validateImport} {
+	for _, check := range []func() error{c.validateNetwork, c.validateWeb, c.validateDatabase, c.validateRestore, c.validateMonitoring, c.validateEdge, c.validateIAM, c.validateImport} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -552,6 +560,16 @@ func (c Config) validateTearDown() error {
 		return invalid("uploadsProtection", c.UploadsProtection, "%s: set uploadsProtection false, or ephemeral false for a stack whose uploads must be protected", throwaway)
 	}
 	return nil
+}
+
+// validateRestore checks dbRestore's and dbRetire's shapes (planDBLineage checks them against
+// the stack's databases) and keeps the parsed restore.
+func (c *Config) validateRestore() error {
+	var err error
+	if c.DBRestore, err = parseDBRestore(c.dbRestoreRaw); err != nil {
+		return err
+	}
+	return parseDBRetire(c.DBRetire)
 }
 
 // logRetentionValues are the retention periods CloudWatch Logs accepts (days).

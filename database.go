@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
@@ -47,7 +48,10 @@ type DatabaseArgs struct {
 	// of its own; false keeps the Pulumi-generated one (the layout before, for an existing
 	// stack's first migration step: CHANGELOG.md).
 	ManagedMasterPassword bool
-	Tags                  Tags
+	// Generations are the databases to declare (dbrestore.go's plan): every one of the
+	// lineage that is not retired, exactly one of them serving. None: the original alone.
+	Generations []dbGeneration
+	Tags        Tags
 }
 
 // Database is the database component. The web tier gets only the ARN of WordPress's own
@@ -58,7 +62,11 @@ type DatabaseArgs struct {
 type Database struct {
 	pulumi.ResourceState
 
+	// Instance is the serving generation's instance: what the servers, the alarms and the
+	// outputs follow.
 	Instance *rds.Instance
+	// Generations are every declared generation and its instance, in lineage order.
+	Generations []DBInstance
 	// AppSecret holds WordPress's own database user's credentials.
 	AppSecret *secretsmanager.Secret
 	// MasterSecretArn is the master credential's secret: RDS's (known once the instance is
@@ -68,6 +76,12 @@ type Database struct {
 	// ManagedMasterPassword.
 	LegacySecret *secretsmanager.Secret
 	SubnetGroup  *rds.SubnetGroup // the last step before the instance: what may wait for the database to start
+}
+
+// DBInstance is one generation of the database and its RDS instance.
+type DBInstance struct {
+	Generation dbGeneration
+	Instance   *rds.Instance
 }
 
 // NewDatabase builds the subnet group, parameter group, credentials secret and the RDS
@@ -96,33 +110,35 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		return nil, err
 	}
 	d.SubnetGroup = subnetGroup
-	a := instanceArgs(args, subnetGroup, params)
-	if master != nil {
-		a.Password = master.password
-	} else {
-		// RDS generates the password, keeps it in a secret of its own and rotates it: it is
-		// never in the Pulumi state. Turned on for an existing instance it is an in-place
-		// modify (the provider drops the password from the call).
-		a.ManageMasterUserPassword = pulumi.Bool(true)
+	gens := args.Generations
+	if len(gens) == 0 {
+		gens = []dbGeneration{{ID: originalGeneration, Serving: true}}
 	}
-	if args.FinalSnapshotPrefix != "" {
-		if a.FinalSnapshotIdentifier, err = finalSnapshotName(ctx, name, args.FinalSnapshotPrefix, parent); err != nil {
+	for _, g := range gens {
+		if g.Retired {
+			continue // out of the stack: RDS keeps it (retainOnDelete) until its owner deletes it
+		}
+		db, err := newDBGeneration(ctx, name, g, args, subnetGroup, params, master, parent)
+		if err != nil {
 			return nil, err
 		}
+		d.Generations = append(d.Generations, DBInstance{Generation: g, Instance: db})
+		if g.Serving {
+			if d.Instance != nil {
+				return nil, fmt.Errorf("database generations %v: more than one serves", gens)
+			}
+			d.Instance = db
+		}
 	}
-	// Protected with deletion protection on: the engine then refuses to delete or replace the
-	// database, whatever a change would do (AWS's own flag only guards deletion).
-	db, err := rds.NewInstance(ctx, name, a, parent, pulumi.Protect(args.DeletionProtection),
-		pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "60m", Update: "80m", Delete: "60m"}))
-	if err != nil {
-		return nil, fmt.Errorf("create RDS instance: %w", err)
+	if d.Instance == nil {
+		return nil, fmt.Errorf("database generations %v: none serves", gens)
 	}
-	d.Instance = db
 	if master != nil {
 		d.MasterSecretArn = master.secret.Arn
 	} else {
-		d.MasterSecretArn = managedMasterSecretArn(db)
+		d.MasterSecretArn = managedMasterSecretArn(d.Instance)
 	}
+	db := d.Instance
 
 	if err := ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"endpoint":         db.Endpoint,
@@ -133,6 +149,80 @@ func NewDatabase(ctx *pulumi.Context, name string, args *DatabaseArgs, opts ...p
 		return nil, fmt.Errorf("register database outputs: %w", err)
 	}
 	return d, nil
+}
+
+// newDBGeneration declares one generation's RDS instance. The original is "db", as it always
+// was; a restore is db-<id>, restored from the recorded source (a point in time of it) or
+// snapshot: inputs that come from the lineage, never from the key, so that no later up
+// replaces it. A generation that no longer serves is marked (serving=false), has AWS's
+// deletion protection on and is retainOnDelete: dbRetire takes it out of the stack and RDS
+// keeps it until its owner deletes it.
+func newDBGeneration(ctx *pulumi.Context, base string, g dbGeneration, args *DatabaseArgs, subnetGroup *rds.SubnetGroup,
+	params *rds.ParameterGroup, master *credentials, parent pulumi.ResourceOption) (*rds.Instance, error) {
+	name := generationName(base, g)
+	a := instanceArgs(args, subnetGroup, params)
+	a.Tags = generationTags(args.Tags, name, g)
+	if !g.Serving {
+		a.DeletionProtection = pulumi.Bool(true)
+	}
+	if g.ID != originalGeneration {
+		// The database, its master user and WordPress's user come with the restored data.
+		a.DbName, a.Username = nil, nil
+		switch {
+		case strings.HasPrefix(g.From, restoreSnapshotPrefix):
+			a.SnapshotIdentifier = pulumi.String(strings.TrimPrefix(g.From, restoreSnapshotPrefix))
+		case g.From == restoreLatest:
+			a.RestoreToPointInTime = &rds.InstanceRestoreToPointInTimeArgs{
+				SourceDbInstanceIdentifier: pulumi.String(g.Source), UseLatestRestorableTime: pulumi.Bool(true)}
+		default:
+			a.RestoreToPointInTime = &rds.InstanceRestoreToPointInTimeArgs{
+				SourceDbInstanceIdentifier: pulumi.String(g.Source), RestoreTime: pulumi.String(g.From)}
+		}
+	}
+	if master != nil {
+		// Set after the restore (the provider modifies the instance): the master password is
+		// this stack's again, whatever the restored data held.
+		a.Password = master.password
+	} else {
+		// RDS generates the password, keeps it in a secret of its own and rotates it: it is
+		// never in the Pulumi state. Turned on for an existing instance it is an in-place
+		// modify (the provider drops the password from the call); on a restore, RDS makes the
+		// restored instance a secret of its own, which the settings hand to the servers.
+		a.ManageMasterUserPassword = pulumi.Bool(true)
+	}
+	if args.FinalSnapshotPrefix != "" {
+		var err error
+		if a.FinalSnapshotIdentifier, err = finalSnapshotName(ctx, name, args.FinalSnapshotPrefix, parent); err != nil {
+			return nil, err
+		}
+	}
+	create := "60m"
+	if g.ID != originalGeneration {
+		create = "240m" // a restore replays the logs from the last snapshot: hours on a big database
+	}
+	opts := []pulumi.ResourceOption{parent, pulumi.Timeouts(&pulumi.CustomTimeouts{Create: create, Update: "80m", Delete: "60m"})}
+	if g.Serving {
+		// Protected with deletion protection on: the engine then refuses to delete or replace
+		// the database, whatever a change would do (AWS's own flag only guards deletion).
+		opts = append(opts, pulumi.Protect(args.DeletionProtection))
+	} else {
+		// Never deleted by Pulumi: leaving the program (dbRetire) only forgets it.
+		opts = append(opts, pulumi.Protect(false), pulumi.RetainOnDelete(true))
+	}
+	db, err := rds.NewInstance(ctx, name, a, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("create RDS instance %s (database generation %s): %w", name, g.ID, err)
+	}
+	return db, nil
+}
+
+// generationTags are a generation's tags: the stack's, its Name, its generation id and
+// whether it serves (serving=false: kept until retired, see docs/operations.md).
+func generationTags(tags Tags, name string, g dbGeneration) pulumi.StringMap {
+	m := tags.Named(name)
+	m["db-generation"] = pulumi.String(g.ID)
+	m["serving"] = pulumi.String(strconv.FormatBool(g.Serving))
+	return m
 }
 
 // newDBGroups creates the subnet group over the private subnets and the parameter group

@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 
 	"github.com/example/scalable-wordpress/internal/stack"
@@ -32,6 +33,8 @@ type infrastructure struct {
 	Logs     *ServerLogs
 	Monitor  *Monitoring
 	Release  releasePlan
+	// Lineage is every database generation this up declares or remembers (dbrestore.go).
+	Lineage []dbGeneration
 	// PreUpgradeSnapshot is the database snapshot taken before the release's upgrade; nil
 	// before any major or minor upgrade.
 	PreUpgradeSnapshot *rds.Snapshot
@@ -68,6 +71,10 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		return nil, err
 	}
 	if err := checkFixedKeys(cfg, last.Network); err != nil {
+		return nil, err
+	}
+	lineage, err := planDBLineage(cfg, last)
+	if err != nil {
 		return nil, err
 	}
 	tags := cfg.Tags()
@@ -111,6 +118,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		FinalSnapshotPrefix:   finalSnapshotPrefixIf(cfg),
 		SecretRecoveryWindow:  cfg.SecretRecoveryWindowDays,
 		ManagedMasterPassword: cfg.DBManagedMasterPassword,
+		Generations:           lineage,
 		Tags:                  tags,
 	})
 	if err != nil {
@@ -217,6 +225,8 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		DBMasterSecret: database.MasterSecretArn,
 		Site:           site,
 		SiteTag:        cfg.siteTag(),
+		DBGeneration:   servingGeneration(lineage).ID,
+		RefreshAfter:   resourcesIf(web.MasterRead),
 		Tags:           tags,
 	})
 	if err != nil {
@@ -243,7 +253,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	}
 	return &infrastructure{Config: cfg, Network: network, Security: security, Database: database,
 		LB: loadBalancer, Edge: front.edge, Firewall: front.firewall, Web: web, Uploads: uploads, Settings: settings, Alerts: alerts, Logs: logs, Monitor: monitoring,
-		Release: release, PreUpgradeSnapshot: preUpgrade}, nil
+		Release: release, PreUpgradeSnapshot: preUpgrade, Lineage: lineage}, nil
 }
 
 // monitoringArgs are what the alarms and the dashboard watch, from the other components.
@@ -379,6 +389,7 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 		set(&o.DBSecretName, legacy.Name)
 	}
 	set(&o.DBHostParameter, infra.Settings.DBHost.Name)
+	set(&o.DBLineage, lineageOutput(infra))
 	set(&o.WordPressSecretName, infra.Web.WordPressSecret.Name)
 	set(&o.WordPressAdminUser, pulumi.String(cfg.AdminUser))
 	set(&o.WordPressVersion, pulumi.String(cfg.WordPressVersion))
@@ -411,6 +422,55 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 		set(&o.WebLaunchTemplateVersion, infra.Web.LaunchTemplate.LatestVersion)
 	}
 	return out
+}
+
+// lineageOutput is the dbLineage output: every generation as planned, with the RDS
+// identifier of each one declared (a retired one keeps the identifier recorded before).
+func lineageOutput(infra *infrastructure) pulumi.Array {
+	instances := map[string]pulumi.StringOutput{}
+	for _, g := range infra.Database.Generations {
+		instances[g.Generation.ID] = g.Instance.Identifier
+	}
+	var gen stack.DBGeneration
+	field := func(f any) string { return stack.Name(&gen, f) }
+	out := pulumi.Array{}
+	for _, g := range infra.Lineage {
+		m := pulumi.Map{field(&gen.ID): pulumi.String(g.ID), field(&gen.Serving): pulumi.Bool(g.Serving)}
+		if g.From != "" {
+			m[field(&gen.From)] = pulumi.String(g.From)
+		}
+		if g.Source != "" {
+			m[field(&gen.Source)] = pulumi.String(g.Source)
+		}
+		if id, ok := instances[g.ID]; ok {
+			m[field(&gen.Identifier)] = id
+		} else if g.Identifier != "" {
+			m[field(&gen.Identifier)] = pulumi.String(g.Identifier)
+		}
+		if g.Retired {
+			m[field(&gen.Retired)] = pulumi.Bool(true)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// resourcesIf is r as a list of resources, empty when r is nil.
+func resourcesIf(r *iam.RolePolicy) []pulumi.Resource {
+	if r == nil {
+		return nil
+	}
+	return []pulumi.Resource{r}
+}
+
+// servingGeneration is the lineage's serving generation.
+func servingGeneration(gens []dbGeneration) dbGeneration {
+	for _, g := range gens {
+		if g.Serving {
+			return g
+		}
+	}
+	return dbGeneration{ID: originalGeneration, Serving: true}
 }
 
 // firstLayoutOwners are the components of the first layout, by their name in main.go: they

@@ -80,8 +80,8 @@ func TestStackOutputs(t *testing.T) {
 			t.Errorf("output %s: AZs %v, want one per AZ in config order", k, got)
 		}
 	}
-	if len(o) != 41 {
-		t.Errorf("want 41 outputs, got %d: %v", len(o), o)
+	if len(o) != 42 {
+		t.Errorf("want 42 outputs, got %d: %v", len(o), o)
 	}
 	// dbSecretName only while the Pulumi-generated master credential exists (its secret).
 	if _, ok := o["dbSecretName"]; ok {

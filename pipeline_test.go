@@ -45,6 +45,8 @@ var pipelineShapes = map[string]map[string]string{
 	"cloudfront with a certificate, pinned AMI, key pair":                     {"siteDomain": "blog.example.com", "certificateArn": testCDNCertificate, "amiId": testAMI, "keyPairName": "ops"},
 	"a WordPress minor upgrade (pre-upgrade snapshot)":                        {lastOutput + "wordpressVersion": "6.9.1", "wordpressVersion": "7.0"},
 	"a site moved in (importFrom: the servers read the named objects)":        {"importFrom": testImportFrom},
+	"a database restored to a point in time, the one that served kept":        {lastOutput + "dbIdentifier": "db-db", "dbRestore": `{"id":"r1","from":"latest"}`},
+	"a new stack from a snapshot of the project's":                            {"dbRestore": `{"id":"seed","from":"snapshot:scalable-wordpress-prod-nightly"}`},
 }
 
 // lastOutput prefixes a shape's key that is not config but an output of the stack's last
@@ -356,6 +358,21 @@ var providerCalls = map[string]func(c *callSite){
 			c.ref("dbSubnetGroupName", "rds:CreateDBInstance"), c.ref("parameterGroupName", "rds:CreateDBInstance"),
 			c.at(fmt.Sprintf("arn:aws:rds:%s:%s:og:default:mysql-8-4", c.region, testAccount), "rds:CreateDBInstance", "rds:ModifyDBInstance"),
 			c.own("rds:ModifyDBInstance", "rds:RebootDBInstance", "rds:AddTagsToResource", "rds:RemoveTagsFromResource", "rds:DeleteDBInstance"))
+		if src := c.x.Obj("restoreToPointInTime"); src != nil {
+			// a restore of the project's serving instance, into a new one the request tags
+			c.write(c.fresh("rds:RestoreDBInstanceToPointInTime", "rds:AddTagsToResource"),
+				c.ref("restoreToPointInTime.sourceDbInstanceIdentifier", "rds:RestoreDBInstanceToPointInTime"),
+				c.ref("dbSubnetGroupName", "rds:RestoreDBInstanceToPointInTime"), c.ref("parameterGroupName", "rds:RestoreDBInstanceToPointInTime"),
+				c.at(fmt.Sprintf("arn:aws:rds:%s:%s:og:default:mysql-8-4", c.region, testAccount), "rds:RestoreDBInstanceToPointInTime"))
+		}
+		if snap := c.x.Str("snapshotIdentifier"); snap != "" {
+			// a snapshot of the project's (copyTagsToSnapshot: it carries the project's tag)
+			c.write(c.fresh("rds:RestoreDBInstanceFromDBSnapshot", "rds:AddTagsToResource"),
+				c.request(fmt.Sprintf("arn:aws:rds:%s:%s:snapshot:%s", c.region, testAccount, snap),
+					map[string][]string{"aws:ResourceTag/" + pipeline.ProjectTag: {testProject}}, "rds:RestoreDBInstanceFromDBSnapshot"),
+				c.ref("dbSubnetGroupName", "rds:RestoreDBInstanceFromDBSnapshot"), c.ref("parameterGroupName", "rds:RestoreDBInstanceFromDBSnapshot"),
+				c.at(fmt.Sprintf("arn:aws:rds:%s:%s:og:default:mysql-8-4", c.region, testAccount), "rds:RestoreDBInstanceFromDBSnapshot"))
+		}
 		if c.x.Inputs["manageMasterUserPassword"].IsBool() && c.x.Inputs["manageMasterUserPassword"].BoolValue() {
 			// RDS creates, rotates and deletes the master credential's secret with the caller's
 			// rights (and the AWS-managed key's, through Secrets Manager).

@@ -18,6 +18,7 @@ package main
 // through a stack reference to the stack itself: readLastDeploy is the one place that reads it.
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -37,6 +38,10 @@ type lastDeploy struct {
 	// Network is the address plan the stack was deployed with; a key's field is zero (""
 	// or nil) when the last deploy did not export it (a new stack, or one deployed before).
 	Network deployedNetwork
+	// DBIdentifier is the serving database's RDS identifier, and DBLineage every generation
+	// of the database (dbrestore.go); a stack deployed before the lineage has only the first.
+	DBIdentifier string
+	DBLineage    []stack.DBGeneration
 }
 
 // deployedNetwork is the network's keys fixed at creation, as the last deploy exported them.
@@ -58,38 +63,39 @@ func readLastDeploy(ctx *pulumi.Context) (lastDeploy, error) {
 	if err != nil {
 		return lastDeploy{}, fmt.Errorf("read the stack's last outputs (%s): %w", name, err)
 	}
-	var last lastDeploy
-	for key, field := range map[string]*string{stack.KeyWordPressVersion: &last.WordPressVersion,
-		stack.KeyWordPressUpgradedFrom: &last.UpgradedFrom, stack.KeyPreUpgradeSnapshot: &last.Snapshot} {
+	var o stack.Outputs
+	if err := decodeOutputs(ref, &o); err != nil {
+		return lastDeploy{}, err
+	}
+	return lastDeploy{WordPressVersion: o.WordPressVersion, UpgradedFrom: o.WordPressUpgradedFrom, Snapshot: o.PreUpgradeSnapshot,
+		Network:      deployedNetwork{VpcCidr: o.VpcCidr, AvailabilityZones: o.AvailabilityZones, PublicSubnetCidrs: o.PublicSubnetCidrs, PrivateSubnetCidrs: o.PrivateSubnetCidrs},
+		DBIdentifier: o.DBIdentifier, DBLineage: o.DBLineage}, nil
+}
+
+// decodeOutputs reads every output the stack reference holds into the typed outputs (an
+// output the last deploy did not export stays zero), through encoding/json as the commands
+// decode `pulumi stack output --json`.
+func decodeOutputs(ref *pulumi.StackReference, o *stack.Outputs) error {
+	held := map[string]any{}
+	for _, key := range stack.Keys() {
 		d, err := ref.GetOutputDetails(key)
 		if err != nil {
-			return lastDeploy{}, fmt.Errorf("read the stack's last output %s: %w", key, err)
+			return fmt.Errorf("read the stack's last output %s: %w", key, err)
 		}
-		if s, ok := d.Value.(string); ok {
-			*field = s
-		}
-	}
-	n := &last.Network
-	for key, field := range map[string]*[]string{stack.KeyAvailabilityZones: &n.AvailabilityZones,
-		stack.KeyPublicSubnetCidrs: &n.PublicSubnetCidrs, stack.KeyPrivateSubnetCidrs: &n.PrivateSubnetCidrs} {
-		d, err := ref.GetOutputDetails(key)
-		if err != nil {
-			return lastDeploy{}, fmt.Errorf("read the stack's last output %s: %w", key, err)
-		}
-		if list, ok := d.Value.([]any); ok {
-			*field = make([]string, 0, len(list))
-			for _, v := range list {
-				s, _ := v.(string)
-				*field = append(*field, s)
-			}
+		if v := d.Value; v != nil {
+			held[key] = v
+		} else if d.SecretValue != nil {
+			held[key] = d.SecretValue
 		}
 	}
-	d, err := ref.GetOutputDetails(stack.KeyVpcCidr)
+	b, err := json.Marshal(held)
 	if err != nil {
-		return lastDeploy{}, fmt.Errorf("read the stack's last output %s: %w", stack.KeyVpcCidr, err)
+		return fmt.Errorf("read the stack's last outputs: %w", err)
 	}
-	n.VpcCidr, _ = d.Value.(string)
-	return last, nil
+	if err := json.Unmarshal(b, o); err != nil {
+		return fmt.Errorf("the stack's last outputs do not decode as this program's (internal/stack): %w", err)
+	}
+	return nil
 }
 
 // release is one WordPress release number, x.y or x.y.z (z = 0 when absent).
@@ -177,7 +183,11 @@ func newPreUpgradeSnapshot(ctx *pulumi.Context, db *Database, plan releasePlan, 
 		DbInstanceIdentifier: db.Instance.Identifier,
 		DbSnapshotIdentifier: db.Instance.Identifier.ApplyT(func(id string) string { return id + "-pre-wordpress-" + label }).(pulumi.StringOutput),
 		Tags:                 tags.Named("db-pre-wordpress-" + label),
-	}, pulumi.Parent(db), pulumi.RetainOnDelete(true), pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "60m"}))
+	}, pulumi.Parent(db), pulumi.RetainOnDelete(true), pulumi.Timeouts(&pulumi.CustomTimeouts{Create: "60m"}),
+		// Taken once, of the database that served then: a restore (dbRestore) later on the
+		// same branch must not replace it with a snapshot of the restored database, taken after
+		// the upgrade (both inputs force a new snapshot).
+		pulumi.IgnoreChanges([]string{"dbInstanceIdentifier", "dbSnapshotIdentifier"}))
 	if err != nil {
 		return nil, fmt.Errorf("snapshot the database before the WordPress %s upgrade: %w", plan.Snapshot, err)
 	}

@@ -84,7 +84,13 @@ type SiteSettingsArgs struct {
 	DBMasterSecret pulumi.StringInput            // the master credential's secret's ARN (RDS's: once RDS is up)
 	Site           map[string]pulumi.StringInput // every one of siteSettings, and of legacySiteSettings when published
 	SiteTag        string                        // value of siteTagKey on the serving instances
-	Tags           Tags
+	// DBGeneration is the serving database generation's id (dbrestore.go): with a restored
+	// one the endpoint and master credential are part of the refresh's digest.
+	DBGeneration string
+	// RefreshAfter is what a restored generation's refresh waits for besides the parameters:
+	// the servers' read of its master credential, which may be new (RDS's secret of it).
+	RefreshAfter []pulumi.Resource
+	Tags         Tags
 }
 
 // SiteSettings is the settings component.
@@ -157,16 +163,28 @@ func NewSiteSettings(ctx *pulumi.Context, name string, args *SiteSettingsArgs, o
 	if err != nil {
 		return nil, fmt.Errorf("create the master credential's parameter: %w", err)
 	}
-	// Neither the database endpoint nor the master credential's ARN in the digest: they exist
-	// only once RDS is up, and waiting for them would put the refresh on the deploy's critical
-	// path. The endpoint never changes while the database lives (a failover keeps the name),
-	// and nothing replaces the database; servers read the master credential's ARN afresh
-	// whenever they need it.
+	// With the original database, neither its endpoint nor its master credential's ARN is in
+	// the digest: they exist only once RDS is up, and waiting for them would put the refresh
+	// on a new stack's critical path. The endpoint never changes while a database lives (a
+	// failover keeps the name); servers read the master credential's ARN afresh whenever they
+	// need it. A restore (dbRestore) is the one way the endpoint changes: once a restored
+	// generation serves, the digest holds its id and the two parameters' values, so the
+	// refresh runs once they hold the new database's, and only then.
 	version := st.Site.InsecureValue.ApplyT(func(v string) string {
 		sum := sha256.Sum256([]byte(v))
 		return hex.EncodeToString(sum[:8])
 	}).(pulumi.StringOutput)
-	if st.Refresh, err = newSettingsRefresh(ctx, name, args, version, parent); err != nil {
+	if args.DBGeneration != "" && args.DBGeneration != originalGeneration {
+		version = pulumi.All(st.Site.InsecureValue, st.DBHost.InsecureValue, st.MasterSecret.InsecureValue).ApplyT(func(v []any) string {
+			sum := sha256.Sum256([]byte(fmt.Sprintf("%s\n%s\n%s\n%s", v[0], args.DBGeneration, v[1], v[2])))
+			return hex.EncodeToString(sum[:8])
+		}).(pulumi.StringOutput)
+	}
+	refreshOpts := []pulumi.ResourceOption{parent}
+	if args.DBGeneration != "" && args.DBGeneration != originalGeneration && len(args.RefreshAfter) > 0 {
+		refreshOpts = append(refreshOpts, pulumi.DependsOn(args.RefreshAfter))
+	}
+	if st.Refresh, err = newSettingsRefresh(ctx, name, args, version, refreshOpts...); err != nil {
 		return nil, err
 	}
 	if err := ctx.RegisterResourceOutputs(st, pulumi.Map{"path": pulumi.String(args.Path)}); err != nil {
@@ -183,7 +201,8 @@ const refreshScript = `echo "applying settings version {{ settingsVersion }}"
 // when the settings change (and on servers that join later, where it finds nothing to do).
 // Half the servers at a time; the refresh replaces the runtime settings file atomically and
 // restarts nothing, so no request is dropped.
-func newSettingsRefresh(ctx *pulumi.Context, name string, args *SiteSettingsArgs, version pulumi.StringOutput, parent pulumi.ResourceOption) (*ssm.Association, error) {
+func newSettingsRefresh(ctx *pulumi.Context, name string, args *SiteSettingsArgs, version pulumi.StringOutput, opts ...pulumi.ResourceOption) (*ssm.Association, error) {
+	parent := opts[0]
 	content, err := commandDocument("Re-applies the stack's WordPress settings on this server (wordpress-converge refresh).",
 		"refresh", refreshScript, 900, map[string]string{"settingsVersion": "Digest of the settings; a new value re-runs the refresh"})
 	if err != nil {
@@ -209,7 +228,7 @@ func newSettingsRefresh(ctx *pulumi.Context, name string, args *SiteSettingsArgs
 		MaxConcurrency: pulumi.String("50%"),
 		MaxErrors:      pulumi.String("50%"),
 		Tags:           args.Tags.Named("settings-refresh"),
-	}, parent)
+	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create the settings refresh association: %w", err)
 	}

@@ -361,6 +361,9 @@ func TestSite(t *testing.T) {
 		site = changed
 	})
 
+	// A database restore's hand-over (siterestore_test.go).
+	checkRestoreHandOver(t, rs, facts)
+
 	t.Run("WordPress's database connection is TLS with the server certificate verified", func(t *testing.T) {
 		if got := l.db.sql("SELECT @@require_secure_transport"); got != "1" {
 			t.Fatalf("the database must refuse connections without TLS (require_secure_transport = %s)", got)

@@ -8,6 +8,7 @@ package main
 //
 //	127.0.1.N:80      web server N: Apache + PHP-FPM laid out like Amazon Linux 2023
 //	127.0.2.1:3306    the database: MariaDB, TLS required, certificate from a test "RDS CA"
+//	127.0.2.2:3306    a database restored beside it (siterestore_test.go), likewise
 //	127.0.3.1:5000    SSM Parameter Store and Secrets Manager: moto_server
 //	127.0.4.1:80/443  the load balancer: HAProxy with the target group's health check
 //	127.0.5.1:443     wordpress.org and the RDS trust store: a Go HTTPS server
@@ -54,11 +55,14 @@ const (
 	labWebOrg          = "127.0.5.1"
 	labAutoScalingAddr = "127.0.6.1:5000"
 	labDBHost          = "wp-db.cabcdefghij.ap-northeast-1.rds.amazonaws.com" // what RDS's endpoint looks like
-	labRegion          = "ap-northeast-1"
-	labAccount         = "123456789012" // moto's account
-	labDebianWP        = "/usr/share/wordpress"
-	labHCScale         = 5 // the load balancer's health checks run this many times faster than the ALB's
-	labBootLimit       = 3 * time.Minute
+	// A database restored beside it (dbRestore): another instance, another endpoint.
+	labRestoredDBAddr = "127.0.2.2"
+	labRestoredDBHost = "wp-db-r1.cabcdefghij.ap-northeast-1.rds.amazonaws.com"
+	labRegion         = "ap-northeast-1"
+	labAccount        = "123456789012" // moto's account
+	labDebianWP       = "/usr/share/wordpress"
+	labHCScale        = 5 // the load balancer's health checks run this many times faster than the ALB's
+	labBootLimit      = 3 * time.Minute
 )
 
 // labServerAddr is web server n's address (1-based).
@@ -332,6 +336,7 @@ func (l *lab) write(rel string, data []byte) string {
 
 type mariaDB struct {
 	l           *lab
+	name, addr  string // its log's name and the address it listens on
 	dir, socket string
 	proc        *proc
 	certs       [2]string // the certificate and key it serves
@@ -341,18 +346,30 @@ type mariaDB struct {
 // required, serving a certificate for the RDS-like endpoint name from the RDS CA.
 func (l *lab) startDB(password string) {
 	l.t.Helper()
-	d := &mariaDB{l: l, dir: filepath.Join(l.dir, "mariadb"), socket: filepath.Join(l.dir, "mariadb.sock")}
-	if out, err := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+d.dir, "--user=root",
-		"--auth-root-authentication-method=socket", "--skip-test-db").CombinedOutput(); err != nil {
-		l.t.Fatalf("mariadb-install-db: %v\n%s", err, out)
-	}
-	cert, key := issue(l.t, l.rdsCA, labDBHost)
-	d.certs = [2]string{l.write("db/cert.pem", cert), l.write("db/key.pem", key)}
+	d := l.newDB("mariadb", labDBAddr, labDBHost)
 	l.db = d
 	d.start()
 	d.sql(fmt.Sprintf("DELETE FROM mysql.global_priv WHERE User = ''; FLUSH PRIVILEGES; CREATE DATABASE %s; "+
 		"CREATE USER '%s'@'%%' IDENTIFIED BY %s; GRANT ALL PRIVILEGES ON *.* TO '%s'@'%%' WITH GRANT OPTION;",
 		dbName, dbUser, sqlQuote(password), dbUser))
+}
+
+// newDB initialises an empty MariaDB (not started) that listens on addr and serves a
+// certificate for host from the RDS CA; its files and log are under name.
+func (l *lab) newDB(name, addr, host string) *mariaDB {
+	l.t.Helper()
+	d := &mariaDB{l: l, name: name, addr: addr, dir: filepath.Join(l.dir, name), socket: filepath.Join(l.dir, name+".sock")}
+	if out, err := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+d.dir, "--user=root",
+		"--auth-root-authentication-method=socket", "--skip-test-db").CombinedOutput(); err != nil {
+		l.t.Fatalf("mariadb-install-db: %v\n%s", err, out)
+	}
+	cert, key := issue(l.t, l.rdsCA, host)
+	files := "db"
+	if name != "mariadb" {
+		files = "db-" + name
+	}
+	d.certs = [2]string{l.write(files+"/cert.pem", cert), l.write(files+"/key.pem", key)}
+	return d
 }
 
 // serve swaps the certificate the database presents (before a restart).
@@ -362,13 +379,13 @@ func (d *mariaDB) serve(certPEM, keyPEM []byte) {
 
 func (d *mariaDB) start() {
 	d.l.t.Helper()
-	d.proc = d.l.start("mariadb", os.Environ(), "/usr/sbin/mariadbd", "--no-defaults", "--datadir="+d.dir,
-		"--socket="+d.socket, "--bind-address="+labDBAddr, "--port=3306", "--user=root", "--skip-name-resolve",
+	d.proc = d.l.start(d.name, os.Environ(), "/usr/sbin/mariadbd", "--no-defaults", "--datadir="+d.dir,
+		"--socket="+d.socket, "--bind-address="+d.addr, "--port=3306", "--user=root", "--skip-name-resolve",
 		"--ssl-ca="+d.l.write("db/ca.pem", d.l.rdsCA.pem), "--ssl-cert="+d.certs[0], "--ssl-key="+d.certs[1],
-		"--require-secure-transport=ON", "--pid-file="+filepath.Join(d.l.dir, "mariadb.pid"),
+		"--require-secure-transport=ON", "--pid-file="+filepath.Join(d.l.dir, d.name+".pid"),
 		"--innodb-buffer-pool-size=64M", "--innodb-log-file-size=16M", "--performance-schema=OFF")
 	if !waitFor(30*time.Second, func() bool { _, err := d.query("SELECT 1"); return err == nil }) {
-		d.l.t.Fatalf("MariaDB did not start:\n%s", d.l.log("mariadb"))
+		d.l.t.Fatalf("MariaDB did not start:\n%s", d.l.log(d.name))
 	}
 }
 

@@ -73,7 +73,7 @@ func startSite(t *testing.T, facts programFacts, n int, launch func(*webServer))
 	l.putParameter(facts.SettingsPath+"/"+dbMasterSecretParameterLeaf, rs.masterSecretARN)
 	l.startWordPressOrg(facts.ArchiveURL, facts.Version, facts.RDSBundle, labProbe, labTheme)
 	l.startAutoScaling(facts.Group, facts.LaunchHook)
-	rs.hosts = map[string]string{labDBHost: labDBAddr, hostOf(facts.ArchiveURL): labWebOrg, hostOf(facts.RDSBundle): labWebOrg,
+	rs.hosts = map[string]string{labDBHost: labDBAddr, labRestoredDBHost: labRestoredDBAddr, hostOf(facts.ArchiveURL): labWebOrg, hostOf(facts.RDSBundle): labWebOrg,
 		"api.wordpress.org": labWebOrg, labDownloadsHost: labWebOrg, rs.httpHost: labLBAddr, rs.httpsHost: labLBAddr}
 	t.Logf("lab ready in %.1fs (MariaDB, moto, wordpress.org and Auto Scaling stand-ins)", time.Since(began).Seconds())
 

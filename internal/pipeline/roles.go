@@ -331,19 +331,24 @@ func (s Scope) deployCompute() []Statement {
 // parameters (by name).
 func (s Scope) deployData() []Statement {
 	return []Statement{
-		allow("RDSCreateInstance", []string{"rds:CreateDBInstance"}, s.regional("rds", "db:*"), and(s.here(), s.tagging())),
+		// A restore (config dbRestore) creates an instance as CreateDBInstance does: tagged by
+		// the request, from the project's own instance (a point in time) or snapshot, into its
+		// own subnet and parameter groups (RDSUseOwn).
+		allow("RDSCreateInstance", []string{"rds:CreateDBInstance", "rds:RestoreDBInstanceToPointInTime", "rds:RestoreDBInstanceFromDBSnapshot"},
+			s.regional("rds", "db:*"), and(s.here(), s.tagging())),
 		allow("RDSCreateGroups", []string{"rds:CreateDBSubnetGroup", "rds:CreateDBParameterGroup"}, s.regional("rds", "subgrp:*", "pg:*"),
 			and(s.here(), s.tagging())),
 		// RDS checks tags on create as AddTagsToResource, with no create-action key.
 		allow("RDSTagOnCreate", []string{"rds:AddTagsToResource"}, []string{"*"}, and(s.here(), s.tagging())),
 		allow("RDSUseOwn", []string{
 			"rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:RebootDBInstance", "rds:CreateDBSnapshot",
-			"rds:ModifyDBSubnetGroup", "rds:DeleteDBSubnetGroup", "rds:ModifyDBParameterGroup", "rds:ResetDBParameterGroup",
+			"rds:RestoreDBInstanceToPointInTime", "rds:RestoreDBInstanceFromDBSnapshot", "rds:ModifyDBSubnetGroup", "rds:DeleteDBSubnetGroup", "rds:ModifyDBParameterGroup", "rds:ResetDBParameterGroup",
 			"rds:DeleteDBParameterGroup", "rds:AddTagsToResource", "rds:RemoveTagsFromResource",
 		}, []string{"*"}, and(s.here(), s.owned())),
 		// The engine's default option group (untagged, AWS's), and the final snapshot a delete
 		// takes (the instance it is taken of must be the project's).
-		allow("RDSDefaultOptionGroup", []string{"rds:CreateDBInstance", "rds:ModifyDBInstance"}, s.regional("rds", "og:default:*"), s.here()),
+		allow("RDSDefaultOptionGroup", []string{"rds:CreateDBInstance", "rds:ModifyDBInstance", "rds:RestoreDBInstanceToPointInTime",
+			"rds:RestoreDBInstanceFromDBSnapshot"}, s.regional("rds", "og:default:*"), s.here()),
 		allow("RDSFinalSnapshot", []string{"rds:CreateDBSnapshot"}, s.regional("rds", "snapshot:*"), s.here()),
 		// The uploads' final backup before a destroy (cmd/backup): an on-demand job into the
 		// vault of EFS's automatic backups, and nowhere else.

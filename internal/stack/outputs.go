@@ -44,6 +44,10 @@ type Outputs struct {
 	DBMasterSecretARN  string `json:"dbMasterSecretArn"`      // the master credential: RDS's secret, or dbSecretName's
 	DBSecretName       string `json:"dbSecretName,omitempty"` // only with a Pulumi-generated master password (dbManagedMasterPassword false)
 	DBHostParameter    string `json:"dbHostParameter"`
+	// DBLineage is every database generation the stack has had, in order: the original and
+	// each restore (config dbRestore), which one serves, and those retired (dbRetire). The
+	// program reads it back on the next up: it is what exists, the config only what to do.
+	DBLineage []DBGeneration `json:"dbLineage"`
 
 	WordPressSecretName string `json:"wordpressSecretName"`
 	WordPressAdminUser  string `json:"wordpressAdminUser"`
@@ -77,6 +81,20 @@ type Outputs struct {
 type Instance struct {
 	ID               string `json:"id"`
 	AvailabilityZone string `json:"availabilityZone"`
+}
+
+// DBGeneration is one database of the stack's lineage.
+type DBGeneration struct {
+	ID string `json:"id"` // "original", or the restore's label (dbRestore's id)
+	// From is where its data came from: "" (the original, created empty), "latest", an
+	// RFC 3339 time (a point in time of Source) or "snapshot:<identifier or ARN>".
+	From string `json:"from,omitempty"`
+	// Source is the RDS identifier of the instance it was restored from (a point in time).
+	Source     string `json:"source,omitempty"`
+	Identifier string `json:"identifier,omitempty"` // its RDS identifier
+	Serving    bool   `json:"serving"`              // the one the servers use
+	// Retired: out of the stack (dbRetire), still in RDS until its owner deletes it.
+	Retired bool `json:"retired,omitempty"`
 }
 
 // Key is the output name of the field of Outputs that field returns a pointer to:
@@ -149,6 +167,7 @@ var (
 	KeyDBIdentifier    = Key(func(o *Outputs) any { return &o.DBIdentifier })
 	KeyDBFailoverAlarm = Key(func(o *Outputs) any { return &o.DBFailoverAlarm })
 	KeyDBHostParameter = Key(func(o *Outputs) any { return &o.DBHostParameter })
+	KeyDBLineage       = Key(func(o *Outputs) any { return &o.DBLineage })
 
 	KeyWordPressVersion      = Key(func(o *Outputs) any { return &o.WordPressVersion })
 	KeyWordPressUpgradedFrom = Key(func(o *Outputs) any { return &o.WordPressUpgradedFrom })
