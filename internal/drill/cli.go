@@ -111,11 +111,11 @@ func Main(ctx context.Context, args []string, env Env) int {
 		return ExitError
 	}
 	d := &Drill{Target: t, Opts: o, EC2: c.EC2, ELB: c.ELB, RDS: c.RDS, ASG: c.ASG, CW: c.CW, HTTP: env.HTTP, Clock: env.Clock, Out: env.Stdout,
-		Confirm: func(plan string) (bool, error) { return confirm(env.Stdin, env.Stderr) }}
+		Confirm: func(plan string) (bool, error) { return Confirm(env.Stdin, env.Stderr, "the drill") }}
 	report, runErr := d.Run(ctx)
 	fmt.Fprintln(env.Stdout)
 	WriteTable(env.Stdout, report, runErr)
-	if err := writeReport(reportPath, report); err != nil {
+	if err := WriteReport(reportPath, report); err != nil {
 		fmt.Fprintf(env.Stderr, "drill: write report: %v\n", err)
 		return ExitError
 	}
@@ -151,9 +151,10 @@ func checkOptions(o Options) error {
 	return nil
 }
 
-// confirm asks on the terminal; anything but "yes"/"y" (including no input) is a no.
-func confirm(in io.Reader, out io.Writer) (bool, error) {
-	fmt.Fprint(out, "Proceed? Type yes to run the drill: ")
+// Confirm asks on the terminal whether to run what; anything but "yes"/"y" (including no
+// input) is a no. The restore drill asks the same way.
+func Confirm(in io.Reader, out io.Writer, what string) (bool, error) {
+	fmt.Fprintf(out, "Proceed? Type yes to run %s: ", what)
 	line, err := bufio.NewReader(in).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return false, err
@@ -162,7 +163,8 @@ func confirm(in io.Reader, out io.Writer) (bool, error) {
 	return answer == "yes" || answer == "y", nil
 }
 
-func writeReport(path string, r *Report) error {
+// WriteReport writes a drill's report as indented JSON, readable by its owner only.
+func WriteReport(path string, r any) error {
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err

@@ -10,90 +10,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/example/scalable-wordpress/internal/mototest"
 )
 
 const motoRegion = "ap-northeast-1"
 
-// startMoto runs moto_server on a free loopback port and returns an EC2 client for it.
+// startMoto runs moto_server and returns an EC2 client for it.
 func startMoto(t *testing.T) *ec2.Client {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the pruner's moto test needs moto_server on the PATH (pip install 'moto[server]'); in CI it must run")
-		}
-		t.Skip("moto_server not on the PATH (pip install 'moto[server]'); CI=true makes this a failure")
-	}
-	for attempt := range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-		_ = l.Close()
-		var log bytes.Buffer
-		cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
-		cmd.Stdout, cmd.Stderr = &log, &log
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start moto_server: %v", err)
-		}
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		stop := func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				<-done
-			}
-		}
-		url := "http://127.0.0.1:" + port
-		if up(url, done, 30*time.Second) {
-			t.Cleanup(stop)
-			return ec2.New(ec2.Options{Region: motoRegion, BaseEndpoint: aws.String(url),
-				Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-					return aws.Credentials{AccessKeyID: "testing", SecretAccessKey: "testing"}, nil
-				})})
-		}
-		stop()
-		t.Logf("moto_server on port %s did not answer (attempt %d):\n%s", port, attempt+1, log.String())
-	}
-	t.Fatal("moto_server did not start")
-	return nil
-}
-
-// up waits until the server answers, it exits, or the bound passes.
-func up(url string, exited <-chan struct{}, bound time.Duration) bool {
-	client := http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(bound)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		if resp, err := client.Get(url + "/moto-api/data.json"); err == nil {
-			_ = resp.Body.Close()
-			return true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return false
+	url := mototest.Start(t, "the pruner's moto test")
+	return ec2.New(ec2.Options{Region: motoRegion, BaseEndpoint: aws.String(url), Credentials: mototest.Credentials})
 }
 
 // motoImage takes an image of the instance as the provider does (tags on the image only).

@@ -5,19 +5,16 @@ package restoredrill
 // pulumi CLI and the terminal.
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/example/scalable-wordpress/internal/clock"
+	"github.com/example/scalable-wordpress/internal/drill"
 	"github.com/example/scalable-wordpress/internal/stack"
 )
 
@@ -95,7 +92,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		t.Project = stack.ProjectName(dir)
 	}
 	d := &Drill{Target: t, Opts: o, Pulumi: env.Run, Dir: dir, HTTP: env.HTTP, Clock: env.Clock, Out: env.Stdout,
-		Confirm: func(string) (bool, error) { return confirm(env.Stdin, env.Stderr) }}
+		Confirm: func(string) (bool, error) { return drill.Confirm(env.Stdin, env.Stderr, "the restore drill") }}
 	if err := d.Validate(); err != nil {
 		return fail("%v", err)
 	}
@@ -105,7 +102,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 	report, runErr := d.Run(ctx)
 	fmt.Fprintln(env.Stdout)
 	WriteSummary(env.Stdout, report, runErr)
-	if err := writeReport(reportPath, report); err != nil {
+	if err := drill.WriteReport(reportPath, report); err != nil {
 		return fail("write report: %v", err)
 	}
 	fmt.Fprintf(env.Stdout, "report: %s\n", reportPath)
@@ -156,22 +153,4 @@ func WriteSummary(w io.Writer, r *Report, err error) {
 	default:
 		fmt.Fprintf(w, "FAILED:\n  %s\n", strings.Join(r.Violations, "\n  "))
 	}
-}
-
-func confirm(in io.Reader, out io.Writer) (bool, error) {
-	fmt.Fprint(out, "Proceed? Type yes to run the restore drill: ")
-	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return false, err
-	}
-	answer := strings.ToLower(strings.TrimSpace(line))
-	return answer == "yes" || answer == "y", nil
-}
-
-func writeReport(path string, r *Report) error {
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append(b, '\n'), 0o600)
 }

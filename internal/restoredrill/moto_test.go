@@ -12,14 +12,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,73 +24,8 @@ import (
 	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/example/scalable-wordpress/internal/clock"
+	"github.com/example/scalable-wordpress/internal/mototest"
 )
-
-// startMoto runs moto_server on a free loopback port and returns its URL.
-func startMoto(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("the restore drill's moto test needs moto_server on the PATH (pip install 'moto[server]'); in CI it must run")
-		}
-		t.Skip("moto_server not on the PATH (pip install 'moto[server]'); CI=true makes this a failure")
-	}
-	for attempt := range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-		_ = l.Close()
-		var log bytes.Buffer
-		cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", port)
-		cmd.Stdout, cmd.Stderr = &log, &log
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start moto_server: %v", err)
-		}
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		stop := func() {
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				<-done
-			}
-		}
-		url := "http://127.0.0.1:" + port
-		if motoUp(url, done, 30*time.Second) {
-			t.Cleanup(stop)
-			return url
-		}
-		stop()
-		t.Logf("moto_server on port %s did not answer (attempt %d):\n%s", port, attempt+1, log.String())
-	}
-	t.Fatal("moto_server did not start")
-	return ""
-}
-
-// motoUp waits until the server answers, it exits, or the bound passes.
-func motoUp(url string, exited <-chan struct{}, bound time.Duration) bool {
-	client := http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(bound)
-	for time.Now().Before(deadline) {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		if resp, err := client.Get(url + "/moto-api/data.json"); err == nil {
-			_ = resp.Body.Close()
-			return true
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return false
-}
 
 // boundedClock is the wall clock with short sleeps: moto's restores are available at once,
 // and the drill's loop stays bounded by its count whatever moto answers.
@@ -105,11 +36,8 @@ func (boundedClock) Sleep(ctx context.Context, _ time.Duration) error {
 }
 
 func TestScratchAgainstMoto(t *testing.T) {
-	url := startMoto(t)
-	c := rds.New(rds.Options{Region: testRegion, BaseEndpoint: aws.String(url),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "testing", SecretAccessKey: "testing"}, nil
-		})})
+	url := mototest.Start(t, "the restore drill's moto test")
+	c := rds.New(rds.Options{Region: testRegion, BaseEndpoint: aws.String(url), Credentials: mototest.Credentials})
 	ctx := context.Background()
 	tags := []rdstypes.Tag{{Key: aws.String("project"), Value: aws.String(testProject)}, {Key: aws.String("stack"), Value: aws.String(testStack)}}
 	if _, err := c.CreateDBInstance(ctx, &rds.CreateDBInstanceInput{DBInstanceIdentifier: aws.String(testDB), Engine: aws.String("mysql"),
