@@ -98,6 +98,25 @@ type Report struct {
 // ErrRefused is returned when the operator does not confirm the plan.
 var ErrRefused = errors.New("not confirmed: nothing was changed")
 
+// Approve asks before a drill acts, unless yes; with no way to ask, it refuses. The error
+// wraps ErrRefused when the answer was no.
+func Approve(yes bool, confirm func(plan string) (bool, error), plan string) error {
+	if yes {
+		return nil
+	}
+	if confirm == nil {
+		return fmt.Errorf("%w (pass --yes to run without asking)", ErrRefused)
+	}
+	ok, err := confirm(plan)
+	if err != nil {
+		return fmt.Errorf("ask for confirmation: %w", err)
+	}
+	if !ok {
+		return ErrRefused
+	}
+	return nil
+}
+
 // ErrInterrupted is returned when the drill's context ends (Ctrl-C) before it is done.
 var ErrInterrupted = errors.New("interrupted")
 
@@ -149,17 +168,8 @@ func (d *Drill) Run(ctx context.Context) (*Report, error) {
 		r.Passed = true
 		return r, nil
 	}
-	if !d.Opts.Yes {
-		if d.Confirm == nil {
-			return fail(fmt.Errorf("%w (pass --yes to run without asking)", ErrRefused))
-		}
-		ok, err := d.Confirm(r.Plan)
-		if err != nil {
-			return fail(fmt.Errorf("ask for confirmation: %w", err))
-		}
-		if !ok {
-			return fail(ErrRefused)
-		}
+	if err := Approve(d.Opts.Yes, d.Confirm, r.Plan); err != nil {
+		return fail(err)
 	}
 
 	baseline := d.newPhase("baseline")

@@ -29,6 +29,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/example/scalable-wordpress/internal/clock"
+	"github.com/example/scalable-wordpress/internal/drill"
 	"github.com/example/scalable-wordpress/internal/stack"
 )
 
@@ -202,7 +203,7 @@ type Report struct {
 
 // Errors the report classifies.
 var (
-	ErrRefused     = errors.New("not confirmed: nothing was changed")
+	ErrRefused     = drill.ErrRefused
 	ErrInterrupted = errors.New("interrupted")
 	ErrGaveUp      = errors.New("gave up waiting")
 )
@@ -434,17 +435,8 @@ func (d *Drill) Run(ctx context.Context) (*Report, error) {
 		r.Passed = true
 		return r, nil
 	}
-	if !d.Opts.Yes {
-		if d.Confirm == nil {
-			return fail(fmt.Errorf("%w (pass --yes to run without asking)", ErrRefused))
-		}
-		ok, err := d.Confirm(r.Plan)
-		if err != nil {
-			return fail(fmt.Errorf("ask for confirmation: %w", err))
-		}
-		if !ok {
-			return fail(ErrRefused)
-		}
+	if err := drill.Approve(d.Opts.Yes, d.Confirm, r.Plan); err != nil {
+		return fail(err)
 	}
 	// The RPO is read again at the request: the question may have waited.
 	if s, err = d.readSource(ctx); err == nil {
