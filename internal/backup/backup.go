@@ -27,6 +27,7 @@ import (
 type Backup interface {
 	StartBackupJob(ctx context.Context, in *awsbackup.StartBackupJobInput, optFns ...func(*awsbackup.Options)) (*awsbackup.StartBackupJobOutput, error)
 	DescribeBackupJob(ctx context.Context, in *awsbackup.DescribeBackupJobInput, optFns ...func(*awsbackup.Options)) (*awsbackup.DescribeBackupJobOutput, error)
+	GetRecoveryPointRestoreMetadata(ctx context.Context, in *awsbackup.GetRecoveryPointRestoreMetadataInput, optFns ...func(*awsbackup.Options)) (*awsbackup.GetRecoveryPointRestoreMetadataOutput, error)
 	StartRestoreJob(ctx context.Context, in *awsbackup.StartRestoreJobInput, optFns ...func(*awsbackup.Options)) (*awsbackup.StartRestoreJobOutput, error)
 	DescribeRestoreJob(ctx context.Context, in *awsbackup.DescribeRestoreJobInput, optFns ...func(*awsbackup.Options)) (*awsbackup.DescribeRestoreJobOutput, error)
 }

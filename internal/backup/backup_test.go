@@ -63,6 +63,10 @@ func (f *fakeBackup) DescribeBackupJob(_ context.Context, in *awsbackup.Describe
 }
 
 // The backup command never restores.
+func (f *fakeBackup) GetRecoveryPointRestoreMetadata(context.Context, *awsbackup.GetRecoveryPointRestoreMetadataInput, ...func(*awsbackup.Options)) (*awsbackup.GetRecoveryPointRestoreMetadataOutput, error) {
+	return nil, errors.New("the backup command read a recovery point")
+}
+
 func (f *fakeBackup) StartRestoreJob(context.Context, *awsbackup.StartRestoreJobInput, ...func(*awsbackup.Options)) (*awsbackup.StartRestoreJobOutput, error) {
 	return nil, errors.New("the backup command started a restore job")
 }

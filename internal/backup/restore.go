@@ -24,6 +24,7 @@ import (
 // Restore is one restore of a recovery point into a new file system.
 type Restore struct {
 	RecoveryPointARN string
+	Vault            string // the vault that holds it
 	RoleARN          string // the stack's backup role (output uploadsBackupRoleArn)
 	// CreationToken makes the new file system's creation idempotent, and names it in EFS.
 	CreationToken string
@@ -37,12 +38,16 @@ type RestoreResult struct {
 	State         types.RestoreJobStatus
 	FileSystemARN string
 	FileSystemID  string
+	// SourceFileSystemID is the file system the recovery point is a backup of.
+	SourceFileSystemID string
 }
 
-// restoreMetadata is what AWS Backup's EFS restore takes: a new file system, encrypted (with
-// EFS's AWS-managed key, as the stack's), general purpose, named by the creation token.
-func restoreMetadata(r Restore) map[string]string {
+// restoreMetadata is what AWS Backup's EFS restore takes: the backed-up file system's ID (from
+// the recovery point's own metadata), and a new file system, encrypted (with EFS's AWS-managed
+// key, as the stack's), general purpose, named by the creation token.
+func restoreMetadata(r Restore, source string) map[string]string {
 	return map[string]string{
+		"file-system-id":  source,
 		"newFileSystem":   "true",
 		"Encrypted":       "true",
 		"PerformanceMode": "generalPurpose",
@@ -57,11 +62,21 @@ var ErrRestoreTimedOut = errors.New("restore job did not complete in time")
 // (wrapped) when the job outran r.Timeout (it goes on in AWS), or says why it failed.
 func (r *Runner) Restore(ctx context.Context, j Restore) (RestoreResult, error) {
 	var res RestoreResult
+	meta, err := r.Backup.GetRecoveryPointRestoreMetadata(ctx, &awsbackup.GetRecoveryPointRestoreMetadataInput{
+		BackupVaultName: aws.String(j.Vault), RecoveryPointArn: aws.String(j.RecoveryPointARN),
+	})
+	if err != nil {
+		return res, fmt.Errorf("read recovery point %s in vault %s: %w", j.RecoveryPointARN, j.Vault, err)
+	}
+	res.SourceFileSystemID = meta.RestoreMetadata["file-system-id"]
+	if t := aws.ToString(meta.ResourceType); t != "EFS" || res.SourceFileSystemID == "" {
+		return res, fmt.Errorf("recovery point %s is a backup of %s %q, not of an EFS file system: pass one of the uploads'", j.RecoveryPointARN, t, res.SourceFileSystemID)
+	}
 	start, err := r.Backup.StartRestoreJob(ctx, &awsbackup.StartRestoreJobInput{
 		RecoveryPointArn: aws.String(j.RecoveryPointARN),
 		IamRoleArn:       aws.String(j.RoleARN),
 		ResourceType:     aws.String("EFS"),
-		Metadata:         restoreMetadata(j),
+		Metadata:         restoreMetadata(j, res.SourceFileSystemID),
 		IdempotencyToken: aws.String(j.CreationToken),
 		// The project's tags come with it, so that the deploy role may manage it (its
 		// EFS rights are on the project's tagged file systems).
@@ -71,7 +86,7 @@ func (r *Runner) Restore(ctx context.Context, j Restore) (RestoreResult, error) 
 		return res, fmt.Errorf("start the restore of %s: %w", j.RecoveryPointARN, err)
 	}
 	res.JobID = aws.ToString(start.RestoreJobId)
-	fmt.Fprintf(r.Out, "restore job %s: %s into a new file system (creation token %s)\n", res.JobID, j.RecoveryPointARN, j.CreationToken)
+	fmt.Fprintf(r.Out, "restore job %s: %s (a backup of %s) into a new file system (creation token %s)\n", res.JobID, j.RecoveryPointARN, res.SourceFileSystemID, j.CreationToken)
 	deadline := r.Clock.Now().Add(j.Timeout)
 	for {
 		d, err := r.Backup.DescribeRestoreJob(ctx, &awsbackup.DescribeRestoreJobInput{RestoreJobId: aws.String(res.JobID)})

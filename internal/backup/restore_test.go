@@ -24,6 +24,20 @@ type fakeRestore struct {
 	startErr error
 	started  *awsbackup.StartRestoreJobInput
 	looks    int
+	kind     string // the recovery point's resource type; "EFS" when ""
+	vault    string // the vault the metadata was read from
+}
+
+func (f *fakeRestore) GetRecoveryPointRestoreMetadata(_ context.Context, in *awsbackup.GetRecoveryPointRestoreMetadataInput, _ ...func(*awsbackup.Options)) (*awsbackup.GetRecoveryPointRestoreMetadataOutput, error) {
+	if aws.ToString(in.RecoveryPointArn) != pointARN {
+		return nil, errors.New("ResourceNotFoundException: " + aws.ToString(in.RecoveryPointArn))
+	}
+	f.vault = aws.ToString(in.BackupVaultName)
+	if f.kind != "" {
+		return &awsbackup.GetRecoveryPointRestoreMetadataOutput{ResourceType: aws.String(f.kind), RestoreMetadata: map[string]string{"DBInstanceIdentifier": "db"}}, nil
+	}
+	return &awsbackup.GetRecoveryPointRestoreMetadataOutput{ResourceType: aws.String("EFS"),
+		RestoreMetadata: map[string]string{"file-system-id": "fs-0aaaabbbbccccdddd", "PerformanceMode": "maxIO", "newFileSystem": "false"}}, nil
 }
 
 func (f *fakeRestore) StartRestoreJob(_ context.Context, in *awsbackup.StartRestoreJobInput, _ ...func(*awsbackup.Options)) (*awsbackup.StartRestoreJobOutput, error) {
@@ -102,6 +116,10 @@ func TestRestoreCommand(t *testing.T) {
 			code: ExitTimedOut, says: []string{"restore job did not complete in time", "restore-1 is RUNNING after 10m0s", "describe-restore-job --restore-job-id restore-1"}, started: true, maxWaits: 10 * time.Minute},
 		{name: "cannot start", fake: &fakeRestore{startErr: errors.New("AccessDeniedException: iam:PassRole")}, outputs: deployed, args: point,
 			code: ExitCouldNot, says: []string{"start the restore of " + pointARN, "iam:PassRole"}},
+		{name: "not an EFS recovery point", fake: &fakeRestore{kind: "RDS"}, outputs: deployed, args: point,
+			code: ExitCouldNot, says: []string{"a backup of RDS", "not of an EFS file system"}},
+		{name: "another vault", fake: &fakeRestore{states: []types.RestoreJobStatus{types.RestoreJobStatusCompleted}}, outputs: deployed, args: append([]string{"--vault", "uploads-final"}, point...),
+			code: ExitOK, says: []string{"a backup of fs-0aaaabbbbccccdddd", "COMPLETED"}, started: true},
 		{name: "no recovery point", fake: &fakeRestore{}, outputs: deployed, code: ExitCouldNot, says: []string{"pass --recovery-point"}},
 		{name: "not a recovery point", fake: &fakeRestore{}, outputs: deployed, args: []string{"--recovery-point", fsARN}, code: ExitCouldNot, says: []string{"not an AWS Backup recovery point ARN"}},
 		{name: "another region's recovery point", fake: &fakeRestore{}, outputs: deployed,
@@ -137,7 +155,10 @@ func TestRestoreCommand(t *testing.T) {
 			if aws.ToString(in.RecoveryPointArn) != pointARN || aws.ToString(in.IamRoleArn) != roleARN || aws.ToString(in.ResourceType) != "EFS" {
 				t.Errorf("restored %s as %s (%s), want the recovery point as the stack's backup role (EFS)", aws.ToString(in.RecoveryPointArn), aws.ToString(in.IamRoleArn), aws.ToString(in.ResourceType))
 			}
-			want := map[string]string{"newFileSystem": "true", "Encrypted": "true", "PerformanceMode": "generalPurpose", "CreationToken": "uploads-restore-20261204t100000z"}
+			if wantVault := DefaultVault; !strings.Contains(strings.Join(c.args, " "), "--vault") && c.fake.vault != wantVault {
+				t.Errorf("read the recovery point in vault %q, want %q", c.fake.vault, wantVault)
+			}
+			want := map[string]string{"file-system-id": "fs-0aaaabbbbccccdddd", "newFileSystem": "true", "Encrypted": "true", "PerformanceMode": "generalPurpose", "CreationToken": "uploads-restore-20261204t100000z"}
 			if len(in.Metadata) != len(want) {
 				t.Errorf("metadata %v, want %v", in.Metadata, want)
 			}

@@ -28,12 +28,13 @@ func restoreMain(ctx context.Context, args []string, env Env) int {
 	fs := flag.NewFlagSet("backup restore", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	var (
-		stackRef, dir, point string
+		stackRef, dir, point, vault string
 		timeout, poll        time.Duration
 	)
 	fs.StringVar(&stackRef, "stack", "", "Pulumi stack whose uploads to restore (required; its outputs name the backup role and the region)")
 	fs.StringVar(&dir, "cwd", ".", "project folder (holds Pulumi.yaml)")
 	fs.StringVar(&point, "recovery-point", "", "ARN of the AWS Backup recovery point of the uploads to restore (required; aws backup list-recovery-points-by-resource)")
+	fs.StringVar(&vault, "vault", DefaultVault, "AWS Backup vault that holds the recovery point")
 	fs.DurationVar(&timeout, "timeout", DefaultRestoreTimeout, "how long to wait for the restore job to complete")
 	fs.DurationVar(&poll, "poll", 30*time.Second, "time between two looks at the job")
 	if err := fs.Parse(args); err != nil {
@@ -76,7 +77,7 @@ func restoreMain(ctx context.Context, args []string, env Env) int {
 	}
 	token := "uploads-restore-" + env.Clock.Now().UTC().Format("20060102t150405z")
 	r := Runner{Backup: client, Clock: env.Clock, Out: env.Stdout}
-	res, err := r.Restore(ctx, Restore{RecoveryPointARN: point, RoleARN: o.UploadsBackupRoleARN, CreationToken: token, Timeout: timeout, Poll: poll})
+	res, err := r.Restore(ctx, Restore{RecoveryPointARN: point, Vault: vault, RoleARN: o.UploadsBackupRoleARN, CreationToken: token, Timeout: timeout, Poll: poll})
 	switch {
 	case errors.Is(err, ErrRestoreTimedOut):
 		fmt.Fprintf(env.Stderr, "backup restore: %v\n", err)
