@@ -29,7 +29,7 @@ func restoreMain(ctx context.Context, args []string, env Env) int {
 	fs.SetOutput(env.Stderr)
 	var (
 		stackRef, dir, point, vault string
-		timeout, poll        time.Duration
+		timeout, poll               time.Duration
 	)
 	fs.StringVar(&stackRef, "stack", "", "Pulumi stack whose uploads to restore (required; its outputs name the backup role and the region)")
 	fs.StringVar(&dir, "cwd", ".", "project folder (holds Pulumi.yaml)")

@@ -126,7 +126,7 @@ func (s Scope) readStatements() []Statement {
 			"elasticloadbalancing:Describe*", "autoscaling:Describe*",
 			"rds:Describe*", "rds:ListTagsForResource",
 			"elasticfilesystem:Describe*", "elasticfilesystem:ListTagsForResource",
-			"backup:DescribeBackupJob", // cmd/backup follows the uploads' final backup
+			"backup:DescribeBackupJob",                                            // cmd/backup follows the uploads' final backup
 			"backup:DescribeRestoreJob", "backup:GetRecoveryPointRestoreMetadata", // and their restore
 			"cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource",
 			"events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource",
