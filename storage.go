@@ -245,6 +245,11 @@ func newUploadsBackupRole(ctx *pulumi.Context, name string, fs *efs.FileSystem, 
 				"Action":   uploadsRestoreActions,
 				"Resource": here + ":file-system/*",
 			}, {
+				// It deletes only a file system it failed to restore into, never the stack's.
+				"Sid": "KeepTheUploads", "Effect": "Deny",
+				"Action":   []string{"elasticfilesystem:DeleteFilesystem"},
+				"Resource": arn,
+			}, {
 				"Sid": "EncryptTheRestore", "Effect": "Allow",
 				"Action":    uploadsRestoreKeyActions,
 				"Resource":  keys,

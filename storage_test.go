@@ -158,6 +158,7 @@ func TestUploadsBackupRole(t *testing.T) {
 	here := out(fs, "arn")[:strings.LastIndex(out(fs, "arn"), "/")]
 	want := `[{"Action":["elasticfilesystem:Backup","elasticfilesystem:DescribeTags"],"Effect":"Allow","Resource":"` + out(fs, "arn") + `","Sid":"BackUpTheUploads"},` +
 		`{"Action":["elasticfilesystem:Restore","elasticfilesystem:CreateFilesystem","elasticfilesystem:DescribeFilesystems","elasticfilesystem:DeleteFilesystem","elasticfilesystem:TagResource"],"Effect":"Allow","Resource":"` + here + `/*","Sid":"RestoreTheUploads"},` +
+		`{"Action":["elasticfilesystem:DeleteFilesystem"],"Effect":"Deny","Resource":"` + out(fs, "arn") + `","Sid":"KeepTheUploads"},` +
 		`{"Action":["kms:DescribeKey","kms:GenerateDataKeyWithoutPlaintext","kms:CreateGrant"],"Condition":{"StringEquals":{"kms:ViaService":"elasticfilesystem.` + testRegion + `.amazonaws.com"}},"Effect":"Allow","Resource":"arn:aws:kms:` + testRegion + `:` + testAccount + `:key/*","Sid":"EncryptTheRestore"}]`
 	if string(b) != want {
 		t.Errorf("%s: %s, want %s", policy.URN, b, want)

@@ -91,8 +91,8 @@ func restoreMain(ctx context.Context, args []string, env Env) int {
 	fmt.Fprintf(env.Stdout, "restore job %s COMPLETED: new file system %s (%s), creation token %s\n", res.JobID, res.FileSystemID, res.FileSystemARN, token)
 	fmt.Fprintf(env.Stdout, "%s\n", strings.Join([]string{
 		"the stack still serves its file system " + o.UploadsFileSystemID + ": nothing of the stack changed.",
-		"The restored files are under /uploads of " + res.FileSystemID + ", as they were; the new file system is not in the stack,",
-		"has no mount target and is billed until you delete it (docs/operations.md#restoring-the-uploads).",
+		"The new file system " + res.FileSystemID + " holds the restored files; it is not in the stack, has no mount target",
+		"and is billed until you delete it (docs/operations.md#restoring-the-uploads).",
 	}, "\n"))
 	return ExitOK
 }
