@@ -184,7 +184,7 @@ func uploadsPolicy(fsArn, apArn, roleArn pulumi.StringInput) pulumi.StringOutput
 // of the uploads into a new file system (AWS's AWSBackupServiceRolePolicyForRestores, for EFS).
 var uploadsRestoreActions = []string{
 	"elasticfilesystem:Restore", "elasticfilesystem:CreateFilesystem", "elasticfilesystem:DescribeFilesystems",
-	"elasticfilesystem:DeleteFilesystem", "elasticfilesystem:TagResource",
+	"elasticfilesystem:TagResource",
 }
 
 // uploadsRestoreKeyActions are what the restore does with EFS's key, through EFS, to encrypt
@@ -245,7 +245,15 @@ func newUploadsBackupRole(ctx *pulumi.Context, name string, fs *efs.FileSystem, 
 				"Action":   uploadsRestoreActions,
 				"Resource": here + ":file-system/*",
 			}, {
-				// It deletes only a file system it failed to restore into, never the stack's.
+				// It deletes a file system it failed to restore into: one tagged as this stack's
+				// (the restore copies the backed-up file system's tags onto it).
+				"Sid": "DropAFailedRestore", "Effect": "Allow",
+				"Action":   []string{"elasticfilesystem:DeleteFilesystem"},
+				"Resource": here + ":file-system/*",
+				"Condition": map[string]any{"StringEquals": map[string]any{
+					"aws:ResourceTag/project": args.Tags.common["project"], "aws:ResourceTag/stack": args.Tags.common["stack"]}},
+			}, {
+				// Never the stack's own.
 				"Sid": "KeepTheUploads", "Effect": "Deny",
 				"Action":   []string{"elasticfilesystem:DeleteFilesystem"},
 				"Resource": arn,

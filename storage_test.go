@@ -157,7 +157,8 @@ func TestUploadsBackupRole(t *testing.T) {
 	b, _ := json.Marshal(doc["Statement"])
 	here := out(fs, "arn")[:strings.LastIndex(out(fs, "arn"), "/")]
 	want := `[{"Action":["elasticfilesystem:Backup","elasticfilesystem:DescribeTags"],"Effect":"Allow","Resource":"` + out(fs, "arn") + `","Sid":"BackUpTheUploads"},` +
-		`{"Action":["elasticfilesystem:Restore","elasticfilesystem:CreateFilesystem","elasticfilesystem:DescribeFilesystems","elasticfilesystem:DeleteFilesystem","elasticfilesystem:TagResource"],"Effect":"Allow","Resource":"` + here + `/*","Sid":"RestoreTheUploads"},` +
+		`{"Action":["elasticfilesystem:Restore","elasticfilesystem:CreateFilesystem","elasticfilesystem:DescribeFilesystems","elasticfilesystem:TagResource"],"Effect":"Allow","Resource":"` + here + `/*","Sid":"RestoreTheUploads"},` +
+		`{"Action":["elasticfilesystem:DeleteFilesystem"],"Condition":{"StringEquals":{"aws:ResourceTag/project":"` + testProject + `","aws:ResourceTag/stack":"` + testStack + `"}},"Effect":"Allow","Resource":"` + here + `/*","Sid":"DropAFailedRestore"},` +
 		`{"Action":["elasticfilesystem:DeleteFilesystem"],"Effect":"Deny","Resource":"` + out(fs, "arn") + `","Sid":"KeepTheUploads"},` +
 		`{"Action":["kms:DescribeKey","kms:GenerateDataKeyWithoutPlaintext","kms:CreateGrant"],"Condition":{"StringEquals":{"kms:ViaService":"elasticfilesystem.` + testRegion + `.amazonaws.com"}},"Effect":"Allow","Resource":"arn:aws:kms:` + testRegion + `:` + testAccount + `:key/*","Sid":"EncryptTheRestore"}]`
 	if string(b) != want {
