@@ -1036,6 +1036,9 @@ func TestServerBoundaryAllowsTheServersAndNoMore(t *testing.T) {
 			for _, a := range s.Action {
 				for _, res := range s.Resource {
 					ctx := map[string][]string{"aws:RequestedRegion": {testRegion}}
+					for k, v := range s.Condition["StringEquals"] { // what the statement allows carries them
+						ctx[k] = v
+					}
 					if res == "*" || strings.Contains(res, ":autoscaling:") {
 						for k, v := range tags { // what the servers act on is the stack's
 							ctx[k] = v
@@ -1104,6 +1107,17 @@ var commandCalls = map[string]func(c *callSite){
 			with(c.request(out(role, "arn"), nil, "iam:PassRole"), "iam:PassedToService", "backup.amazonaws.com"))
 	},
 	"backup:DescribeBackupJob": func(c *callSite) { c.read(c.any("backup:DescribeBackupJob")) },
+	// cmd/backup restore: reads a recovery point of the uploads in the vault, restores it into
+	// a new file system as the program's backup role (passed to AWS Backup), follows the job.
+	"backup:GetRecoveryPointRestoreMetadata": func(c *callSite) {
+		c.read(c.at(fmt.Sprintf("arn:aws:backup:%s:%s:recovery-point:0a1b2c3d-4e5f", c.region, testAccount), "backup:GetRecoveryPointRestoreMetadata"))
+	},
+	"backup:StartRestoreJob": func(c *callSite) {
+		role := c.r.m.Named("aws:iam/role:Role", "uploads-backup-role")
+		c.write(c.at(fmt.Sprintf("arn:aws:backup:%s:%s:recovery-point:0a1b2c3d-4e5f", c.region, testAccount), "backup:StartRestoreJob"),
+			with(c.request(out(role, "arn"), nil, "iam:PassRole"), "iam:PassedToService", "backup.amazonaws.com"))
+	},
+	"backup:DescribeRestoreJob": func(c *callSite) { c.read(c.any("backup:DescribeRestoreJob")) },
 	// Its snapshot: untagged (the provider tags only the image).
 	"ec2:DeleteSnapshot": func(c *callSite) {
 		c.write(c.at(fmt.Sprintf("arn:aws:ec2:%s:%s:snapshot/snap-0a1b2c3d4e5f67890", c.region, testAccount), "ec2:DeleteSnapshot"))

@@ -15,6 +15,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/efs"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
@@ -179,6 +180,17 @@ func uploadsPolicy(fsArn, apArn, roleArn pulumi.StringInput) pulumi.StringOutput
 	}).(pulumi.StringOutput)
 }
 
+// uploadsRestoreActions are what AWS Backup does as the backup role to restore a recovery point
+// of the uploads into a new file system (AWS's AWSBackupServiceRolePolicyForRestores, for EFS).
+var uploadsRestoreActions = []string{
+	"elasticfilesystem:Restore", "elasticfilesystem:CreateFilesystem", "elasticfilesystem:DescribeFilesystems",
+	"elasticfilesystem:TagResource",
+}
+
+// uploadsRestoreKeyActions are what the restore does with EFS's key, through EFS, to encrypt
+// the new file system.
+var uploadsRestoreKeyActions = []string{"kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"}
+
 // backupService is AWS Backup's service principal.
 const backupService = "backup.amazonaws.com"
 
@@ -187,7 +199,8 @@ const backupService = "backup.amazonaws.com"
 // AWSBackupDefaultServiceRole: that role exists only once someone made a backup plan in the
 // console, and its managed policy may back up and restore every kind of resource of the
 // account; this one may only back up this file system (elasticfilesystem:Backup, and
-// DescribeTags, which AWS Backup reads to copy the tags onto the recovery point).
+// DescribeTags, which AWS Backup reads to copy the tags onto the recovery point), and restore
+// a recovery point into a new file system (cmd/backup restore).
 func newUploadsBackupRole(ctx *pulumi.Context, name string, fs *efs.FileSystem, args *SharedUploadsArgs, parent pulumi.ResourceOption) (*iam.Role, error) {
 	assume, err := json.Marshal(map[string]any{
 		"Version": "2012-10-17",
@@ -212,12 +225,43 @@ func newUploadsBackupRole(ctx *pulumi.Context, name string, fs *efs.FileSystem, 
 		return nil, fmt.Errorf("create the uploads backup role: %w", err)
 	}
 	policy := fs.Arn.ApplyT(func(arn string) (string, error) {
+		// A restore (cmd/backup restore) creates a new file system, whose ID nobody knows
+		// before: the region's and account's file systems. AWS Backup deletes it again when
+		// the restore fails; EFS's own key (aws/elasticfilesystem) encrypts it, through grants.
+		here, _, _ := strings.Cut(arn, ":file-system/") // arn:<partition>:elasticfilesystem:<region>:<account>
+		parts := strings.Split(here, ":")
+		if len(parts) != 5 {
+			return "", fmt.Errorf("the uploads file system's ARN %q is not an EFS file system's", arn)
+		}
+		keys := fmt.Sprintf("arn:%s:kms:%s:%s:key/*", parts[1], parts[3], parts[4])
 		b, err := json.Marshal(map[string]any{
 			"Version": "2012-10-17",
 			"Statement": []map[string]any{{
 				"Sid": "BackUpTheUploads", "Effect": "Allow",
 				"Action":   []string{"elasticfilesystem:Backup", "elasticfilesystem:DescribeTags"},
 				"Resource": arn,
+			}, {
+				"Sid": "RestoreTheUploads", "Effect": "Allow",
+				"Action":   uploadsRestoreActions,
+				"Resource": here + ":file-system/*",
+			}, {
+				// It deletes a file system it failed to restore into: one tagged as this stack's
+				// (the restore copies the backed-up file system's tags onto it).
+				"Sid": "DropAFailedRestore", "Effect": "Allow",
+				"Action":   []string{"elasticfilesystem:DeleteFilesystem"},
+				"Resource": here + ":file-system/*",
+				"Condition": map[string]any{"StringEquals": map[string]any{
+					"aws:ResourceTag/project": args.Tags.common["project"], "aws:ResourceTag/stack": args.Tags.common["stack"]}},
+			}, {
+				// Never the stack's own.
+				"Sid": "KeepTheUploads", "Effect": "Deny",
+				"Action":   []string{"elasticfilesystem:DeleteFilesystem"},
+				"Resource": arn,
+			}, {
+				"Sid": "EncryptTheRestore", "Effect": "Allow",
+				"Action":    uploadsRestoreKeyActions,
+				"Resource":  keys,
+				"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": "elasticfilesystem." + parts[3] + ".amazonaws.com"}},
 			}},
 		})
 		return string(b), err

@@ -138,7 +138,8 @@ func TestUploadsProtectionIsItsOwnKey(t *testing.T) {
 }
 
 // AWS Backup's role for the uploads' final backup may back up this file system and nothing
-// else, and carries the pipeline's boundary.
+// else, restore a recovery point into a new file system of the region (cmd/backup restore),
+// and carries the pipeline's boundary.
 func TestUploadsBackupRole(t *testing.T) {
 	r := mustRun(t, map[string]string{"iamPermissionsBoundary": testBoundary})
 	fs := r.one(t, "aws:efs/fileSystem:FileSystem")
@@ -154,7 +155,12 @@ func TestUploadsBackupRole(t *testing.T) {
 	policy := r.m.Named("aws:iam/rolePolicy:RolePolicy", "uploads-backup-role-policy")
 	doc := jsonInput(t, policy, "policy")
 	b, _ := json.Marshal(doc["Statement"])
-	want := `[{"Action":["elasticfilesystem:Backup","elasticfilesystem:DescribeTags"],"Effect":"Allow","Resource":"` + out(fs, "arn") + `","Sid":"BackUpTheUploads"}]`
+	here := out(fs, "arn")[:strings.LastIndex(out(fs, "arn"), "/")]
+	want := `[{"Action":["elasticfilesystem:Backup","elasticfilesystem:DescribeTags"],"Effect":"Allow","Resource":"` + out(fs, "arn") + `","Sid":"BackUpTheUploads"},` +
+		`{"Action":["elasticfilesystem:Restore","elasticfilesystem:CreateFilesystem","elasticfilesystem:DescribeFilesystems","elasticfilesystem:TagResource"],"Effect":"Allow","Resource":"` + here + `/*","Sid":"RestoreTheUploads"},` +
+		`{"Action":["elasticfilesystem:DeleteFilesystem"],"Condition":{"StringEquals":{"aws:ResourceTag/project":"` + testProject + `","aws:ResourceTag/stack":"` + testStack + `"}},"Effect":"Allow","Resource":"` + here + `/*","Sid":"DropAFailedRestore"},` +
+		`{"Action":["elasticfilesystem:DeleteFilesystem"],"Effect":"Deny","Resource":"` + out(fs, "arn") + `","Sid":"KeepTheUploads"},` +
+		`{"Action":["kms:DescribeKey","kms:GenerateDataKeyWithoutPlaintext","kms:CreateGrant"],"Condition":{"StringEquals":{"kms:ViaService":"elasticfilesystem.` + testRegion + `.amazonaws.com"}},"Effect":"Allow","Resource":"arn:aws:kms:` + testRegion + `:` + testAccount + `:key/*","Sid":"EncryptTheRestore"}]`
 	if string(b) != want {
 		t.Errorf("%s: %s, want %s", policy.URN, b, want)
 	}

@@ -6,6 +6,13 @@
 //
 //	go run ./cmd/backup --stack prod
 //	go run ./cmd/backup --stack prod --vault my-vault --keep-days 90 --timeout 2h
+//
+// `restore` restores one recovery point of the stack's uploads into a new, encrypted file
+// system, as the stack's backup role, waits until the job has completed and prints the new
+// file system's ID; the stack and its serving file system are left as they are
+// (docs/operations.md, "Restoring the uploads"). Same exit codes.
+//
+//	go run ./cmd/backup restore --stack prod --recovery-point arn:aws:backup:<region>:<account>:recovery-point:<id>
 package main
 
 import (

@@ -22,10 +22,14 @@ import (
 	"github.com/example/scalable-wordpress/internal/pipeline"
 )
 
-// Backup is the AWS Backup calls the command makes: start the job, and follow it.
+// Backup is the AWS Backup calls the command makes: start a backup or a restore job, and
+// follow it.
 type Backup interface {
 	StartBackupJob(ctx context.Context, in *awsbackup.StartBackupJobInput, optFns ...func(*awsbackup.Options)) (*awsbackup.StartBackupJobOutput, error)
 	DescribeBackupJob(ctx context.Context, in *awsbackup.DescribeBackupJobInput, optFns ...func(*awsbackup.Options)) (*awsbackup.DescribeBackupJobOutput, error)
+	GetRecoveryPointRestoreMetadata(ctx context.Context, in *awsbackup.GetRecoveryPointRestoreMetadataInput, optFns ...func(*awsbackup.Options)) (*awsbackup.GetRecoveryPointRestoreMetadataOutput, error)
+	StartRestoreJob(ctx context.Context, in *awsbackup.StartRestoreJobInput, optFns ...func(*awsbackup.Options)) (*awsbackup.StartRestoreJobOutput, error)
+	DescribeRestoreJob(ctx context.Context, in *awsbackup.DescribeRestoreJobInput, optFns ...func(*awsbackup.Options)) (*awsbackup.DescribeRestoreJobOutput, error)
 }
 
 // DefaultVault is where EFS's automatic backups go (uploadsBackup): the final backup joins

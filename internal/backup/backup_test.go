@@ -62,6 +62,19 @@ func (f *fakeBackup) DescribeBackupJob(_ context.Context, in *awsbackup.Describe
 	return out, nil
 }
 
+// The backup command never restores.
+func (f *fakeBackup) GetRecoveryPointRestoreMetadata(context.Context, *awsbackup.GetRecoveryPointRestoreMetadataInput, ...func(*awsbackup.Options)) (*awsbackup.GetRecoveryPointRestoreMetadataOutput, error) {
+	return nil, errors.New("the backup command read a recovery point")
+}
+
+func (f *fakeBackup) StartRestoreJob(context.Context, *awsbackup.StartRestoreJobInput, ...func(*awsbackup.Options)) (*awsbackup.StartRestoreJobOutput, error) {
+	return nil, errors.New("the backup command started a restore job")
+}
+
+func (f *fakeBackup) DescribeRestoreJob(context.Context, *awsbackup.DescribeRestoreJobInput, ...func(*awsbackup.Options)) (*awsbackup.DescribeRestoreJobOutput, error) {
+	return nil, errors.New("the backup command followed a restore job")
+}
+
 // deployed is a deployed, non-ephemeral stack's outputs as far as the command reads them.
 const deployed = `{"region":"ap-northeast-1","ephemeral":false,"uploadsFileSystemId":"fs-0123456789abcdef0","uploadsFileSystemArn":"` + fsARN + `","uploadsBackupRoleArn":"` + roleARN + `"}`
 

@@ -1,7 +1,8 @@
 package backup
 
 // The backup command (`go run ./cmd/backup --stack S`): the uploads' final backup, which the
-// destroy workflow takes before `pulumi destroy` deletes the file system.
+// destroy workflow takes before `pulumi destroy` deletes the file system. `backup restore`
+// (restorecli.go) restores a recovery point of the uploads into a new file system.
 
 import (
 	"context"
@@ -36,8 +37,12 @@ type Env struct {
 	Clock          clock.Clock
 }
 
-// Main runs the command with args and returns the exit code.
+// Main runs the command with args and returns the exit code; args starting with "restore"
+// run the restore.
 func Main(ctx context.Context, args []string, env Env) int {
+	if len(args) > 0 && args[0] == "restore" {
+		return restoreMain(ctx, args[1:], env)
+	}
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	var (

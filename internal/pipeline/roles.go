@@ -126,7 +126,8 @@ func (s Scope) readStatements() []Statement {
 			"elasticloadbalancing:Describe*", "autoscaling:Describe*",
 			"rds:Describe*", "rds:ListTagsForResource",
 			"elasticfilesystem:Describe*", "elasticfilesystem:ListTagsForResource",
-			"backup:DescribeBackupJob", // cmd/backup follows the uploads' final backup
+			"backup:DescribeBackupJob",                                            // cmd/backup follows the uploads' final backup
+			"backup:DescribeRestoreJob", "backup:GetRecoveryPointRestoreMetadata", // and their restore
 			"cloudwatch:DescribeAlarms", "cloudwatch:GetDashboard", "cloudwatch:ListTagsForResource",
 			"events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource",
 			"sns:GetTopicAttributes", "sns:GetSubscriptionAttributes", "sns:ListTagsForResource", "sns:ListSubscriptionsByTopic",
@@ -353,6 +354,9 @@ func (s Scope) deployData() []Statement {
 		// The uploads' final backup before a destroy (cmd/backup): an on-demand job into the
 		// vault of EFS's automatic backups, and nowhere else.
 		allow("FinalUploadsBackup", []string{"backup:StartBackupJob"}, s.regional("backup", "backup-vault:"+UploadsBackupVault), s.here()),
+		// The uploads' restore (cmd/backup restore): a recovery point into a new file system,
+		// which AWS Backup creates as the program's backup role (PassUploadsBackupRole).
+		allow("UploadsRestore", []string{"backup:StartRestoreJob"}, s.regional("backup", "recovery-point:*"), s.here()),
 		allow("EFSCreateTagged", []string{"elasticfilesystem:CreateFileSystem", "elasticfilesystem:CreateAccessPoint"},
 			s.regional("elasticfilesystem", "file-system/*", "access-point/*"), and(s.here(), s.tagging())),
 		allow("EFSTagOnCreate", []string{"elasticfilesystem:TagResource"}, []string{"*"},
@@ -504,8 +508,8 @@ func (s Scope) deployIAM() []Statement {
 		}, profiles, s.global()),
 		allow("PassServerRoles", []string{"iam:PassRole"}, roles,
 			and(s.global(), cond("StringEquals", "iam:PassedToService", "ec2."+s.DNSSuffix))),
-		// cmd/backup starts the uploads' final backup as the program's backup role: passed to
-		// AWS Backup only, and only that role.
+		// cmd/backup starts the uploads' final backup, and their restore, as the program's
+		// backup role: passed to AWS Backup only, and only that role.
 		allow("PassUploadsBackupRole", []string{"iam:PassRole"}, s.iam("role/"+backupRoleName),
 			and(s.global(), cond("StringEquals", "iam:PassedToService", "backup.amazonaws.com"))),
 		deny("KeepBoundary", []string{"iam:DeleteRolePermissionsBoundary"}, []string{"*"}),
@@ -562,6 +566,14 @@ func ServerBoundary(s Scope) Document {
 		// before a destroy, cmd/backup); it reads its tags to copy them onto the recovery point.
 		allow("UploadsBackup", []string{"elasticfilesystem:Backup", "elasticfilesystem:DescribeTags"},
 			s.regional("elasticfilesystem", "file-system/*"), s.here()),
+		// And restores a recovery point of them into a new file system (cmd/backup restore),
+		// encrypted with EFS's key.
+		allow("UploadsRestore", []string{
+			"elasticfilesystem:Restore", "elasticfilesystem:CreateFilesystem", "elasticfilesystem:DescribeFilesystems",
+			"elasticfilesystem:DeleteFilesystem", "elasticfilesystem:TagResource",
+		}, s.regional("elasticfilesystem", "file-system/*"), s.here()),
+		allow("UploadsRestoreKey", []string{"kms:DescribeKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:CreateGrant"}, s.regional("kms", "key/*"),
+			and(s.here(), cond("StringEquals", "kms:ViaService", "elasticfilesystem."+s.Region+"."+s.DNSSuffix))),
 		allow("UploadsLookup", []string{"elasticfilesystem:DescribeMountTargets", "ec2:DescribeAvailabilityZones"}, []string{"*"}, s.here()),
 		allow("ShipLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 			s.regional("logs", "log-group:/"+s.Project+"/*"), s.here()),
