@@ -35,6 +35,9 @@ $wanted = array(
 	'locale'      => (string) $settings['locale'],
 );
 $language = 'en_US' === $wanted['locale'] ? '' : $wanted['locale'];
+// A staging stack (config staging) is kept from search engines on every converge, whatever
+// wp-admin says, and edge-cache.php drops its mail while the option scalable_wordpress_staging holds.
+$staging = '1' === (string) ( $settings['staging'] ?? '0' );
 
 // The plugins of the image recipe (slug@version, space-separated): each is activated once,
 // the first time it is listed; one deactivated in wp-admin later stays deactivated.
@@ -86,6 +89,11 @@ function activate_listed_theme() {
 
 // activate_listed activates what the recipe lists and names what it activated.
 function activate_listed() {
+	global $staging;
+	if ( $staging ) {
+		update_option( 'blog_public', '0' );
+	}
+	update_option( 'scalable_wordpress_staging', $staging ? '1' : '0' );
 	$new = array_merge( activate_listed_plugins(), activate_listed_theme() );
 	return $new ? '; activated ' . implode( ', ', $new ) : '';
 }
