@@ -94,10 +94,10 @@ $_SERVER['SERVER_NAME'] = $host;
 $_SERVER['REQUEST_URI'] = '/';
 require '/var/www/html/wp-load.php';
 global $wpdb;
-// A rewrite alone (no dump: the stack's database restored from another stack's snapshot)
-// names its source after the old URL.
+// A rewrite alone (no dump: the stack's database restored from another stack's snapshot);
+// its marker names no URL (import.sh.tmpl's IMPORT_SOURCE).
 $rewrite = '' === (string) getenv( 'IMPORT_DATABASE' );
-$source  = $rewrite ? 'rewrite from ' . getenv( 'IMPORT_SITE_URL' ) : (string) getenv( 'IMPORT_DATABASE' );
+$source  = $rewrite ? 'rewrite-only' : (string) getenv( 'IMPORT_DATABASE' );
 $prefix  = $wpdb->prefix;
 
 // imported_from is the source the marker names, or "".
@@ -122,7 +122,7 @@ if ( '1' !== (string) $wpdb->get_var( "SELECT GET_LOCK('" . LOCK . "', 600)" ) )
 }
 $from = imported_from( $wpdb->options );
 if ( $from === $source ) {
-	echo "wordpress-import: the site was imported from $source already: nothing to do\n";
+	echo $rewrite ? "wordpress-import: the site was rewritten to this stack's URL already: nothing to do\n" : "wordpress-import: the site was imported from $source already: nothing to do\n";
 	exit( 0 );
 }
 // A rewrite's database may hold the marker of the stack it was restored from.
