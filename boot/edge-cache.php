@@ -18,7 +18,7 @@ add_action(
 		}
 	}
 );
-// A staging stack (install.php): no mail to anyone, and no indexing.
+// Staging (install.php): no mail, no indexing.
 if ( get_option( 'scalable_wordpress_staging' ) ) {
 	add_filter(
 		'pre_wp_mail',

@@ -35,8 +35,7 @@ $wanted = array(
 	'locale'      => (string) $settings['locale'],
 );
 $language = 'en_US' === $wanted['locale'] ? '' : $wanted['locale'];
-// A staging stack (config staging) is kept from search engines on every converge, whatever
-// wp-admin says, and edge-cache.php drops its mail while the option scalable_wordpress_staging holds.
+// Staging (docs/staging.md): no indexing, ever; edge-cache.php drops mail.
 $staging = '1' === (string) ( $settings['staging'] ?? '0' );
 
 // The plugins of the image recipe (slug@version, space-separated): each is activated once,
