@@ -74,7 +74,11 @@ type Config struct {
 	UploadsProtection     bool   // uploadsProtection: Pulumi refuses to delete or replace the file system
 	// Ephemeral (ephemeral) declares a throwaway stack (staging, dev): destroyed without a
 	// final database snapshot or a final uploads backup, and with nothing protected.
-	Ephemeral  bool
+	Ephemeral bool
+	// Staging (staging) makes an ephemeral stack a staging copy of another: search engines
+	// discouraged (blog_public 0, kept so on every converge) and no e-mail sent to anyone
+	// (docs/staging.md).
+	Staging    bool
 	SiteTitle  string // siteTitle
 	AdminUser  string // adminUser
 	AdminEmail string // adminEmail
@@ -267,6 +271,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.UploadsBackup = read(r, "uploadsBackup", trueFalse, r.c.TryBool)
 	c.UploadsProtection = read(r, "uploadsProtection", trueFalse, r.c.TryBool)
 	c.Ephemeral = read(r, "ephemeral", trueFalse, r.c.TryBool)
+	c.Staging = read(r, "staging", trueFalse, r.c.TryBool)
 	c.SiteTitle = read(r, "siteTitle", "", r.c.Try)
 	c.AdminUser = read(r, "adminUser", "", r.c.Try)
 	c.AdminEmail = read(r, "adminEmail", "", r.c.Try)
@@ -558,6 +563,8 @@ func (c Config) validateTearDown() error {
 		return invalid("dbDeletionProtection", c.DBDeletionProtection, "%s: set dbDeletionProtection false, or ephemeral false for a stack whose database must be protected", throwaway)
 	case c.Ephemeral && c.UploadsProtection:
 		return invalid("uploadsProtection", c.UploadsProtection, "%s: set uploadsProtection false, or ephemeral false for a stack whose uploads must be protected", throwaway)
+	case c.Staging && !c.Ephemeral:
+		return invalid("staging", c.Staging, "a staging stack is a throwaway copy of another stack (docs/staging.md): set ephemeral true (with dbFinalSnapshot, dbDeletionProtection and uploadsProtection false), or staging false for a stack that serves the public")
 	}
 	return nil
 }

@@ -288,7 +288,7 @@ func convergeSite(title string) map[string]string {
 	return map[string]string{settingDBName: dbName, settingDBAppSecret: convergeDBSecretARN, settingWPSecret: convergeWPSecretARN,
 		settingSiteURL: convergeSiteURL, settingTitle: title, settingAdminUser: "wpadmin", settingEmail: "admin@example.com", settingLocale: "ja",
 		settingUploadsFS: "fs-0123456789abcdef0", settingUploadsAP: "fsap-0123456789abcdef0",
-		settingProto: "X-Forwarded-Proto", settingCookie: cookieHash("/scalable-wordpress/converge")}
+		settingProto: "X-Forwarded-Proto", settingCookie: cookieHash("/scalable-wordpress/converge"), settingStaging: "0"}
 }
 
 // parametersByPath is what `aws ssm get-parameters-by-path` prints for the stack's settings.

@@ -278,6 +278,7 @@ var configAlternatives = map[string]map[string]string{
 	"dbDeletionProtection":          {"dbDeletionProtection": "true"},
 	"dbFinalSnapshot":               {"dbFinalSnapshot": "false", "ephemeral": "true", "uploadsProtection": "false"},
 	"ephemeral":                     {"ephemeral": "true", "dbFinalSnapshot": "false", "uploadsProtection": "false"},
+	"staging":                       {"staging": "true", "ephemeral": "true", "dbFinalSnapshot": "false", "uploadsProtection": "false"},
 	"uploadsProtection":             {"uploadsProtection": "false"},
 	"secretRecoveryWindowDays":      {"secretRecoveryWindowDays": "30"},
 	"healthCheckPath":               {"healthCheckPath": "/wp-includes/images/blank.gif"},

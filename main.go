@@ -213,6 +213,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		settingUploadsAP:   uploads.AccessPoint.ID().ToStringOutput(),
 		settingProto:       pulumi.String(front.protoHeader),
 		settingCookie:      pulumi.String(cookieHash(cfg.settingsPath())),
+		settingStaging:     pulumi.String(map[bool]string{true: "1", false: "0"}[cfg.Staging]),
 	}
 	if legacy := database.LegacySecret; legacy != nil {
 		// Servers of the release before keep building WordPress's config from it until the

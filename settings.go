@@ -39,6 +39,7 @@ const (
 	settingUploadsAP = "uploads-access-point-id"
 	settingProto     = "forwarded-proto-header" // the edge's header saying the viewer's protocol
 	settingCookie    = "cookie-hash"            // WordPress's COOKIEHASH, which the CDN's cache key names
+	settingStaging   = "staging"                // "1" on a staging stack (no mail, no indexing), else "0"
 )
 
 // The database's credentials, by the ARNs of their secrets (names of settings, not
@@ -64,7 +65,7 @@ const (
 // siteSettings are the settings kept together in the site parameter; the database endpoint
 // and the master credential's secret have parameters of their own.
 var siteSettings = []string{settingDBName, settingDBAppSecret, settingWPSecret, settingSiteURL, settingTitle,
-	settingAdminUser, settingEmail, settingLocale, settingUploadsFS, settingUploadsAP, settingProto, settingCookie}
+	settingAdminUser, settingEmail, settingLocale, settingUploadsFS, settingUploadsAP, settingProto, settingCookie, settingStaging}
 
 // legacySiteSettings are published in the site parameter when given, and required by no
 // server of this release.

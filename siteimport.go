@@ -28,9 +28,9 @@ const importFromKey = "importFrom"
 
 // The fields of importFrom.
 const (
-	importDatabase = "database" // s3:// URI of the dump (mysqldump or wp db export, gzip or not)
+	importDatabase = "database" // s3:// URI of the dump (mysqldump or wp db export, gzip or not); without it, a rewrite of the stack's own database
 	importUploads  = "uploads"  // s3:// URI of the uploads archive (tar, tar.gz or zip), optional
-	importSiteURL  = "siteUrl"  // the old site's URL, optional: else the dump's siteurl option
+	importSiteURL  = "siteUrl"  // the old site's URL: optional with a dump (else its siteurl option), required without
 )
 
 // importWaitSeconds bounds one run of the import document: the wait for the server's own
@@ -64,7 +64,7 @@ func (c Config) validateImport() error {
 	if len(c.ImportFrom) == 0 {
 		return nil
 	}
-	const shape = `want {"database": "s3://BUCKET/PROJECT-import/NAME.sql[.gz]", "uploads": "s3://BUCKET/PROJECT-import/NAME.tar.gz|.tgz|.tar|.zip" (optional), "siteUrl": "https://old.example.com" (optional)}`
+	const shape = `want {"database": "s3://BUCKET/PROJECT-import/NAME.sql[.gz]", "uploads": "s3://BUCKET/PROJECT-import/NAME.tar.gz|.tgz|.tar|.zip" (optional), "siteUrl": "https://old.example.com" (optional)}, or, to rewrite the URLs of the database this stack has (restored from another stack's snapshot), {"siteUrl": "https://www.example.com", "uploads": ... (optional)}`
 	for k := range c.ImportFrom {
 		if k != importDatabase && k != importUploads && k != importSiteURL {
 			return invalid(importFromKey, strconv.Quote(k), "unknown field: %s", shape)
@@ -89,11 +89,13 @@ func (c Config) validateImport() error {
 		}
 		return invalid(importFromKey+"."+field, strconv.Quote(value), "want a key ending in %s", strings.Join(suffixes, ", "))
 	}
-	if src.Database == "" {
-		return invalid(importFromKey, "{...}", "the database dump is required: %s", shape)
+	if src.Database == "" && src.SiteURL == "" {
+		return invalid(importFromKey, "{...}", "name the database dump, or the siteUrl to rewrite the stack's own database from: %s", shape)
 	}
-	if err := checkObject(importDatabase, src.Database, ".sql", ".sql.gz"); err != nil {
-		return err
+	if src.Database != "" {
+		if err := checkObject(importDatabase, src.Database, ".sql", ".sql.gz"); err != nil {
+			return err
+		}
 	}
 	if src.Uploads != "" {
 		if err := checkObject(importUploads, src.Uploads, ".tar.gz", ".tgz", ".tar", ".zip"); err != nil {
@@ -119,7 +121,10 @@ func objectARN(partition, uri string) string {
 // nothing more; SSE-KMS with a customer key is not supported (the servers may not decrypt
 // with keys outside Secrets Manager's use).
 func importReadPolicy(partition string, src *importSource) (string, error) {
-	objects := []string{objectARN(partition, src.Database)}
+	var objects []string
+	if src.Database != "" {
+		objects = append(objects, objectARN(partition, src.Database))
+	}
 	if src.Uploads != "" {
 		objects = append(objects, objectARN(partition, src.Uploads))
 	}
@@ -134,9 +139,9 @@ func importReadPolicy(partition string, src *importSource) (string, error) {
 // The import document's parameters, which the association passes (SSM substitutes them into
 // the script; validateImport keeps them plain words).
 var importParams = map[string]string{
-	"database": "s3:// URI of the old site's database dump",
+	"database": "s3:// URI of the old site's database dump, or empty: rewrite the stack's own database from siteUrl",
 	"uploads":  "s3:// URI of the old site's uploads archive, or empty",
-	"siteUrl":  "the old site's URL, or empty for the dump's siteurl",
+	"siteUrl":  "the old site's URL, or empty for the dump's siteurl (required without a dump)",
 }
 
 // importScript is the document's script: boot/import.sh.tmpl rendered with the boot facts and
@@ -164,14 +169,20 @@ type SiteImportArgs struct {
 }
 
 // newSiteImport lets the servers read the named objects and runs the import document on them.
+// Without a dump it is a rewrite of the stack's own database (restored from another stack's
+// snapshot, a staging copy of production: docs/staging.md) from siteUrl to the stack's URL.
 func newSiteImport(ctx *pulumi.Context, name string, args *SiteImportArgs, opts ...pulumi.ResourceOption) (*ssm.Association, error) {
-	policy, err := importReadPolicy(args.Partition, args.Source)
-	if err != nil {
-		return nil, err
-	}
-	read, err := iam.NewRolePolicy(ctx, name+"-read-sources", &iam.RolePolicyArgs{Role: args.ServerRole, Policy: pulumi.String(policy)}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("create the servers' read of the import sources: %w", err)
+	var after []pulumi.Resource
+	if args.Source.Database != "" || args.Source.Uploads != "" { // a rewrite alone reads nothing
+		policy, err := importReadPolicy(args.Partition, args.Source)
+		if err != nil {
+			return nil, err
+		}
+		read, err := iam.NewRolePolicy(ctx, name+"-read-sources", &iam.RolePolicyArgs{Role: args.ServerRole, Policy: pulumi.String(policy)}, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("create the servers' read of the import sources: %w", err)
+		}
+		after = append(after, read)
 	}
 	script, err := importScript()
 	if err != nil {
@@ -205,7 +216,7 @@ func newSiteImport(ctx *pulumi.Context, name string, args *SiteImportArgs, opts 
 		MaxConcurrency: pulumi.String("1"),
 		MaxErrors:      pulumi.String("100%"),
 		Tags:           args.Tags.Named("site-import"),
-	}, append(opts, pulumi.DependsOn([]pulumi.Resource{read}))...)
+	}, append(opts, pulumi.DependsOn(after))...)
 	if err != nil {
 		return nil, fmt.Errorf("create the site import association: %w", err)
 	}

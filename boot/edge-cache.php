@@ -18,3 +18,16 @@ add_action(
 		}
 	}
 );
+// Staging (install.php): no mail, no indexing.
+if ( get_option( 'scalable_wordpress_staging' ) ) {
+	add_filter(
+		'pre_wp_mail',
+		function ( $r, $a ) {
+			error_log( 'staging: dropped mail to ' . implode( ', ', (array) $a['to'] ) . ': ' . $a['subject'] );
+			return false;
+		},
+		10,
+		2
+	);
+	add_action( 'send_headers', fn() => header( 'X-Robots-Tag: noindex, nofollow' ) );
+}

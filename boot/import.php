@@ -94,8 +94,11 @@ $_SERVER['SERVER_NAME'] = $host;
 $_SERVER['REQUEST_URI'] = '/';
 require '/var/www/html/wp-load.php';
 global $wpdb;
-$source = (string) getenv( 'IMPORT_DATABASE' );
-$prefix = $wpdb->prefix;
+// A rewrite alone (no dump: the stack's database restored from another stack's snapshot);
+// its marker names no URL (import.sh.tmpl's IMPORT_SOURCE).
+$rewrite = '' === (string) getenv( 'IMPORT_DATABASE' );
+$source  = $rewrite ? 'rewrite-only' : (string) getenv( 'IMPORT_DATABASE' );
+$prefix  = $wpdb->prefix;
 
 // imported_from is the source the marker names, or "".
 function imported_from( $table ) {
@@ -119,16 +122,17 @@ if ( '1' !== (string) $wpdb->get_var( "SELECT GET_LOCK('" . LOCK . "', 600)" ) )
 }
 $from = imported_from( $wpdb->options );
 if ( $from === $source ) {
-	echo "wordpress-import: the site was imported from $source already: nothing to do\n";
+	echo $rewrite ? "wordpress-import: the site was rewritten to this stack's URL already: nothing to do\n" : "wordpress-import: the site was imported from $source already: nothing to do\n";
 	exit( 0 );
 }
-if ( '' !== $from ) {
+// A rewrite's database may hold the marker of the stack it was restored from.
+if ( '' !== $from && ! $rewrite ) {
 	fail( "this stack's site was imported from $from; importFrom now names $source: a stack imports once" );
 }
 // Only a fresh install is replaced: its one administrator, and no post of anyone's.
 $users = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->users}" );
 $posts = (int) $wpdb->get_var( "SELECT COUNT(*) FROM {$wpdb->posts} WHERE ID > 3 AND post_status NOT IN ('auto-draft', 'inherit') AND post_type IN ('post', 'page', 'attachment')" );
-if ( $users > 1 || $posts > 0 ) {
+if ( ! $rewrite && ( $users > 1 || $posts > 0 ) ) {
 	fail( "this stack's site is not a fresh install ($users users, $posts posts and pages of its own): an import replaces only a new stack's site; nothing changed" );
 }
 
@@ -154,72 +158,82 @@ register_shutdown_function(
 drop_tables( STAGE );
 drop_tables( RETIRED );
 
-// --- the dump, into the staging tables ---
+// --- the dump, into the staging tables; or, for a rewrite alone, the stack's own tables ---
 
 $dump = (string) getenv( 'IMPORT_DUMP' );
-$fh   = fopen( $dump, 'rb' );
-if ( ! $fh ) {
-	fail( "cannot open the dump $dump" );
-}
-// A first pass: the tables the dump creates, to say at once what is wrong with it.
-$tables = array();
-while ( false !== ( $line = fgets( $fh ) ) ) {
-	if ( preg_match( '/^CREATE TABLE (?:IF NOT EXISTS )?`([^`]+)`/', $line, $m ) ) {
-		$tables[] = $m[1];
+if ( $rewrite ) {
+	foreach ( tables_like( $prefix ) as $t ) {
+		$stage = STAGE . substr( $t, strlen( $prefix ) );
+		if ( ! mysqli_query( $db, "CREATE TABLE `$stage` LIKE `$t`" ) || ! mysqli_query( $db, "INSERT INTO `$stage` SELECT * FROM `$t`" ) ) {
+			fail( "cannot copy $t: " . mysqli_error( $db ) );
+		}
 	}
 }
-$core = array( 'options', 'users', 'usermeta', 'posts' );
-if ( array_diff( array_map( fn( $t ) => $prefix . $t, $core ), $tables ) ) {
-	$theirs = array();
+if ( ! $rewrite ) {
+	$fh   = fopen( $dump, 'rb' );
+	if ( ! $fh ) {
+		fail( "cannot open the dump $dump" );
+	}
+	// A first pass: the tables the dump creates, to say at once what is wrong with it.
+	$tables = array();
+	while ( false !== ( $line = fgets( $fh ) ) ) {
+		if ( preg_match( '/^CREATE TABLE (?:IF NOT EXISTS )?`([^`]+)`/', $line, $m ) ) {
+			$tables[] = $m[1];
+		}
+	}
+	$core = array( 'options', 'users', 'usermeta', 'posts' );
+	if ( array_diff( array_map( fn( $t ) => $prefix . $t, $core ), $tables ) ) {
+		$theirs = array();
+		foreach ( $tables as $t ) {
+			if ( preg_match( '/^(.*)options$/', $t, $m ) && array( $m[1] . 'options', $m[1] . 'posts', $m[1] . 'users', $m[1] . 'usermeta' ) === array_values( array_intersect( array( $m[1] . 'options', $m[1] . 'posts', $m[1] . 'users', $m[1] . 'usermeta' ), $tables ) ) ) {
+				$theirs[] = $m[1];
+			}
+		}
+		if ( $theirs ) {
+			fail( "the dump's table prefix is {$theirs[0]}, this stack's is $prefix: rename its tables and the prefixed option and user meta keys ({$theirs[0]}user_roles, {$theirs[0]}capabilities, {$theirs[0]}user_level) to $prefix before exporting" );
+		}
+		fail( 'the dump is not a WordPress database: it creates no ' . implode( ', ', array_map( fn( $t ) => $prefix . $t, $core ) ) . ' tables' . ( $tables ? ' (it creates ' . implode( ', ', array_slice( $tables, 0, 8 ) ) . ')' : '' ) . '' );
+	}
 	foreach ( $tables as $t ) {
-		if ( preg_match( '/^(.*)options$/', $t, $m ) && array( $m[1] . 'options', $m[1] . 'posts', $m[1] . 'users', $m[1] . 'usermeta' ) === array_values( array_intersect( array( $m[1] . 'options', $m[1] . 'posts', $m[1] . 'users', $m[1] . 'usermeta' ), $tables ) ) ) {
-			$theirs[] = $m[1];
+		if ( 0 !== strpos( $t, $prefix ) ) {
+			fail( "the dump holds the table $t, outside the table prefix $prefix: export only the site's tables" );
 		}
 	}
-	if ( $theirs ) {
-		fail( "the dump's table prefix is {$theirs[0]}, this stack's is $prefix: rename its tables and the prefixed option and user meta keys ({$theirs[0]}user_roles, {$theirs[0]}capabilities, {$theirs[0]}user_level) to $prefix before exporting" );
-	}
-	fail( 'the dump is not a WordPress database: it creates no ' . implode( ', ', array_map( fn( $t ) => $prefix . $t, $core ) ) . ' tables' . ( $tables ? ' (it creates ' . implode( ', ', array_slice( $tables, 0, 8 ) ) . ')' : '' ) . '' );
-}
-foreach ( $tables as $t ) {
-	if ( 0 !== strpos( $t, $prefix ) ) {
-		fail( "the dump holds the table $t, outside the table prefix $prefix: export only the site's tables" );
-	}
-}
 
-// The statements, one by one: mysqldump and wp db export write each on lines of its own,
-// ending with ";" (a value's newlines are escaped). Table names are moved to the staging
-// prefix; a database named, table locks and the dump's own comments are left out.
-rewind( $fh );
-$stmt   = '';
-$lineno = 0;
-$head   = '/^((?:\/\*!\d+ )?(?:DROP TABLE IF EXISTS|CREATE TABLE(?: IF NOT EXISTS)?|INSERT INTO|INSERT IGNORE INTO|REPLACE INTO|ALTER TABLE)) `' . preg_quote( $prefix, '/' ) . '([^`]*)`/';
-while ( false !== ( $line = fgets( $fh ) ) ) {
-	++$lineno;
-	if ( '' === $stmt ) {
-		if ( '' === trim( $line ) || 0 === strpos( $line, '-- ' ) || "--\n" === $line ) {
+	// The statements, one by one: mysqldump and wp db export write each on lines of its own,
+	// ending with ";" (a value's newlines are escaped). Table names are moved to the staging
+	// prefix; a database named, table locks and the dump's own comments are left out.
+	rewind( $fh );
+	$stmt   = '';
+	$lineno = 0;
+	$head   = '/^((?:\/\*!\d+ )?(?:DROP TABLE IF EXISTS|CREATE TABLE(?: IF NOT EXISTS)?|INSERT INTO|INSERT IGNORE INTO|REPLACE INTO|ALTER TABLE)) `' . preg_quote( $prefix, '/' ) . '([^`]*)`/';
+	while ( false !== ( $line = fgets( $fh ) ) ) {
+		++$lineno;
+		if ( '' === $stmt ) {
+			if ( '' === trim( $line ) || 0 === strpos( $line, '-- ' ) || "--\n" === $line ) {
+				continue;
+			}
+			if ( preg_match( '/^(USE |CREATE DATABASE|(LOCK|UNLOCK) TABLES|\/\*M!999999)/', $line ) ) {
+				continue;
+			}
+			if ( preg_match( '/^DELIMITER|^\/\*!50003 CREATE|^\/\*!50001 (CREATE|VIEW|DROP VIEW)/', $line ) ) {
+				fail( "the dump holds triggers, routines or views (line $lineno): export the tables only (mysqldump --skip-triggers, no --routines)" );
+			}
+			$line = preg_replace( $head, '$1 `' . STAGE . '$2`', $line, 1 );
+		}
+		$stmt .= $line;
+		if ( ';' !== substr( rtrim( $line ), -1 ) ) {
 			continue;
 		}
-		if ( preg_match( '/^(USE |CREATE DATABASE|(LOCK|UNLOCK) TABLES|\/\*M!999999)/', $line ) ) {
-			continue;
+		if ( ! mysqli_query( $db, $stmt ) ) {
+			fail( "the dump does not load at line $lineno: " . mysqli_error( $db ) . '' );
 		}
-		if ( preg_match( '/^DELIMITER|^\/\*!50003 CREATE|^\/\*!50001 (CREATE|VIEW|DROP VIEW)/', $line ) ) {
-			fail( "the dump holds triggers, routines or views (line $lineno): export the tables only (mysqldump --skip-triggers, no --routines)" );
-		}
-		$line = preg_replace( $head, '$1 `' . STAGE . '$2`', $line, 1 );
+		$stmt = '';
 	}
-	$stmt .= $line;
-	if ( ';' !== substr( rtrim( $line ), -1 ) ) {
-		continue;
+	fclose( $fh );
+	if ( '' !== trim( $stmt ) ) {
+		fail( 'the dump ends inside a statement (cut short?)' );
 	}
-	if ( ! mysqli_query( $db, $stmt ) ) {
-		fail( "the dump does not load at line $lineno: " . mysqli_error( $db ) . '' );
-	}
-	$stmt = '';
-}
-fclose( $fh );
-if ( '' !== trim( $stmt ) ) {
-	fail( 'the dump ends inside a statement (cut short?)' );
 }
 
 // --- is it WordPress? ---
@@ -261,7 +275,7 @@ $admin  = (int) $wpdb->get_var( $wpdb->prepare( 'SELECT ID FROM `' . STAGE . 'us
 $wpdb->query( "DELETE FROM `$opt` WHERE option_name IN ('scalable_wordpress_applied', 'scalable_wordpress_activated', 'scalable_wordpress_theme', '" . MARKER . "')" );
 // The marker names the source (and not the old URL: no old URL stays in the options).
 $marker = array(
-	'database' => (string) getenv( 'IMPORT_DATABASE' ),
+	'database' => $source,
 	'at'       => gmdate( 'c' ),
 );
 foreach ( array( 'scalable_wordpress_applied' => $wanted + array( 'admin-id' => $admin ), MARKER => $marker ) as $name => $value ) {
@@ -297,7 +311,8 @@ if ( ! mysqli_query( $db, 'RENAME TABLE ' . implode( ', ', $renames ) ) ) {
 $swapped = true;
 drop_tables( RETIRED );
 wp_cache_flush();
-echo "wordpress-import: imported the site from $source ($user_count users; $old rewritten to $new in $rewritten values)\n";
+echo $rewrite ? "wordpress-import: rewrote the site's URLs from $old to $new in $rewritten values ($user_count users)\n"
+	: "wordpress-import: imported the site from $source ($user_count users; $old rewritten to $new in $rewritten values)\n";
 
 // --- the URL rewrite ---
 

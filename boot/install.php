@@ -35,6 +35,8 @@ $wanted = array(
 	'locale'      => (string) $settings['locale'],
 );
 $language = 'en_US' === $wanted['locale'] ? '' : $wanted['locale'];
+// Staging (docs/staging.md): no indexing, ever; edge-cache.php drops mail.
+$staging = '1' === (string) ( $settings['staging'] ?? '0' );
 
 // The plugins of the image recipe (slug@version, space-separated): each is activated once,
 // the first time it is listed; one deactivated in wp-admin later stays deactivated.
@@ -86,6 +88,11 @@ function activate_listed_theme() {
 
 // activate_listed activates what the recipe lists and names what it activated.
 function activate_listed() {
+	global $staging;
+	if ( $staging ) {
+		update_option( 'blog_public', '0' );
+	}
+	update_option( 'scalable_wordpress_staging', $staging ? '1' : '0' );
 	$new = array_merge( activate_listed_plugins(), activate_listed_theme() );
 	return $new ? '; activated ' . implode( ', ', $new ) : '';
 }

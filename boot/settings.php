@@ -9,7 +9,7 @@
 const REQUIRED = array(
 	'db-host', 'db-master-secret-arn', 'db-name', 'db-app-secret-arn', 'wordpress-secret-arn',
 	'site-url', 'site-title', 'admin-user', 'admin-email', 'locale',
-	'uploads-file-system-id', 'uploads-access-point-id', 'forwarded-proto-header', 'cookie-hash',
+	'uploads-file-system-id', 'uploads-access-point-id', 'forwarded-proto-header', 'cookie-hash', 'staging',
 );
 $command = $argv[1] ?? '';
 $input   = json_decode( (string) stream_get_contents( STDIN ), true );
