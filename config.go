@@ -101,6 +101,10 @@ type Config struct {
 	DBRestore    DBRestore
 	DBRetire     []string
 	dbRestoreRaw map[string]string
+	// UploadsRestore (uploadsRestore) hands the servers a restored uploads file system
+	// (uploadsrestore.go).
+	UploadsRestore    UploadsRestore
+	uploadsRestoreRaw map[string]string
 
 	AlarmEmail       string          // alarmEmail: "" subscribes no one
 	Alarms           AlarmThresholds // alarm* keys
@@ -289,6 +293,7 @@ func loadConfig(ctx *pulumi.Context) (Config, error) {
 	c.SecretRecoveryWindowDays = read(r, "secretRecoveryWindowDays", wholeNumber, r.c.TryInt)
 	c.dbRestoreRaw = read(r, "dbRestore", restoreForm, tryJSON[map[string]string](r.c))
 	c.DBRetire = read(r, "dbRetire", stringList, tryJSON[[]string](r.c))
+	c.uploadsRestoreRaw = read(r, "uploadsRestore", uploadsRestoreForm, tryJSON[map[string]string](r.c))
 	c.Edge = read(r, "edge", "", r.c.Try)
 	c.PageTTLSeconds = read(r, "cdnPageTtlSeconds", wholeNumber, r.c.TryInt)
 	c.CDNAccessLogs = read(r, "cdnAccessLogs", trueFalse, r.c.TryBool)
@@ -574,6 +579,9 @@ func (c Config) validateTearDown() error {
 func (c *Config) validateRestore() error {
 	var err error
 	if c.DBRestore, err = parseDBRestore(c.dbRestoreRaw); err != nil {
+		return err
+	}
+	if c.UploadsRestore, err = parseUploadsRestore(c.uploadsRestoreRaw); err != nil {
 		return err
 	}
 	return parseDBRetire(c.DBRetire)

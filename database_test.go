@@ -310,6 +310,8 @@ var configAlternatives = map[string]map[string]string{
 	// replace-forcing inputs through a restore, the up after it, clearing the key and a retire.
 	"dbRestore": nil,
 	"dbRetire":  nil,
+	// A restored uploads file system: the database is not touched.
+	"uploadsRestore": {"uploadsRestore": `{"id": "media-1", "fileSystemId": "fs-0123456789abcdef0"}`},
 }
 
 // dbReplaceKeys are the RDS instance inputs whose change replaces it (a new, empty database):

@@ -28,11 +28,15 @@ type infrastructure struct {
 	Firewall *Firewall // nil without waf
 	Web      *WebTier
 	Uploads  *SharedUploads
-	Settings *SiteSettings
-	Alerts   *Alerts
-	Logs     *ServerLogs
-	Monitor  *Monitoring
-	Release  releasePlan
+	// RestoredUploads is the restored file system the servers use (uploadsRestore); nil
+	// while they use the stack's own.
+	RestoredUploads *RestoredUploads
+	UploadsRestore  UploadsRestore
+	Settings        *SiteSettings
+	Alerts          *Alerts
+	Logs            *ServerLogs
+	Monitor         *Monitoring
+	Release         releasePlan
 	// Lineage is every database generation this up declares or remembers (dbrestore.go).
 	Lineage []dbGeneration
 	// PreUpgradeSnapshot is the database snapshot taken before the release's upgrade; nil
@@ -74,6 +78,10 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		return nil, err
 	}
 	lineage, err := planDBLineage(cfg, last)
+	if err != nil {
+		return nil, err
+	}
+	uploadsRestore, err := planUploads(cfg, last)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +194,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web tier: %w", err)
 	}
-	uploads, err := NewSharedUploads(ctx, "uploads", &SharedUploadsArgs{
+	uploadsArgs := &SharedUploadsArgs{
 		SubnetIDs:           subnetIDs(network.PrivateSubnets),
 		SecurityGroupID:     security.Uploads.ID().ToStringOutput(),
 		ServerRoleArn:       web.Role.Arn,
@@ -196,9 +204,19 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		After:               database.SubnetGroup,
 		PermissionsBoundary: cfg.IAMPermissionsBoundary,
 		Tags:                tags,
-	})
+	}
+	uploads, err := NewSharedUploads(ctx, "uploads", uploadsArgs)
 	if err != nil {
 		return nil, fmt.Errorf("uploads: %w", err)
+	}
+	// The servers mount the stack's own file system, or a restored one (uploadsRestore).
+	uploadsFS, uploadsAP := uploads.ReadyFileSystemID(), uploads.AccessPoint.ID().ToStringOutput()
+	var restoredUploads *RestoredUploads
+	if restored(uploadsRestore) {
+		if restoredUploads, err = NewRestoredUploads(ctx, uploadsRestore, uploads.FileSystem, uploadsArgs); err != nil {
+			return nil, fmt.Errorf("restored uploads: %w", err)
+		}
+		uploadsFS, uploadsAP = restoredUploads.ReadyFileSystemID(), restoredUploads.AccessPoint.ID().ToStringOutput()
 	}
 	site := map[string]pulumi.StringInput{
 		settingDBName:      pulumi.String(dbName),
@@ -209,8 +227,8 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		settingAdminUser:   pulumi.String(cfg.AdminUser),
 		settingEmail:       pulumi.String(cfg.AdminEmail),
 		settingLocale:      pulumi.String(cfg.WordPressLocale),
-		settingUploadsFS:   uploads.ReadyFileSystemID(),
-		settingUploadsAP:   uploads.AccessPoint.ID().ToStringOutput(),
+		settingUploadsFS:   uploadsFS,
+		settingUploadsAP:   uploadsAP,
 		settingProto:       pulumi.String(front.protoHeader),
 		settingCookie:      pulumi.String(cookieHash(cfg.settingsPath())),
 		settingStaging:     pulumi.String(map[bool]string{true: "1", false: "0"}[cfg.Staging]),
@@ -253,7 +271,7 @@ func createInfrastructure(ctx *pulumi.Context) (*infrastructure, error) {
 		return nil, fmt.Errorf("monitoring: %w", err)
 	}
 	return &infrastructure{Config: cfg, Network: network, Security: security, Database: database,
-		LB: loadBalancer, Edge: front.edge, Firewall: front.firewall, Web: web, Uploads: uploads, Settings: settings, Alerts: alerts, Logs: logs, Monitor: monitoring,
+		LB: loadBalancer, Edge: front.edge, Firewall: front.firewall, Web: web, Uploads: uploads, RestoredUploads: restoredUploads, UploadsRestore: uploadsRestore, Settings: settings, Alerts: alerts, Logs: logs, Monitor: monitoring,
 		Release: release, PreUpgradeSnapshot: preUpgrade, Lineage: lineage}, nil
 }
 
@@ -405,6 +423,14 @@ func stackOutputs(infra *infrastructure) pulumi.Map {
 	set(&o.UploadsFileSystemID, infra.Uploads.FileSystem.ID())
 	set(&o.UploadsFileSystemARN, infra.Uploads.FileSystem.Arn)
 	set(&o.UploadsBackupRoleARN, infra.Uploads.BackupRole.Arn)
+	if r := infra.UploadsRestore; infra.RestoredUploads != nil {
+		var x stack.UploadsRestore
+		set(&o.UploadsRestore, pulumi.Map{
+			stack.Name(&x, &x.ID):           pulumi.String(r.ID),
+			stack.Name(&x, &x.FileSystemID): infra.RestoredUploads.ReadyFileSystemID(),
+			stack.Name(&x, &x.Path):         pulumi.String(r.Path),
+		})
+	}
 	set(&o.AlarmTopicARN, infra.Alerts.Topic.Arn)
 	set(&o.DashboardURL, infra.Monitor.DashboardURL)
 	set(&o.DBFailoverAlarm, infra.Monitor.DBFailover.Name)

@@ -42,6 +42,8 @@ type lastDeploy struct {
 	// of the database (dbrestore.go); a stack deployed before the lineage has only the first.
 	DBIdentifier string
 	DBLineage    []stack.DBGeneration
+	// UploadsRestore is the restored uploads file system that served; zero for the stack's own.
+	UploadsRestore stack.UploadsRestore
 }
 
 // deployedNetwork is the network's keys fixed at creation, as the last deploy exported them.
@@ -67,9 +69,13 @@ func readLastDeploy(ctx *pulumi.Context) (lastDeploy, error) {
 	if err := decodeOutputs(ref, &o); err != nil {
 		return lastDeploy{}, err
 	}
-	return lastDeploy{WordPressVersion: o.WordPressVersion, UpgradedFrom: o.WordPressUpgradedFrom, Snapshot: o.PreUpgradeSnapshot,
+	last := lastDeploy{WordPressVersion: o.WordPressVersion, UpgradedFrom: o.WordPressUpgradedFrom, Snapshot: o.PreUpgradeSnapshot,
 		Network:      deployedNetwork{VpcCidr: o.VpcCidr, AvailabilityZones: o.AvailabilityZones, PublicSubnetCidrs: o.PublicSubnetCidrs, PrivateSubnetCidrs: o.PrivateSubnetCidrs},
-		DBIdentifier: o.DBIdentifier, DBLineage: o.DBLineage}, nil
+		DBIdentifier: o.DBIdentifier, DBLineage: o.DBLineage}
+	if o.UploadsRestore != nil {
+		last.UploadsRestore = *o.UploadsRestore
+	}
+	return last, nil
 }
 
 // decodeOutputs reads every output the stack reference holds into the typed outputs (an

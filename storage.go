@@ -96,35 +96,8 @@ func NewSharedUploads(ctx *pulumi.Context, name string, args *SharedUploadsArgs,
 		}
 		u.MountTargets = append(u.MountTargets, mt)
 	}
-	u.AccessPoint, err = efs.NewAccessPoint(ctx, name+"-ap", &efs.AccessPointArgs{
-		FileSystemId: fs.ID(),
-		PosixUser:    &efs.AccessPointPosixUserArgs{Uid: pulumi.Int(uploadsOwner), Gid: pulumi.Int(uploadsOwner)},
-		RootDirectory: &efs.AccessPointRootDirectoryArgs{
-			Path: pulumi.String("/uploads"),
-			CreationInfo: &efs.AccessPointRootDirectoryCreationInfoArgs{
-				OwnerUid: pulumi.Int(uploadsOwner), OwnerGid: pulumi.Int(uploadsOwner), Permissions: pulumi.String("0755"),
-			},
-		},
-		Tags: args.Tags.Named("uploads-ap"),
-	}, parent)
-	if err != nil {
-		return nil, fmt.Errorf("create uploads access point: %w", err)
-	}
-	if _, err := efs.NewFileSystemPolicy(ctx, name+"-policy", &efs.FileSystemPolicyArgs{
-		FileSystemId: fs.ID(),
-		Policy:       uploadsPolicy(fs.Arn, u.AccessPoint.Arn, args.ServerRoleArn),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("create uploads file system policy: %w", err)
-	}
-	status := "DISABLED"
-	if args.Backup {
-		status = "ENABLED"
-	}
-	if _, err := efs.NewBackupPolicy(ctx, name+"-backup", &efs.BackupPolicyArgs{
-		FileSystemId: fs.ID(),
-		BackupPolicy: &efs.BackupPolicyBackupPolicyArgs{Status: pulumi.String(status)},
-	}, parent); err != nil {
-		return nil, fmt.Errorf("create uploads backup policy: %w", err)
+	if u.AccessPoint, err = attachUploads(ctx, name, fs.ID().ToStringOutput(), fs.Arn, "/uploads", args.Tags.Named("uploads-ap"), args, parent); err != nil {
+		return nil, err
 	}
 	if u.BackupRole, err = newUploadsBackupRole(ctx, name, fs, args, parent); err != nil {
 		return nil, err
@@ -136,6 +109,106 @@ func NewSharedUploads(ctx *pulumi.Context, name string, args *SharedUploadsArgs,
 		return nil, fmt.Errorf("register uploads outputs: %w", err)
 	}
 	return u, nil
+}
+
+// attachUploads gives a file system the access point rooted at root as the web server's
+// user, the file-system policy (the servers' role through that access point, TLS only) and
+// the backup policy: the same for the stack's own file system and a restored one.
+func attachUploads(ctx *pulumi.Context, name string, fsID, fsArn pulumi.StringInput, root string, apTags pulumi.StringMap, args *SharedUploadsArgs, parent pulumi.ResourceOption) (*efs.AccessPoint, error) {
+	ap, err := efs.NewAccessPoint(ctx, name+"-ap", &efs.AccessPointArgs{
+		FileSystemId: fsID,
+		PosixUser:    &efs.AccessPointPosixUserArgs{Uid: pulumi.Int(uploadsOwner), Gid: pulumi.Int(uploadsOwner)},
+		RootDirectory: &efs.AccessPointRootDirectoryArgs{
+			Path: pulumi.String(root),
+			CreationInfo: &efs.AccessPointRootDirectoryCreationInfoArgs{
+				OwnerUid: pulumi.Int(uploadsOwner), OwnerGid: pulumi.Int(uploadsOwner), Permissions: pulumi.String("0755"),
+			},
+		},
+		Tags: apTags,
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("create uploads access point: %w", err)
+	}
+	if _, err := efs.NewFileSystemPolicy(ctx, name+"-policy", &efs.FileSystemPolicyArgs{
+		FileSystemId: fsID,
+		Policy:       uploadsPolicy(fsArn, ap.Arn, args.ServerRoleArn),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("create uploads file system policy: %w", err)
+	}
+	status := "DISABLED"
+	if args.Backup {
+		status = "ENABLED"
+	}
+	if _, err := efs.NewBackupPolicy(ctx, name+"-backup", &efs.BackupPolicyArgs{
+		FileSystemId: fsID,
+		BackupPolicy: &efs.BackupPolicyBackupPolicyArgs{Status: pulumi.String(status)},
+	}, parent); err != nil {
+		return nil, fmt.Errorf("create uploads backup policy: %w", err)
+	}
+	return ap, nil
+}
+
+// RestoredUploads is what the stack adds to a restored uploads file system outside it
+// (config uploadsRestore, uploadsrestore.go): mount targets, access point and policies. The
+// file system itself is not the stack's: a destroy leaves it.
+type RestoredUploads struct {
+	pulumi.ResourceState
+
+	FileSystemID string
+	AccessPoint  *efs.AccessPoint
+	MountTargets []*efs.MountTarget
+}
+
+// NewRestoredUploads makes restore's file system reachable as the stack's own is: a mount
+// target in each private subnet with the uploads group, the access point rooted at
+// restore.Path, the same file-system policy and backup policy. own is the stack's file
+// system, whose ARN gives the restored one's (same region and account).
+func NewRestoredUploads(ctx *pulumi.Context, restore UploadsRestore, own *efs.FileSystem, args *SharedUploadsArgs, opts ...pulumi.ResourceOption) (*RestoredUploads, error) {
+	name := "uploads-restore-" + restore.ID
+	u := &RestoredUploads{FileSystemID: restore.FileSystemID}
+	if err := ctx.RegisterComponentResource("scalable-wordpress:storage:RestoredUploads", name, u, opts...); err != nil {
+		return nil, fmt.Errorf("register restored uploads component: %w", err)
+	}
+	parent := pulumi.Parent(u)
+	fsID := pulumi.String(restore.FileSystemID)
+	for i, subnet := range args.SubnetIDs {
+		mt, err := efs.NewMountTarget(ctx, fmt.Sprintf("%s-mount-%d", name, i+1), &efs.MountTargetArgs{
+			FileSystemId:   fsID,
+			SubnetId:       subnet,
+			SecurityGroups: pulumi.StringArray{args.SecurityGroupID},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("create restored uploads mount target %d: %w", i+1, err)
+		}
+		u.MountTargets = append(u.MountTargets, mt)
+	}
+	fsArn := own.Arn.ApplyT(func(arn string) (string, error) {
+		here, _, ok := strings.Cut(arn, ":file-system/")
+		if !ok {
+			return "", fmt.Errorf("the uploads file system's ARN %q is not an EFS file system's", arn)
+		}
+		return here + ":file-system/" + restore.FileSystemID, nil
+	}).(pulumi.StringOutput)
+	var err error
+	if u.AccessPoint, err = attachUploads(ctx, name, fsID, fsArn, restore.Path, args.Tags.Named(name+"-ap"), args, parent); err != nil {
+		return nil, err
+	}
+	if err := ctx.RegisterResourceOutputs(u, pulumi.Map{
+		"fileSystemId":  fsID,
+		"accessPointId": u.AccessPoint.ID(),
+	}); err != nil {
+		return nil, fmt.Errorf("register restored uploads outputs: %w", err)
+	}
+	return u, nil
+}
+
+// ReadyFileSystemID is the restored file system's ID once its mount targets exist.
+func (u *RestoredUploads) ReadyFileSystemID() pulumi.StringOutput {
+	deps := []any{pulumi.String(u.FileSystemID)}
+	for _, mt := range u.MountTargets {
+		deps = append(deps, mt.ID())
+	}
+	return pulumi.All(deps...).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
 }
 
 // dependsOnIf waits for r when there is one.

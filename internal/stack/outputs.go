@@ -70,11 +70,21 @@ type Outputs struct {
 	// UploadsBackupRoleARN is the role AWS Backup assumes for the uploads' on-demand backup
 	// (cmd/backup, before a destroy).
 	UploadsBackupRoleARN string `json:"uploadsBackupRoleArn"`
+	// UploadsRestore is the restored file system the servers use (config uploadsRestore); only
+	// while one serves instead of the stack's own. The program reads it back on the next up.
+	UploadsRestore *UploadsRestore `json:"uploadsRestore,omitempty"`
 
 	AlarmTopicARN   string   `json:"alarmTopicArn"`
 	DashboardURL    string   `json:"dashboardUrl"`
 	DBFailoverAlarm string   `json:"dbFailoverAlarm"`
 	AlarmNames      []string `json:"alarmNames"` // every alarm of the stack, the rollout alarms included
+}
+
+// UploadsRestore is a restored uploads file system outside the stack that the servers use.
+type UploadsRestore struct {
+	ID           string `json:"id"`           // the hand-over's label (uploadsRestore's id)
+	FileSystemID string `json:"fileSystemId"` // cmd/backup restore's file system
+	Path         string `json:"path"`         // the uploads folder inside it: the access point's root
 }
 
 // Instance is a web server of the fixed mode and the AZ it runs in.

@@ -49,7 +49,7 @@ func TestNamePanicsOnAPointerOutsideTheStruct(t *testing.T) {
 // The keys are the names encoding/json uses, so decoding by Keys and by the struct agree.
 func TestKeysMatchEncodingJSON(t *testing.T) {
 	b, err := json.Marshal(Outputs{CDNDistributionID: "x", CDNDomainName: "x", WebACLARN: "x", DBSecretName: "x",
-		WebAutoScalingGroupName: "x", WebLaunchTemplateID: "x", WebLaunchTemplateVersion: 1, WordPressUpgradedFrom: "x", PreUpgradeSnapshot: "x"})
+		WebAutoScalingGroupName: "x", WebLaunchTemplateID: "x", WebLaunchTemplateVersion: 1, WordPressUpgradedFrom: "x", PreUpgradeSnapshot: "x", UploadsRestore: &UploadsRestore{}})
 	if err != nil {
 		t.Fatal(err)
 	}
