@@ -47,11 +47,15 @@ var pipelineShapes = map[string]map[string]string{
 	"a site moved in (importFrom: the servers read the named objects)":        {"importFrom": testImportFrom},
 	"a database restored to a point in time, the one that served kept":        {lastOutput + "dbIdentifier": "db-db", "dbRestore": `{"id":"r1","from":"latest"}`},
 	"a new stack from a snapshot of the project's":                            {"dbRestore": `{"id":"seed","from":"snapshot:scalable-wordpress-prod-nightly"}`},
+	"the uploads handed to a restored file system (the stack's tags, copied)": {"uploadsRestore": testUploadsRestore},
 }
 
 // lastOutput prefixes a shape's key that is not config but an output of the stack's last
 // deploy (release.go reads them).
 const lastOutput = "last:"
+
+// testUploadsRestore hands the servers a restored uploads file system (uploadsrestore.go).
+const testUploadsRestore = `{"id":"media-1","fileSystemId":"fs-0123456789abcdef0","path":"/aws-backup-restore_2026-12-04T10-00-00-000Z/uploads"}`
 
 // testImportFrom is a site to move in (siteimport.go).
 const testImportFrom = `{"database": "s3://old-site/scalable-wordpress-import/site.sql.gz", "uploads": "s3://old-site/scalable-wordpress-import/uploads.tar.gz"}`
@@ -154,6 +158,13 @@ func (c *callSite) ref(input string, actions ...string) []pipeline.Request {
 	var out []pipeline.Request
 	for _, v := range inputValues(c.x.Inputs, input) {
 		target := c.r.find(v)
+		if target == nil && v == c.r.cfg.UploadsRestore.FileSystemID {
+			// A restored uploads file system (uploadsRestore): outside the stack, with the tags
+			// AWS Backup copied from the stack's own.
+			own := c.r.m.Named("aws:efs/fileSystem:FileSystem", "uploads-fs")
+			out = append(out, c.request(restoredFileSystemARN(c.region, v), resourceTags(own), actions...)...)
+			continue
+		}
 		if target == nil {
 			c.t.Errorf("%s: input %s = %q names no registered resource", c.x.URN, input, v)
 			continue
@@ -161,6 +172,11 @@ func (c *callSite) ref(input string, actions ...string) []pipeline.Request {
 		out = append(out, c.request(c.r.arnOf(target, c.region), resourceTags(target), actions...)...)
 	}
 	return out
+}
+
+// restoredFileSystemARN is the ARN of a file system the stack does not make (uploadsRestore).
+func restoredFileSystemARN(region, id string) string {
+	return fmt.Sprintf("arn:aws:elasticfilesystem:%s:%s:file-system/%s", region, testAccount, id)
 }
 
 // at: a resource the program does not make (AWS's image, a default option group).
