@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,7 +132,7 @@ func TestUploadsRestoreHandsTheServersTheRestoredFileSystem(t *testing.T) {
 	site := r.m.Named("aws:ssm/parameter:Parameter", "settings-site")
 	for i := 1; i <= 2; i++ {
 		mt := r.m.Named(efsMountTarget, fmt.Sprintf("uploads-restore-media-1-mount-%d", i))
-		if !strings.Contains(fmt.Sprint(site.Deps), string(mt.URN)) {
+		if !slices.Contains(site.Deps, mt.URN) {
 			t.Errorf("%s: the settings do not wait for %s", site.URN, mt.URN)
 		}
 	}
