@@ -274,6 +274,27 @@ func runProgram(t *testing.T, overrides map[string]string) *stackRun {
 	return runProgramAfter(t, nil, overrides)
 }
 
+// checkRefused runs the program after last with config and checks the refusal: one error
+// naming one key, saying each of says, and nothing registered before it but the program's read
+// of its last outputs.
+func checkRefused(t *testing.T, last map[string]any, config map[string]string, says ...string) {
+	t.Helper()
+	r := runProgramAfter(t, last, config)
+	if r.err == nil {
+		t.Fatalf("%v after %v: accepted, want refused", config, last)
+	}
+	msg := r.err.Error()
+	expectAll(t, msg, "the refusal does not say", says...)
+	if strings.Count(msg, "config ") != 1 {
+		t.Errorf("want one error naming one key, got:\n%s", msg)
+	}
+	for _, x := range r.m.Resources {
+		if x.Type != "pulumi:pulumi:StackReference" {
+			t.Errorf("%s was registered before the refusal", x.URN)
+		}
+	}
+}
+
 // runProgramAfter is runProgram on a stack whose last deploy exported last.
 func runProgramAfter(t *testing.T, last map[string]any, overrides map[string]string) *stackRun {
 	t.Helper()

@@ -200,23 +200,7 @@ func TestUploadsRestoreRefusals(t *testing.T) {
 			[]string{"config uploadsRestore", "same id", `"fileSystemId": "own"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := runProgramAfter(t, tc.last, tc.config)
-			if r.err == nil {
-				t.Fatalf("accepted, want refused")
-			}
-			if n := strings.Count(r.err.Error(), "config "); n != 1 {
-				t.Errorf("want one error naming one key, got: %v", r.err)
-			}
-			for _, s := range tc.says {
-				if !strings.Contains(r.err.Error(), s) {
-					t.Errorf("the refusal does not say %q:\n%v", s, r.err)
-				}
-			}
-			for _, x := range r.m.Resources {
-				if x.Type != "pulumi:pulumi:StackReference" {
-					t.Errorf("%s was registered before the refusal", x.URN)
-				}
-			}
+			checkRefused(t, tc.last, tc.config, tc.says...)
 		})
 	}
 }
